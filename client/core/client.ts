@@ -1,0 +1,233 @@
+// The public client: what an app (the React app, a Node script, a test device) uses. It owns the
+// device's storage, entity store, sync queue and sync engine, and tells subscribers when
+// anything they show may have changed.
+import { Repo, type PeerId, type StorageAdapterInterface } from "@automerge/automerge-repo";
+import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../schema/entities.js";
+import { Code, SyncError } from "../../schema/status.js";
+import { HybridLogicalClock } from "./clock/hlc.js";
+import { EntityStore } from "./entities/entity-store.js";
+import { BlobStore, RecordStore } from "./storage/records.js";
+import { Mutex } from "./sync/mutex.js";
+import type { EntityRecord, SyncQueueItem } from "./sync/records.js";
+import { SyncEngine, type SyncLogger, type SyncReport } from "./sync/sync-engine.js";
+import { SyncQueue } from "./sync/sync-queue.js";
+import type { Transport } from "./transport/transport.js";
+
+export interface ClientOptions {
+  /** Where everything the device keeps lives (IndexedDB, files, or an encrypting wrapper). */
+  storage: StorageAdapterInterface;
+  transport: Transport;
+  /** Until accounts exist, the device names its user; the relay decides in one place. */
+  userId: string;
+  deviceName: string;
+  now?: () => number;
+  log?: SyncLogger;
+  requestTimeoutMs?: number;
+  /** Push right after each local change while connected (default true). */
+  syncOnChange?: boolean;
+}
+
+/** Per-entity state the app shows. */
+export type EntitySyncState = "saved_on_device" | "syncing" | "synced" | "conflict" | "needs_attention";
+
+export interface EntityListItem extends EntitySummary {
+  syncState: EntitySyncState;
+  serverVersion: number;
+}
+
+export interface SyncStatusSnapshot {
+  online: boolean;
+  queueDepth: number;
+  lastSyncAt: number | null;
+  lastError: { code: string; message: string } | null;
+  conflicts: number;
+}
+
+interface DeviceState {
+  deviceId: string;
+  deviceName: string;
+  /** The relay cursor this device has pulled up to (bigint as a string). */
+  cursor: string;
+}
+
+export class IronFlowClient {
+  private readonly listeners = new Set<() => void>();
+  private closed = false;
+
+  private constructor(
+    readonly deviceId: string,
+    private readonly repo: Repo,
+    private readonly entities: EntityStore,
+    private readonly queue: SyncQueue,
+    private readonly engine: SyncEngine,
+    private readonly lock: Mutex,
+    private readonly syncOnChange: boolean,
+    private readonly now: () => number,
+  ) {}
+
+  static async open(options: ClientOptions): Promise<IronFlowClient> {
+    const now = options.now ?? Date.now;
+    const deviceStore = new RecordStore<DeviceState>(options.storage, "device");
+    let state = await deviceStore.get("self");
+    if (!state) {
+      state = { deviceId: crypto.randomUUID(), deviceName: options.deviceName, cursor: "0" };
+      await deviceStore.put("self", state);
+    }
+    const deviceState = state;
+    const repo = new Repo({
+      storage: options.storage,
+      network: [],
+      peerId: `device-${deviceState.deviceId}` as PeerId,
+      // Saved on the device before we say so: we flush explicitly; the debounce only batches.
+      saveDebounceRate: 10,
+    });
+    const clock = new HybridLogicalClock(deviceState.deviceId, now);
+    const entities = new EntityStore(repo, new RecordStore<EntityRecord>(options.storage, "entity"), clock, deviceState.deviceId, now);
+    const queue = new SyncQueue(new RecordStore<SyncQueueItem>(options.storage, "queue"));
+    await Promise.all([entities.load(), queue.load()]);
+
+    let client: IronFlowClient | undefined;
+    const lock = new Mutex();
+    const engine = new SyncEngine({
+      transport: options.transport,
+      identity: { userId: options.userId, deviceId: deviceState.deviceId, deviceName: deviceState.deviceName },
+      entities,
+      queue,
+      conflictDocs: new BlobStore(options.storage, "conflict-doc"),
+      lock,
+      loadCursor: () => BigInt(deviceState.cursor),
+      saveCursor: async (cursor) => {
+        deviceState.cursor = cursor.toString();
+        await deviceStore.put("self", deviceState);
+      },
+      notify: () => client?.emit(),
+      log: options.log ?? { event: () => undefined },
+      now,
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      maxBatchBytes: 512 * 1024,
+    });
+    client = new IronFlowClient(deviceState.deviceId, repo, entities, queue, engine, lock, options.syncOnChange ?? true, now);
+    return client;
+  }
+
+  /** Creates an entity; resolves with its id once it is saved on this device. */
+  async create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<string> {
+    const id = await this.lock.run(async () => {
+      const { doc, record } = await this.entities.create(type, payload);
+      await this.queue.recordLocalChange({
+        entityType: type,
+        entityId: doc.id,
+        operation: "create",
+        data: JSON.parse(JSON.stringify(doc)),
+        timestamp: this.now(),
+        version: record.serverVersion,
+      });
+      return doc.id;
+    });
+    this.afterLocalChange();
+    return id;
+  }
+
+  /** Changes an entity's payload; resolves once saved on this device. Invalid results throw and change nothing. */
+  async update<T extends EntityType>(id: string, mutate: (payload: Payloads[T]) => void): Promise<void> {
+    await this.localChange(id, "update", (doc) => mutate(doc.payload as Payloads[T]));
+  }
+
+  /** Marks an entity deleted (a tombstone that syncs like any change). */
+  async delete(id: string): Promise<void> {
+    await this.localChange(id, "delete", (doc) => {
+      doc.deleted = { at: this.now(), hlc: doc.hlc, deviceId: this.deviceId };
+    });
+  }
+
+  async get<T extends EntityType = EntityType>(id: string): Promise<EntityDocument<T> | undefined> {
+    if (!this.entities.record(id)) return undefined;
+    return JSON.parse(JSON.stringify(await this.entities.doc(id))) as EntityDocument<T>;
+  }
+
+  /** Draws from the per-entity summaries: never loads a document. Newest first. */
+  list(type?: EntityType, options: { includeDeleted?: boolean } = {}): EntityListItem[] {
+    return this.entities
+      .allRecords()
+      .filter((r) => (!type || r.type === type) && (options.includeDeleted || !r.summary.deleted))
+      .map((r) => ({ ...r.summary, serverVersion: r.serverVersion, syncState: this.syncState(r.id) }))
+      .sort((a, b) => b.date - a.date);
+  }
+
+  syncState(id: string): EntitySyncState {
+    const item = this.queue.get(id);
+    if (!item || item.status === "synced") return "synced";
+    if (item.status === "conflict") return "conflict";
+    if (item.status === "error") return "needs_attention";
+    return this.engine.online ? "syncing" : "saved_on_device";
+  }
+
+  queueItems(): SyncQueueItem[] {
+    return this.queue.all();
+  }
+
+  conflicts(): SyncQueueItem[] {
+    return this.queue.all().filter((item) => item.status === "conflict");
+  }
+
+  status(): SyncStatusSnapshot {
+    const error = this.engine.error;
+    return {
+      online: this.engine.online,
+      queueDepth: this.queue.depth,
+      lastSyncAt: this.engine.lastSyncAt,
+      lastError: error ? { code: Code[error.code] ?? String(error.code), message: error.message } : null,
+      conflicts: this.conflicts().length,
+    };
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Pushes what is pending and pulls what other devices pushed. Rejects with a SyncError. */
+  syncNow(): Promise<SyncReport> {
+    if (this.closed) return Promise.reject(new SyncError(Code.FAILED_PRECONDITION, "client is closed"));
+    return this.engine.syncNow();
+  }
+
+  /** Disconnects from the relay; local use goes on. */
+  goOffline(): void {
+    this.engine.disconnect();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.engine.disconnect();
+    await this.repo.flush();
+    await this.repo.shutdown();
+    this.listeners.clear();
+  }
+
+  private async localChange(id: string, operation: "update" | "delete", mutate: (doc: EntityDocument) => void): Promise<void> {
+    await this.lock.run(async () => {
+      const { doc, record } = await this.entities.change(id, mutate);
+      await this.queue.recordLocalChange({
+        entityType: record.type,
+        entityId: id,
+        operation,
+        data: JSON.parse(JSON.stringify(doc)),
+        timestamp: this.now(),
+        version: record.serverVersion,
+      });
+    });
+    this.afterLocalChange();
+  }
+
+  private afterLocalChange(): void {
+    this.emit();
+    // A failed background sync becomes state (status().lastError, the item's lastError).
+    if (this.syncOnChange && this.engine.online) void this.engine.syncNow().catch(() => undefined);
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,158 @@
+// Entities on the device: one Automerge document per entity in an Automerge Repo, plus the
+// per-entity record (sync metadata and list summary). A change is "saved on this device" only
+// once the Repo has flushed it to storage.
+import * as A from "@automerge/automerge";
+import {
+  generateAutomergeUrl,
+  parseAutomergeUrl,
+  type DocHandle,
+  type DocumentId,
+  type Repo,
+} from "@automerge/automerge-repo";
+import {
+  payloadSchemas,
+  summarize,
+  validateDocument,
+  type EntityDocument,
+  type EntityType,
+  type Payloads,
+} from "../../../schema/entities.js";
+import { Code, SyncError } from "../../../schema/status.js";
+import type { HybridLogicalClock } from "../clock/hlc.js";
+import type { RecordStore } from "../storage/records.js";
+import type { EntityRecord } from "../sync/records.js";
+
+export type Draft<T> = T;
+
+export class EntityStore {
+  private readonly records = new Map<string, EntityRecord>();
+
+  constructor(
+    private readonly repo: Repo,
+    private readonly recordStore: RecordStore<EntityRecord>,
+    private readonly clock: HybridLogicalClock,
+    private readonly deviceId: string,
+    private readonly now: () => number,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const record of await this.recordStore.all()) this.records.set(record.id, record);
+  }
+
+  record(id: string): EntityRecord | undefined {
+    return this.records.get(id);
+  }
+
+  allRecords(): EntityRecord[] {
+    return [...this.records.values()];
+  }
+
+  async putRecord(record: EntityRecord): Promise<void> {
+    await this.recordStore.put(record.id, record);
+    this.records.set(record.id, record);
+  }
+
+  async handle(id: string): Promise<DocHandle<EntityDocument>> {
+    if (!this.records.has(id)) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
+    return this.repo.find<EntityDocument>(id as DocumentId);
+  }
+
+  async doc(id: string): Promise<A.Doc<EntityDocument>> {
+    return (await this.handle(id)).doc();
+  }
+
+  /** Creates the entity; resolves once it is in storage. */
+  async create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<{ doc: EntityDocument; record: EntityRecord }> {
+    const parsedPayload = payloadSchemas[type].safeParse(payload);
+    if (!parsedPayload.success) throw new SyncError(Code.INVALID_ARGUMENT, `invalid ${type}: ${parsedPayload.error.issues[0]?.message}`);
+    const id = parseAutomergeUrl(generateAutomergeUrl()).documentId;
+    const at = this.now();
+    const initial = {
+      type,
+      id,
+      createdAt: at,
+      updatedAt: at,
+      deviceId: this.deviceId,
+      hlc: this.clock.tick(),
+      deleted: null,
+      payload: parsedPayload.data,
+    };
+    const checked = validateDocument(type, initial);
+    if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
+    const seed = A.from<Record<string, unknown>>(initial as unknown as Record<string, unknown>);
+    const handle = this.repo.import<EntityDocument>(A.save(seed), { docId: id });
+    A.free(seed);
+    await this.repo.flush([id]);
+    const record: EntityRecord = {
+      id,
+      type,
+      summary: summarize(checked.value),
+      serverVersion: 0,
+      syncedHeads: [],
+      serverTime: null,
+    };
+    await this.putRecord(record);
+    return { doc: handle.doc(), record };
+  }
+
+  /**
+   * Applies a local change to the entity's payload (or its tombstone) and resolves once it is in
+   * storage. A change that would make the document invalid throws INVALID_ARGUMENT and is rolled
+   * back: nothing is stored.
+   */
+  async change(
+    id: string,
+    mutate: (doc: Draft<EntityDocument>) => void,
+  ): Promise<{ doc: EntityDocument; record: EntityRecord }> {
+    const handle = await this.handle(id);
+    const record = this.records.get(id)!;
+    let invalid: string | undefined;
+    try {
+      handle.change((draft) => {
+        mutate(draft);
+        draft.updatedAt = this.now();
+        draft.deviceId = this.deviceId;
+        draft.hlc = this.clock.tick();
+        const checked = validateDocument(record.type, JSON.parse(JSON.stringify(draft)));
+        if (!checked.ok) {
+          invalid = checked.message;
+          throw new Error(invalid); // aborts the Automerge change: nothing is applied
+        }
+      });
+    } catch (err) {
+      throw new SyncError(Code.INVALID_ARGUMENT, invalid ?? (err as Error).message);
+    }
+    await this.repo.flush([id as DocumentId]);
+    const doc = handle.doc();
+    const next = { ...record, summary: summarize(doc) };
+    await this.putRecord(next);
+    return { doc, record: next };
+  }
+
+  /** Takes in a document this device has never seen, from the relay. */
+  async adopt(type: EntityType, id: string, bytes: Uint8Array): Promise<EntityDocument> {
+    const handle = this.repo.import<EntityDocument>(bytes, { docId: id as DocumentId });
+    await this.repo.flush([id as DocumentId]);
+    const doc = handle.doc();
+    this.clock.observe(doc.hlc);
+    await this.putRecord({
+      id,
+      type,
+      summary: summarize(doc),
+      serverVersion: 0,
+      syncedHeads: [],
+      serverTime: null,
+    });
+    return doc;
+  }
+
+  /** Merges another replica's document into the local one and flushes. */
+  async merge(id: string, other: A.Doc<unknown>): Promise<EntityDocument> {
+    const handle = await this.handle(id);
+    handle.update((doc) => A.merge(doc as A.Doc<unknown>, other) as A.Doc<EntityDocument>);
+    await this.repo.flush([id as DocumentId]);
+    const doc = handle.doc();
+    this.clock.observe(doc.hlc);
+    return doc;
+  }
+}

@@ -1,0 +1,9 @@
+// The client core's public API. The app and tests import from here only.
+export { IronFlowClient, type ClientOptions, type EntityListItem, type EntitySyncState, type SyncStatusSnapshot } from "./client.js";
+export type { SyncReport, SyncLogger } from "./sync/sync-engine.js";
+export type { SyncQueueItem, ConflictRecord, QueueStatus } from "./sync/records.js";
+export type { Transport, Connection } from "./transport/transport.js";
+export { webSocketTransport, type WebSocketFactory, type WebSocketLike } from "./transport/websocket.js";
+export { HybridLogicalClock } from "./clock/hlc.js";
+export * from "../../schema/entities.js";
+export { Code, SyncError, codeName } from "../../schema/status.js";

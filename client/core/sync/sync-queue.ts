@@ -1,0 +1,73 @@
+// The sync queue: in memory for reads, every change written through to storage before it is
+// reported, so a killed device restarts with exactly the queue it had.
+import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
+import type { RecordStore } from "../storage/records.js";
+import type { Operation, SyncQueueItem } from "./records.js";
+
+export class SyncQueue {
+  private readonly items = new Map<string, SyncQueueItem>();
+
+  constructor(private readonly store: RecordStore<SyncQueueItem>) {}
+
+  async load(): Promise<void> {
+    for (const item of await this.store.all()) this.items.set(item.entityId, item);
+  }
+
+  get(entityId: string): SyncQueueItem | undefined {
+    return this.items.get(entityId);
+  }
+
+  all(): SyncQueueItem[] {
+    return [...this.items.values()];
+  }
+
+  /** Items to push, workouts before statistics, oldest first within a type. */
+  pending(): SyncQueueItem[] {
+    return this.all()
+      .filter((item) => item.status === "pending")
+      .sort(
+        (a, b) =>
+          CONFLICT_STRATEGIES[a.entityType].syncPriority - CONFLICT_STRATEGIES[b.entityType].syncPriority ||
+          a.timestamp - b.timestamp,
+      );
+  }
+
+  get depth(): number {
+    let n = 0;
+    for (const item of this.items.values()) if (item.status !== "synced") n += 1;
+    return n;
+  }
+
+  /** Records a local change. A create stays a create until it is synced; a delete wins. */
+  async recordLocalChange(
+    change: Pick<SyncQueueItem, "entityType" | "entityId" | "data" | "timestamp" | "version"> & { operation: Operation },
+  ): Promise<SyncQueueItem> {
+    const previous = this.items.get(change.entityId);
+    const unsynced = previous && previous.status !== "synced";
+    const operation: Operation =
+      change.operation === "delete" ? "delete" : unsynced && previous.operation === "create" ? "create" : change.operation;
+    const item: SyncQueueItem = {
+      ...change,
+      operation,
+      status: previous?.status === "conflict" ? "conflict" : "pending",
+      retryCount: unsynced ? previous.retryCount : 0,
+      lastError: unsynced ? previous.lastError : null,
+      conflict: previous?.status === "conflict" ? previous.conflict : null,
+    };
+    await this.put(item);
+    return item;
+  }
+
+  async put(item: SyncQueueItem): Promise<void> {
+    await this.store.put(item.entityId, item);
+    this.items.set(item.entityId, item);
+  }
+
+  async update(entityId: string, patch: Partial<SyncQueueItem>): Promise<SyncQueueItem | undefined> {
+    const item = this.items.get(entityId);
+    if (!item) return undefined;
+    const next = { ...item, ...patch };
+    await this.put(next);
+    return next;
+  }
+}

@@ -1,0 +1,154 @@
+// A session with the relay over any Connection: the Hello handshake, requests matched to
+// replies by request id, and the relay's unasked ChangesAvailable pushes.
+import { Code, SyncError } from "../../../schema/status.js";
+import {
+  PROTOCOL_VERSION,
+  decodeRelayFrame,
+  encodeDeviceFrame,
+  type DeviceBodyInit,
+  type EntitySnapshot,
+  type PullResponse,
+  type SyncItem,
+  type SyncResult,
+  type Welcome,
+} from "../../../schema/protocol/frames.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { SyncItemSchema } from "../../../schema/protocol/frames.js";
+import type { Connection, Transport } from "./transport.js";
+
+export interface DeviceIdentity {
+  userId: string;
+  deviceId: string;
+  deviceName: string;
+}
+
+export type SyncItemInit = MessageInitShape<typeof SyncItemSchema>;
+
+interface Pending {
+  resolve(body: Reply): void;
+  reject(err: SyncError): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+type Reply = ReturnType<typeof decodeRelayFrame>["body"];
+
+export class RelaySession {
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closedReason: string | undefined;
+  welcome: Welcome | undefined;
+
+  private constructor(
+    private readonly connection: Connection,
+    private readonly identity: DeviceIdentity,
+    private readonly timeoutMs: number,
+    private readonly onChanges: (entities: EntitySnapshot[]) => void,
+    private readonly onClosed: (reason: string) => void,
+  ) {
+    connection.onFrame((frame) => this.receive(frame));
+    connection.onClose((reason) => this.shutdown(reason));
+  }
+
+  static async open(options: {
+    transport: Transport;
+    identity: DeviceIdentity;
+    timeoutMs: number;
+    onChanges: (entities: EntitySnapshot[]) => void;
+    onClosed: (reason: string) => void;
+  }): Promise<RelaySession> {
+    const connection = await options.transport.connect();
+    const session = new RelaySession(connection, options.identity, options.timeoutMs, options.onChanges, options.onClosed);
+    const reply = await session.request({
+      case: "hello",
+      value: { protocolVersion: PROTOCOL_VERSION, ...options.identity },
+    });
+    if (reply.case !== "welcome") {
+      connection.close();
+      throw new SyncError(Code.INTERNAL, `relay answered hello with ${reply.case}`);
+    }
+    session.welcome = reply.value;
+    return session;
+  }
+
+  get isOpen(): boolean {
+    return this.closedReason === undefined;
+  }
+
+  async sync(items: SyncItemInit[]): Promise<SyncResult[]> {
+    const reply = await this.request({
+      case: "sync",
+      value: { userId: this.identity.userId, deviceId: this.identity.deviceId, items: items as SyncItem[] },
+    });
+    if (reply.case !== "sync") throw new SyncError(Code.INTERNAL, `relay answered sync with ${reply.case}`);
+    return reply.value.results;
+  }
+
+  async pull(cursor: bigint, limit = 0): Promise<PullResponse> {
+    const reply = await this.request({ case: "pull", value: { cursor, limit } });
+    if (reply.case !== "pull") throw new SyncError(Code.INTERNAL, `relay answered pull with ${reply.case}`);
+    return reply.value;
+  }
+
+  close(): void {
+    this.connection.close();
+    this.shutdown("closed by device");
+  }
+
+  /** Resolves with the reply; an Error frame rejects with its SyncError. */
+  private request(body: DeviceBodyInit): Promise<Exclude<Reply, { case: "error" }>> {
+    if (this.closedReason !== undefined) {
+      return Promise.reject(new SyncError(Code.UNAVAILABLE, `connection closed: ${this.closedReason}`));
+    }
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new SyncError(Code.UNAVAILABLE, `no reply from the relay within ${this.timeoutMs} ms`));
+        // A relay that stops answering is treated as gone: the next sync reconnects.
+        this.close();
+      }, this.timeoutMs);
+      this.pending.set(requestId, {
+        resolve: (reply) => {
+          if (reply.case === "error") {
+            reject(new SyncError(reply.value.code, reply.value.message, reply.value.retryAfterMs));
+          } else {
+            resolve(reply);
+          }
+        },
+        reject,
+        timer,
+      });
+      this.connection.send(encodeDeviceFrame(requestId, body));
+    });
+  }
+
+  private receive(frame: Uint8Array): void {
+    let decoded: ReturnType<typeof decodeRelayFrame>;
+    try {
+      decoded = decodeRelayFrame(frame);
+    } catch {
+      this.close(); // a relay that speaks garbage is not one we keep talking to
+      return;
+    }
+    if (decoded.requestId === 0) {
+      if (decoded.body.case === "changes") this.onChanges(decoded.body.value.entities);
+      return;
+    }
+    const pending = this.pending.get(decoded.requestId);
+    if (!pending) return;
+    this.pending.delete(decoded.requestId);
+    clearTimeout(pending.timer);
+    pending.resolve(decoded.body);
+  }
+
+  private shutdown(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new SyncError(Code.UNAVAILABLE, `connection closed: ${reason}`));
+      this.pending.delete(id);
+    }
+    this.onClosed(reason);
+  }
+}

@@ -1,0 +1,18 @@
+// The device's one transport seam: the relay's WebSocket today, a LAN peer or an in-memory pair
+// later. A Connection carries whole binary frames in order.
+//
+// Contract:
+// - connect() resolves with an open connection, or rejects with SyncError(UNAVAILABLE) when the
+//   other side cannot be reached (the caller retries on its schedule).
+// - After close, or when the other side goes away, onClose listeners run exactly once and send()
+//   is a no-op; frames are never delivered after close.
+export interface Connection {
+  send(frame: Uint8Array): void;
+  onFrame(listener: (frame: Uint8Array) => void): void;
+  onClose(listener: (reason: string) => void): void;
+  close(): void;
+}
+
+export interface Transport {
+  connect(): Promise<Connection>;
+}

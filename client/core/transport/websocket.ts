@@ -1,0 +1,72 @@
+// The relay transport over a WebSocket: the browser's own, or `ws` in Node (passed in, so the
+// core imports no Node module).
+import { Code, SyncError } from "../../../schema/status.js";
+import type { Connection, Transport } from "./transport.js";
+
+/** The part of the WebSocket API we use; both the browser's and `ws` provide it. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { reason?: string; code?: number }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+const OPEN = 1;
+
+export function webSocketTransport(url: string, factory: WebSocketFactory): Transport {
+  return {
+    connect: () =>
+      new Promise<Connection>((resolve, reject) => {
+        let socket: WebSocketLike;
+        try {
+          socket = factory(url);
+        } catch (err) {
+          reject(new SyncError(Code.UNAVAILABLE, `cannot open ${url}: ${(err as Error).message}`));
+          return;
+        }
+        socket.binaryType = "arraybuffer";
+        const frameListeners: ((frame: Uint8Array) => void)[] = [];
+        const closeListeners: ((reason: string) => void)[] = [];
+        let closed = false;
+        const finish = (reason: string) => {
+          if (closed) return;
+          closed = true;
+          for (const listener of closeListeners) listener(reason);
+        };
+        socket.onopen = () =>
+          resolve({
+            send: (frame) => {
+              if (!closed && socket.readyState === OPEN) socket.send(frame);
+            },
+            onFrame: (listener) => frameListeners.push(listener),
+            onClose: (listener) => closeListeners.push(listener),
+            close: () => {
+              socket.close(1000, "device closed");
+              finish("closed by device");
+            },
+          });
+        socket.onmessage = (event) => {
+          if (closed) return;
+          const frame = toBytes(event.data);
+          if (frame) for (const listener of frameListeners) listener(frame);
+        };
+        socket.onerror = () => undefined; // the close event that follows says what happened
+        socket.onclose = (event) => {
+          reject(new SyncError(Code.UNAVAILABLE, `cannot reach ${url}`));
+          finish(event.reason || `connection closed (${event.code ?? "no code"})`);
+        };
+      }),
+  };
+}
+
+function toBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}

@@ -1,0 +1,10 @@
+import { PGlite } from "@electric-sql/pglite";
+const db0 = await PGlite.create();
+const tpl = await db0.dumpDataDir("none");
+await db0.close();
+let t = performance.now();
+const db = await PGlite.create({ loadDataDir: tpl, debug: 0 });
+console.log("create", (performance.now() - t).toFixed(0));
+t = performance.now();
+const db2 = await PGlite.create({ dataDir: "memory://", noInitDb: false });
+console.log("plain initdb", (performance.now() - t).toFixed(0));

@@ -1,0 +1,33 @@
+// `npm start`: the relay and the web app on one port. With DATABASE_URL it uses that Postgres;
+// without, PGlite in a data folder (IRONFLOW_DATA_DIR, default ./data), same SQL.
+import { existsSync } from "node:fs";
+import { jsonLogger } from "./logger.js";
+import { startRelay } from "./server.js";
+import { openStore } from "./store/index.js";
+
+const log = jsonLogger();
+const databaseUrl = process.env.DATABASE_URL || undefined;
+const dataDir = process.env.IRONFLOW_DATA_DIR ?? "data";
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? "127.0.0.1";
+const appDir = existsSync("dist/index.html") ? "dist" : undefined;
+
+const started = performance.now();
+const store = await openStore(databaseUrl ? { databaseUrl } : { dataDir });
+const relay = await startRelay({ store, port, host, appDir, log });
+log.info("relay_ready", {
+  url: relay.url,
+  sync_url: relay.syncUrl,
+  database: databaseUrl ? "postgres" : `pglite:${dataDir}`,
+  app: appDir ? "served" : "not built (run npm run build)",
+  ready_ms: Math.round(performance.now() - started),
+});
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void relay.close().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,59 @@
+// Version check and apply: the item's changes go onto the relay's snapshot only when the device
+// built on the relay's current version; the result must validate against its type before it is
+// stored.
+import * as A from "@automerge/automerge";
+import { validateDocument } from "../../schema/entities.js";
+import { Code } from "../../schema/status.js";
+import type { CachedDocument } from "../document-cache.js";
+import type { CheckedItem, ItemFailure } from "./check-item.js";
+
+export type ApplyOutcome =
+  | { kind: "applied"; doc: A.Doc<unknown>; json: Record<string, unknown>; deleted: boolean }
+  | { kind: "conflict" }
+  /** Refused before touching the document: `current` is unchanged and may be cached again. */
+  | ({ kind: "rejected" } & ItemFailure)
+  /** The changes were applied and the result refused: `current.doc` is consumed (freed). */
+  | ({ kind: "invalid" } & ItemFailure);
+
+/** `current` is the relay's document, undefined when the entity does not exist yet. */
+export function applyChanges(item: CheckedItem, current: CachedDocument | undefined): ApplyOutcome {
+  const currentVersion = current?.version ?? 0;
+  if (item.baseVersion > currentVersion) {
+    return {
+      kind: "rejected",
+      code: Code.FAILED_PRECONDITION,
+      message: `version ${item.baseVersion} is from the future: the relay has version ${currentVersion}`,
+    };
+  }
+  if (item.baseVersion < currentVersion) return { kind: "conflict" };
+  if (current && current.entityType !== item.entityType) {
+    return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `entity is a ${current.entityType}, not a ${item.entityType}` };
+  }
+
+  let doc: A.Doc<unknown>;
+  try {
+    doc = A.loadIncremental(current?.doc ?? A.init<unknown>(), item.changes);
+  } catch (err) {
+    if (current) A.free(current.doc);
+    return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${(err as Error).message}` };
+  }
+  if (A.getMissingDeps(doc, []).length > 0) {
+    A.free(doc);
+    return {
+      kind: "invalid",
+      code: Code.INVALID_ARGUMENT,
+      message: "changes depend on history the relay does not have: push the changes since the last synced heads",
+    };
+  }
+  const json = A.toJS(doc) as Record<string, unknown>;
+  const validation = validateDocument(item.entityType, json);
+  if (!validation.ok) {
+    A.free(doc);
+    return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: validation.message };
+  }
+  if (validation.value.id !== item.entityId) {
+    A.free(doc);
+    return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: "document id does not match the item's entity id" };
+  }
+  return { kind: "applied", doc, json, deleted: validation.value.deleted !== null };
+}

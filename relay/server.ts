@@ -1,0 +1,114 @@
+// The relay's one port: HTTP (health, the built app) and the WebSocket sync endpoint at /sync.
+// This is the only file that knows about `ws`.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer, type RawData } from "ws";
+import { Fanout } from "./fanout.js";
+import { DEFAULT_LIMITS, type RelayLimits } from "./limits.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { CloseCode, Session } from "./session.js";
+import { staticFiles } from "./http/static-files.js";
+import type { RelayStore } from "./store/store.js";
+import { SyncService } from "./sync-service.js";
+
+export interface RelayOptions {
+  store: RelayStore;
+  port?: number;
+  host?: string;
+  limits?: Partial<RelayLimits>;
+  /** Folder of the built web app to serve; none = API only. */
+  appDir?: string;
+  log?: Logger;
+}
+
+export interface Relay {
+  readonly url: string;
+  readonly syncUrl: string;
+  readonly port: number;
+  readonly service: SyncService;
+  connections(): number;
+  /** Stops accepting, closes every connection, and closes the store. */
+  close(): Promise<void>;
+}
+
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = options.log ?? silentLogger;
+  const fanout = new Fanout();
+  const service = new SyncService(options.store, fanout, limits);
+  const serveApp = options.appDir ? staticFiles(options.appDir) : undefined;
+
+  const http: Server = createServer((req, res) => {
+    void (async () => {
+      if (req.url === "/healthz") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ ok: true, connections: wss.clients.size }));
+        return;
+      }
+      if (serveApp && (await serveApp(req, res))) return;
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found");
+    })().catch((err: unknown) => {
+      log.error("http_failed", { error: String(err) });
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+
+  // ws refuses frames past maxPayload by closing with 1009; set it above our own limit so an
+  // oversized frame up to twice the limit still gets a typed RESOURCE_EXHAUSTED reply.
+  const wss = new WebSocketServer({ server: http, path: "/sync", maxPayload: limits.maxFrameBytes * 2 });
+  wss.on("connection", (socket) => {
+    const session = new Session(
+      {
+        send: (frame) => socket.send(frame, { binary: true }),
+        close: (code, reason) => socket.close(code, reason),
+      },
+      service,
+      fanout,
+      limits,
+      log,
+    );
+    // Frames of one connection are handled in arrival order.
+    let queue = Promise.resolve();
+    socket.on("message", (data: RawData, isBinary: boolean) => {
+      if (!isBinary) {
+        socket.close(CloseCode.PROTOCOL_ERROR, "binary frames only");
+        return;
+      }
+      const frame = toBytes(data);
+      queue = queue.then(() => session.receive(frame));
+    });
+    socket.on("close", () => session.closed());
+    socket.on("error", (err) => log.error("socket_error", { error: String(err) }));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+
+  return {
+    url: `http://${host}:${port}`,
+    syncUrl: `ws://${host}:${port}/sync`,
+    port,
+    service,
+    connections: () => wss.clients.size,
+    async close() {
+      for (const client of wss.clients) client.close(CloseCode.GOING_AWAY, "relay shutting down");
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      service.close();
+      await options.store.close();
+    },
+  };
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

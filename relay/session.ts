@@ -1,0 +1,143 @@
+// One device connection, independent of the socket library: frames in, frames out. The first
+// frame must be Hello; every reply carries its request's id; errors are Error frames with a
+// status code, and the connection stays open unless the session cannot go on.
+import { Code, SyncError } from "../schema/status.js";
+import {
+  PROTOCOL_VERSION,
+  decodeDeviceFrame,
+  encodeRelayFrame,
+  readRequestId,
+  type EntitySnapshot,
+  type RelayBodyInit,
+} from "../schema/protocol/frames.js";
+import type { Fanout } from "./fanout.js";
+import type { RelayLimits } from "./limits.js";
+import type { Logger } from "./logger.js";
+import { authenticate, type Principal } from "./pipeline/authenticate.js";
+import type { SyncService } from "./sync-service.js";
+
+/** What a session needs of a socket. */
+export interface SocketLike {
+  send(frame: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+/** WebSocket close codes the relay uses. */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+} as const;
+
+export class Session {
+  private principal: Principal | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private tokens: number;
+  private lastRefill = Date.now();
+
+  constructor(
+    private readonly socket: SocketLike,
+    private readonly service: SyncService,
+    private readonly fanout: Fanout,
+    private readonly limits: RelayLimits,
+    private readonly log: Logger,
+  ) {
+    this.tokens = limits.framesPerSecond;
+  }
+
+  async receive(frame: Uint8Array): Promise<void> {
+    const requestId = readRequestId(frame);
+    try {
+      if (frame.length > this.limits.maxFrameBytes) {
+        throw new SyncError(Code.RESOURCE_EXHAUSTED, `frame of ${frame.length} bytes exceeds ${this.limits.maxFrameBytes}`);
+      }
+      this.takeToken();
+      const { body } = decodeDeviceFrame(frame);
+      switch (body.case) {
+        case "hello":
+          return this.hello(requestId, body.value.protocolVersion, () => authenticate(body.value));
+        case "sync": {
+          const principal = this.requirePrincipal();
+          const results = await this.service.sync(principal, body.value);
+          return this.send(requestId, { case: "sync", value: { results } });
+        }
+        case "pull": {
+          const principal = this.requirePrincipal();
+          const page = await this.service.pull(principal, body.value.cursor, body.value.limit);
+          return this.send(requestId, { case: "pull", value: page });
+        }
+      }
+    } catch (err) {
+      this.sendError(requestId, err);
+      if (err instanceof SyncError && (err.code === Code.UNAUTHENTICATED || err.code === Code.UNIMPLEMENTED)) {
+        this.socket.close(CloseCode.POLICY_VIOLATION, err.message.slice(0, 120));
+      }
+    }
+  }
+
+  closed(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  private hello(requestId: number, protocolVersion: number, decide: () => Principal): void {
+    if (this.principal) throw new SyncError(Code.FAILED_PRECONDITION, "hello was already received");
+    if (protocolVersion !== PROTOCOL_VERSION) {
+      throw new SyncError(Code.UNIMPLEMENTED, `protocol version ${protocolVersion} is not supported; this relay speaks ${PROTOCOL_VERSION}`);
+    }
+    const principal = decide();
+    this.principal = principal;
+    this.unsubscribe = this.fanout.subscribe(principal.userId, {
+      deviceId: principal.deviceId,
+      deliver: (entities: EntitySnapshot[]) =>
+        this.send(0, { case: "changes", value: { entities } }),
+    });
+    this.log.info("device_connected", { user_id: principal.userId, device_id: principal.deviceId });
+    this.send(requestId, {
+      case: "welcome",
+      value: {
+        protocolVersion: PROTOCOL_VERSION,
+        serverTime: BigInt(Date.now()),
+        maxFrameBytes: this.limits.maxFrameBytes,
+        maxBatchItems: this.limits.maxBatchItems,
+      },
+    });
+  }
+
+  private requirePrincipal(): Principal {
+    if (!this.principal) throw new SyncError(Code.UNAUTHENTICATED, "the first frame must be hello");
+    return this.principal;
+  }
+
+  private takeToken(): void {
+    const now = Date.now();
+    const refill = ((now - this.lastRefill) / 1000) * this.limits.framesPerSecond;
+    this.tokens = Math.min(this.limits.framesPerSecond, this.tokens + refill);
+    this.lastRefill = now;
+    if (this.tokens < 1) {
+      const retryAfterMs = Math.ceil(((1 - this.tokens) / this.limits.framesPerSecond) * 1000);
+      throw new SyncError(Code.RESOURCE_EXHAUSTED, "too many frames; slow down", retryAfterMs);
+    }
+    this.tokens -= 1;
+  }
+
+  private send(requestId: number, body: RelayBodyInit): void {
+    this.socket.send(encodeRelayFrame(requestId, body));
+  }
+
+  private sendError(requestId: number, err: unknown): void {
+    const error =
+      err instanceof SyncError ? err : new SyncError(Code.INTERNAL, "internal error");
+    if (!(err instanceof SyncError)) this.log.error("request_failed", { error: String(err), request_id: requestId });
+    this.send(requestId, {
+      case: "error",
+      value: {
+        code: error.code,
+        message: error.message,
+        retryAfterMs: error.retryAfterMs,
+      },
+    });
+  }
+}

@@ -1,0 +1,94 @@
+// The relay store on PGlite (Postgres in WASM), the default when no DATABASE_URL is given, so
+// `npm start` works on a fresh machine with the same SQL as production.
+//
+// What the embedded default promises: PGlite runs Postgres with fsync=off. A commit is in the
+// operating system's page cache when writeBatch resolves, not on disk. It survives the relay
+// process being killed; it may be lost to a power cut or an OS crash. Deployments that must keep
+// every acknowledged write through a power cut use Postgres (DATABASE_URL).
+//
+// PGlite is one connection: statements of concurrent calls queue behind each other, and a write
+// transaction holds the database until it commits. Enough for one person's relay, not for scale.
+import { PGlite } from "@electric-sql/pglite";
+import type { Transaction } from "@electric-sql/pglite";
+import { migrate } from "./migrate.js";
+import { createSqlStore, toSyncError } from "./sql-store.js";
+import type { SqlClient, SqlExecutor } from "./sql-store.js";
+import type { RelayStore } from "./store.js";
+
+/** Opens (or creates) the store in dataDir; in memory when dataDir is undefined. */
+export async function openPgliteStore(dataDir: string | undefined): Promise<RelayStore> {
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir);
+  } catch (err) {
+    throw toSyncError(err);
+  }
+  return openPgliteStoreOn(db);
+}
+
+/** Runs the migrations on an open PGlite and returns the store; the store's close closes db. */
+export async function openPgliteStoreOn(db: PGlite): Promise<RelayStore> {
+  const client = new PgliteSqlClient(db);
+  try {
+    await migrate(client);
+  } catch (err) {
+    await client.close();
+    throw toSyncError(err);
+  }
+  return createSqlStore(client);
+}
+
+class PgliteSqlClient implements SqlClient {
+  #closing: Promise<void> | undefined;
+
+  constructor(private readonly db: PGlite) {}
+
+  query(sql: string, params?: readonly unknown[]) {
+    return this.guard(() => run(this.db, sql, params));
+  }
+
+  exec(script: string) {
+    return this.guard(async () => {
+      await this.db.exec(script);
+    });
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    // PGlite's transaction() issues BEGIN (READ COMMITTED is its default) and rolls back on a throw.
+    return this.guard(() =>
+      this.db.transaction((tx) =>
+        fn({
+          query: (sql, params) => run(tx, sql, params),
+          exec: async (script) => {
+            await tx.exec(script);
+          },
+        }),
+      ),
+    );
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.db.close();
+    return this.#closing;
+  }
+
+  // A closed PGlite says so without a code; give it the one a closed pg pool gets, so a store
+  // shutting down answers UNAVAILABLE on both backends.
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) throw new ClosedError();
+    return fn();
+  }
+}
+
+class ClosedError extends Error {
+  override readonly name = "ClosedError";
+  readonly code = "08003";
+  constructor() {
+    super("the PGlite store is closed");
+  }
+}
+
+async function run(db: PGlite | Transaction, sql: string, params?: readonly unknown[]) {
+  const result = await db.query<Record<string, unknown>>(sql, params === undefined ? undefined : [...params]);
+  return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
+}

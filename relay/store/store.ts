@@ -1,0 +1,65 @@
+// The relay's store seam. One SQL core (sql-store.ts) runs over either the machine's Postgres
+// (pg) or PGlite; both pass test/relay/store.conformance.ts.
+import type { EntityType } from "../../schema/entities.js";
+
+export interface StoredEntity {
+  userId: string;
+  entityId: string;
+  entityType: EntityType;
+  /** Optimistic-lock version: 1 after the create, +1 per accepted push. */
+  version: number;
+  /** The user's change counter when this version was stored. */
+  cursor: bigint;
+  /** The whole Automerge document (A.save). */
+  doc: Uint8Array;
+  /** The materialised JSON of the document. */
+  data: unknown;
+  deleted: boolean;
+  /** The device whose push made this version. */
+  deviceId: string;
+  /** Relay time this version was stored, ms since epoch. */
+  updatedAt: number;
+}
+
+export interface EntityWrite {
+  entityId: string;
+  entityType: EntityType;
+  /** The version the device built on: 0 for a create, else the version it last saw. */
+  baseVersion: number;
+  doc: Uint8Array;
+  data: unknown;
+  deleted: boolean;
+  deviceId: string;
+}
+
+export type WriteOutcome =
+  | { kind: "stored"; version: number; cursor: bigint; updatedAt: number }
+  /** Someone stored another version first (or the entity exists on a create). Nothing written. */
+  | { kind: "conflict" };
+
+export interface ChangesPage {
+  entities: StoredEntity[];
+  /** Pass back as `after` for the next page. */
+  cursor: bigint;
+  hasMore: boolean;
+}
+
+/**
+ * Contract:
+ * - writeBatch stores all non-conflicting writes of one user in ONE transaction with optimistic
+ *   locking (`UPDATE ... WHERE version = baseVersion`; a create inserts only when absent), and
+ *   returns one outcome per write in order. Stored writes get strictly increasing cursors for
+ *   that user; a concurrent writer for the same user never commits a lower cursor after a
+ *   higher one is visible, so changesSince never skips a change.
+ * - get returns the current row or null.
+ * - changesSince returns rows with cursor > after, ordered by cursor, at most `limit`.
+ * - Errors are SyncError: UNAVAILABLE (with retryAfterMs) when the database cannot be reached
+ *   or the transaction must be retried (serialization failure, deadlock, shutdown), INTERNAL
+ *   otherwise. A failed writeBatch stored nothing.
+ */
+export interface RelayStore {
+  writeBatch(userId: string, writes: readonly EntityWrite[]): Promise<WriteOutcome[]>;
+  get(userId: string, entityId: string): Promise<StoredEntity | null>;
+  changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage>;
+  close(): Promise<void>;
+}

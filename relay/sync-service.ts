@@ -1,0 +1,242 @@
+// The relay's sync core, independent of any socket library: a batch of items from one device
+// goes through check -> version check and apply -> validate -> store (one transaction) ->
+// fan-out. Batches of one user are serialised in this process; across processes the store's
+// optimistic lock decides.
+import * as A from "@automerge/automerge";
+import { create } from "@bufbuild/protobuf";
+import { assertNever } from "../schema/entities.js";
+import { Code, SyncError } from "../schema/status.js";
+import {
+  EntitySnapshotSchema,
+  SyncResultSchema,
+  SyncStatus,
+  type EntitySnapshot,
+  type PullResponse,
+  type SyncRequest,
+  type SyncResult,
+  PullResponseSchema,
+} from "../schema/protocol/frames.js";
+import { DocumentCache, type CachedDocument } from "./document-cache.js";
+import type { Fanout } from "./fanout.js";
+import type { RelayLimits } from "./limits.js";
+import { applyChanges } from "./pipeline/apply-changes.js";
+import type { Principal } from "./pipeline/authenticate.js";
+import { authorizeSync } from "./pipeline/authorize.js";
+import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
+import type { RelayStore, StoredEntity } from "./store/store.js";
+
+interface Staged {
+  index: number;
+  item: CheckedItem;
+  doc: A.Doc<unknown>;
+  json: Record<string, unknown>;
+  deleted: boolean;
+  bytes: Uint8Array;
+}
+
+export class SyncService {
+  private readonly cache: DocumentCache;
+  private readonly userQueues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: RelayStore,
+    private readonly fanout: Fanout,
+    private readonly limits: RelayLimits,
+  ) {
+    this.cache = new DocumentCache(limits.documentCacheSize);
+  }
+
+  get cachedDocuments(): number {
+    return this.cache.size;
+  }
+
+  async sync(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
+    authorizeSync(principal, request);
+    if (request.items.length > this.limits.maxBatchItems) {
+      throw new SyncError(Code.RESOURCE_EXHAUSTED, `a batch holds at most ${this.limits.maxBatchItems} items`);
+    }
+    return this.serialised(principal.userId, () => this.syncItems(principal, request));
+  }
+
+  async pull(principal: Principal, after: bigint, limit: number): Promise<PullResponse> {
+    const pageSize = Math.min(limit > 0 ? limit : this.limits.maxPullPage, this.limits.maxPullPage);
+    const page = await this.store.changesSince(principal.userId, after, pageSize);
+    return create(PullResponseSchema, {
+      entities: page.entities.map(snapshotOfRow),
+      cursor: page.cursor,
+      hasMore: page.hasMore,
+    });
+  }
+
+  close(): void {
+    this.cache.clear();
+  }
+
+  private async syncItems(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
+    const { userId } = principal;
+    const results: SyncResult[] = [];
+    const staged: Staged[] = [];
+    const seen = new Set<string>();
+    for (const [index, raw] of request.items.entries()) {
+      const item = checkItem(raw);
+      if (isFailure(item)) {
+        results[index] = errorResult(raw.entityId, item.code, item.message);
+        continue;
+      }
+      if (seen.has(item.entityId)) {
+        results[index] = errorResult(raw.entityId, Code.INVALID_ARGUMENT, "entity appears twice in one batch");
+        continue;
+      }
+      seen.add(item.entityId);
+      const current = await this.load(userId, item.entityId);
+      const outcome = applyChanges(item, current);
+      switch (outcome.kind) {
+        case "conflict":
+          results[index] = conflictResult(item.entityId, current!);
+          this.cache.put(userId, item.entityId, current!);
+          break;
+        case "rejected":
+          results[index] = errorResult(item.entityId, outcome.code, outcome.message);
+          if (current) this.cache.put(userId, item.entityId, current);
+          break;
+        case "invalid":
+          results[index] = errorResult(item.entityId, outcome.code, outcome.message);
+          break;
+        case "applied":
+          staged.push({ index, item, ...outcome, bytes: A.save(outcome.doc) });
+          break;
+        default:
+          assertNever(outcome);
+      }
+    }
+    if (staged.length > 0) await this.storeStaged(principal, staged, results);
+    return results;
+  }
+
+  private async storeStaged(principal: Principal, staged: Staged[], results: SyncResult[]): Promise<void> {
+    const { userId, deviceId } = principal;
+    let outcomes;
+    try {
+      outcomes = await this.store.writeBatch(
+        userId,
+        staged.map((s) => ({
+          entityId: s.item.entityId,
+          entityType: s.item.entityType,
+          baseVersion: s.item.baseVersion,
+          doc: s.bytes,
+          data: s.json,
+          deleted: s.deleted,
+          deviceId,
+        })),
+      );
+    } catch (err) {
+      // Nothing was stored; the mutated documents must not be cached.
+      for (const s of staged) A.free(s.doc);
+      throw err;
+    }
+    const snapshots: EntitySnapshot[] = [];
+    for (const [i, s] of staged.entries()) {
+      const outcome = outcomes[i]!;
+      if (outcome.kind === "stored") {
+        this.cache.put(userId, s.item.entityId, {
+          entityType: s.item.entityType,
+          doc: s.doc,
+          version: outcome.version,
+          cursor: outcome.cursor,
+          updatedAt: outcome.updatedAt,
+        });
+        results[s.index] = create(SyncResultSchema, {
+          entityId: s.item.entityId,
+          status: SyncStatus.SUCCESS,
+          code: Code.OK,
+          serverVersion: outcome.version,
+          serverTime: BigInt(outcome.updatedAt),
+          cursor: outcome.cursor,
+        });
+        snapshots.push(
+          create(EntitySnapshotSchema, {
+            entityType: s.item.entityType,
+            entityId: s.item.entityId,
+            data: s.bytes,
+            version: outcome.version,
+            serverTime: BigInt(outcome.updatedAt),
+            cursor: outcome.cursor,
+            deviceId,
+          }),
+        );
+      } else {
+        // Another relay process stored a version first: answer with what the store holds now.
+        A.free(s.doc);
+        const row = await this.store.get(userId, s.item.entityId);
+        results[s.index] = row
+          ? create(SyncResultSchema, {
+              entityId: row.entityId,
+              status: SyncStatus.CONFLICT,
+              code: Code.ABORTED,
+              serverData: row.doc,
+              serverVersion: row.version,
+              serverTime: BigInt(row.updatedAt),
+              cursor: row.cursor,
+              errorMessage: "version conflict",
+            })
+          : errorResult(s.item.entityId, Code.UNAVAILABLE, "the entity changed while storing; retry");
+      }
+    }
+    this.fanout.publish(userId, deviceId, snapshots);
+  }
+
+  /** Takes the document out of the cache, or loads it from the store. */
+  private async load(userId: string, entityId: string): Promise<CachedDocument | undefined> {
+    const cached = this.cache.take(userId, entityId);
+    if (cached) return cached;
+    const row = await this.store.get(userId, entityId);
+    if (!row) return undefined;
+    return {
+      entityType: row.entityType,
+      doc: A.load(row.doc),
+      version: row.version,
+      cursor: row.cursor,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  private serialised<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.userQueues.get(userId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.userQueues.set(userId, tail);
+    void tail.then(() => {
+      if (this.userQueues.get(userId) === tail) this.userQueues.delete(userId);
+    });
+    return next;
+  }
+}
+
+function snapshotOfRow(row: StoredEntity): EntitySnapshot {
+  return create(EntitySnapshotSchema, {
+    entityType: row.entityType,
+    entityId: row.entityId,
+    data: row.doc,
+    version: row.version,
+    serverTime: BigInt(row.updatedAt),
+    cursor: row.cursor,
+    deviceId: row.deviceId,
+  });
+}
+
+function conflictResult(entityId: string, current: CachedDocument): SyncResult {
+  return create(SyncResultSchema, {
+    entityId,
+    status: SyncStatus.CONFLICT,
+    code: Code.ABORTED,
+    serverData: A.save(current.doc),
+    serverVersion: current.version,
+    serverTime: BigInt(current.updatedAt),
+    cursor: current.cursor,
+    errorMessage: "version conflict",
+  });
+}
+
+function errorResult(entityId: string, code: Code, message: string): SyncResult {
+  return create(SyncResultSchema, { entityId, status: SyncStatus.ERROR, code, errorMessage: message });
+}

@@ -1,0 +1,191 @@
+// The six entity types and their runtime validation. Every entity is one Automerge document
+// whose root is an EntityDocument: metadata beside a typed payload. The server-assigned version
+// is NOT in the document; it lives in the device's sync metadata and the relay's row.
+//
+// Automerge cannot store `undefined`, so optional values are `null`, never absent-by-undefined.
+import { z } from "zod";
+
+export const ENTITY_TYPES = [
+  "workout",
+  "progression",
+  "user_profile",
+  "recovery",
+  "volume",
+  "exercise_definition",
+] as const;
+export type EntityType = (typeof ENTITY_TYPES)[number];
+
+export function isEntityType(value: string): value is EntityType {
+  return (ENTITY_TYPES as readonly string[]).includes(value);
+}
+
+/** Entity ids are Automerge Repo document ids (base58check) or other short url-safe ids. */
+export const entityIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "entity id must be 1-64 url-safe characters");
+
+const unit = z.enum(["kg", "lb"]);
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a day as YYYY-MM-DD");
+const nonNegative = z.number().finite().nonnegative();
+const shortText = z.string().max(200);
+const longText = z.string().max(5000);
+
+export const workoutSetSchema = z.object({
+  id: z.string().min(1).max(64),
+  reps: z.number().int().min(0).max(1000),
+  weight: nonNegative.max(2000),
+  unit,
+  rpe: z.number().min(1).max(10).nullable(),
+  completed: z.boolean(),
+});
+
+export const workoutExerciseSchema = z.object({
+  id: z.string().min(1).max(64),
+  name: shortText.min(1),
+  sets: z.array(workoutSetSchema).max(200),
+});
+
+export const workoutSchema = z.object({
+  title: shortText,
+  startedAt: z.number().int().nonnegative(),
+  completedAt: z.number().int().nonnegative().nullable(),
+  notes: longText,
+  exercises: z.array(workoutExerciseSchema).max(100),
+});
+
+export const progressionSchema = z.object({
+  exerciseName: shortText.min(1),
+  targetWeight: nonNegative.max(2000),
+  unit,
+  targetSets: z.number().int().min(1).max(50),
+  targetReps: z.number().int().min(1).max(1000),
+  increment: nonNegative.max(100),
+  notes: longText,
+});
+
+export const userProfileSchema = z.object({
+  displayName: shortText,
+  preferredUnit: unit,
+  bodyweight: nonNegative.max(1000).nullable(),
+  goals: longText,
+});
+
+export const recoveryDaySchema = z.object({
+  sleepHours: z.number().min(0).max(24).nullable(),
+  soreness: z.number().int().min(0).max(10).nullable(),
+  readiness: z.number().int().min(0).max(10).nullable(),
+  note: longText,
+});
+
+/** Recovery entries keyed by day; conflicts resolve last-write-wins per day. */
+export const recoverySchema = z.object({
+  days: z.record(isoDay, recoveryDaySchema),
+});
+
+/** Weekly working sets per muscle group; conflicts take the maximum per group. */
+export const volumeSchema = z.object({
+  weekStart: isoDay,
+  muscleGroups: z.record(z.string().min(1).max(64), z.object({ sets: z.number().int().min(0).max(10000) })),
+});
+
+export const exerciseDefinitionSchema = z.object({
+  name: shortText.min(1),
+  muscleGroups: z.array(z.string().min(1).max(64)).max(20),
+  equipment: shortText,
+  description: longText,
+});
+
+export const payloadSchemas = {
+  workout: workoutSchema,
+  progression: progressionSchema,
+  user_profile: userProfileSchema,
+  recovery: recoverySchema,
+  volume: volumeSchema,
+  exercise_definition: exerciseDefinitionSchema,
+} as const satisfies Record<EntityType, z.ZodType>;
+
+export type Payloads = { [T in EntityType]: z.infer<(typeof payloadSchemas)[T]> };
+export type WorkoutSet = z.infer<typeof workoutSetSchema>;
+export type WorkoutExercise = z.infer<typeof workoutExerciseSchema>;
+
+/** A deletion. The entity's document stays (history is needed to merge); this marks it gone. */
+export const tombstoneSchema = z.object({
+  at: z.number().int().nonnegative(),
+  hlc: z.string(),
+  deviceId: z.string(),
+});
+
+const metaShape = {
+  id: entityIdSchema,
+  createdAt: z.number().int().nonnegative(),
+  updatedAt: z.number().int().nonnegative(),
+  /** The device that made the last change. */
+  deviceId: z.string().min(1).max(128),
+  /** Hybrid logical clock of the last change: orders last-write-wins under clock skew. */
+  hlc: z.string().max(64),
+  deleted: tombstoneSchema.nullable(),
+};
+
+function documentSchema<T extends EntityType>(type: T) {
+  return z.object({ type: z.literal(type), ...metaShape, payload: payloadSchemas[type] });
+}
+
+export const documentSchemas = {
+  workout: documentSchema("workout"),
+  progression: documentSchema("progression"),
+  user_profile: documentSchema("user_profile"),
+  recovery: documentSchema("recovery"),
+  volume: documentSchema("volume"),
+  exercise_definition: documentSchema("exercise_definition"),
+} as const;
+
+export type EntityDocument<T extends EntityType = EntityType> = {
+  [K in T]: z.infer<(typeof documentSchemas)[K]>;
+}[T];
+
+export type ValidationResult<T extends EntityType> =
+  | { ok: true; value: EntityDocument<T> }
+  | { ok: false; message: string };
+
+/** Validate a whole document root against its type. The message names the failing paths. */
+export function validateDocument<T extends EntityType>(type: T, value: unknown): ValidationResult<T> {
+  const parsed = documentSchemas[type].safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data as EntityDocument<T> };
+  const message = parsed.error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
+    .join("; ");
+  return { ok: false, message: `invalid ${type}: ${message}` };
+}
+
+/** The small record a list draws from, so a list never loads every document. */
+export interface EntitySummary {
+  type: EntityType;
+  id: string;
+  /** ms since epoch: a workout's start, else the last change. */
+  date: number;
+  title: string;
+  deleted: boolean;
+}
+
+export function summarize(doc: EntityDocument): EntitySummary {
+  const base = { type: doc.type, id: doc.id, deleted: doc.deleted !== null };
+  switch (doc.type) {
+    case "workout":
+      return { ...base, date: doc.payload.startedAt, title: doc.payload.title || "Workout" };
+    case "progression":
+      return { ...base, date: doc.updatedAt, title: doc.payload.exerciseName };
+    case "user_profile":
+      return { ...base, date: doc.updatedAt, title: doc.payload.displayName || "Profile" };
+    case "recovery":
+      return { ...base, date: doc.updatedAt, title: "Recovery" };
+    case "volume":
+      return { ...base, date: doc.updatedAt, title: `Volume, week of ${doc.payload.weekStart}` };
+    case "exercise_definition":
+      return { ...base, date: doc.updatedAt, title: doc.payload.name };
+    default:
+      return assertNever(doc);
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,47 @@
+// Status codes of the sync protocol (gRPC's numbering). Who sends each, and what the receiver
+// does with it. The wire enum is `Code` in protocol/sync_pb.ts; this is its contract.
+import { Code } from "./protocol/sync_pb.js";
+
+export { Code };
+
+export const STATUS_CONTRACT: Readonly<Record<Code, string>> = {
+  [Code.OK]: "Item stored. The device records the server version and the heads it pushed.",
+  [Code.INVALID_ARGUMENT]:
+    "Relay: the frame, the item or the resulting document is malformed or fails validation. " +
+    "Device: keep the change, flag it for review, do not retry it in a loop.",
+  [Code.NOT_FOUND]: "Relay: an update or delete names an entity the relay has never stored.",
+  [Code.PERMISSION_DENIED]:
+    "Relay: the item belongs to another user, or the type is server authoritative. Device: flag, do not retry.",
+  [Code.RESOURCE_EXHAUSTED]:
+    "Relay: frame, batch or rate limit exceeded. Device: split the batch or wait retry_after_ms.",
+  [Code.FAILED_PRECONDITION]:
+    "Relay: the item's base version is newer than the relay's (a version from the future). " +
+    "Device: pull, then push again from the relay's version.",
+  [Code.ABORTED]:
+    "Relay: version conflict; the result carries the server's document and version. Device: conflict flow.",
+  [Code.UNIMPLEMENTED]: "Relay: unknown frame kind or protocol version. Device: upgrade.",
+  [Code.INTERNAL]: "Relay: a bug or an unexpected store error. Device: retry on schedule.",
+  [Code.UNAVAILABLE]: "Relay: the store is unreachable. Device: retry after retry_after_ms, on schedule.",
+  [Code.UNAUTHENTICATED]: "Relay: no Hello yet, or bad credentials. Device: authenticate again, then retry.",
+};
+
+/** Codes after which the same item, sent again unchanged, may succeed. */
+export function isRetryable(code: Code): boolean {
+  return code === Code.UNAVAILABLE || code === Code.INTERNAL || code === Code.RESOURCE_EXHAUSTED;
+}
+
+export function codeName(code: Code): string {
+  return Code[code] ?? `CODE_${code}`;
+}
+
+/** An error with a protocol status code: the one error type that crosses the protocol. */
+export class SyncError extends Error {
+  override readonly name = "SyncError";
+  constructor(
+    readonly code: Code,
+    message: string,
+    readonly retryAfterMs = 0,
+  ) {
+    super(`${codeName(code)}: ${message}`);
+  }
+}

@@ -1,0 +1,84 @@
+// Test devices: Node clients with their own data folders, against a relay on loopback.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openNodeClient } from "../../client/node/open-node-client.js";
+import type { IronFlowClient } from "../../client/core/index.js";
+import type { Payloads } from "../../schema/entities.js";
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `ironflow-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export interface TestDevice {
+  client: IronFlowClient;
+  dataDir: string;
+  name: string;
+  /** Closes the client and opens it again on the same folder, as after a restart. */
+  reopen(relayUrl?: string): Promise<IronFlowClient>;
+  close(): Promise<void>;
+}
+
+export async function openDevice(name: string, relayUrl: string, userId = "user-1"): Promise<TestDevice> {
+  const dir = tempDir(name);
+  let currentUrl = relayUrl;
+  const open = () => openNodeClient({ dataDir: dir.path, relayUrl: currentUrl, userId, deviceName: name, requestTimeoutMs: 10_000 });
+  const device: TestDevice = {
+    client: await open(),
+    dataDir: dir.path,
+    name,
+    async reopen(url) {
+      await device.client.close();
+      if (url) currentUrl = url;
+      device.client = await open();
+      return device.client;
+    },
+    async close() {
+      await device.client.close();
+      dir.remove();
+    },
+  };
+  return device;
+}
+
+let setCounter = 0;
+export function workout(title: string, exercises: { name: string; sets: [reps: number, weight: number][] }[]): Payloads["workout"] {
+  return {
+    title,
+    startedAt: Date.UTC(2026, 10, 20, 18, 0),
+    completedAt: null,
+    notes: "",
+    exercises: exercises.map((e, i) => ({
+      id: `ex-${i}-${e.name}`,
+      name: e.name,
+      sets: e.sets.map(([reps, weight]) => ({
+        id: `set-${++setCounter}`,
+        reps,
+        weight,
+        unit: "kg" as const,
+        rpe: null,
+        completed: true,
+      })),
+    })),
+  };
+}
+
+/** Resolves when `predicate` holds, checked on every client notification; never waits on time. */
+export function waitFor(client: IronFlowClient, predicate: () => boolean | Promise<boolean>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const check = () => {
+      if (done) return;
+      void Promise.resolve(predicate()).then((ok) => {
+        if (ok && !done) {
+          done = true;
+          unsubscribe();
+          resolve();
+        }
+      }, reject);
+    };
+    const unsubscribe = client.subscribe(check);
+    check();
+  });
+}
