@@ -2,7 +2,9 @@
 // Postgres (and PGlite), real Automerge.
 import { afterEach, describe, expect, it } from "vitest";
 import { startRelay, type Relay } from "../../relay/server.js";
-import { openDevice, waitFor, workout, type TestDevice } from "../support/devices.js";
+import { spawn } from "node:child_process";
+import { openNodeClient } from "../../client/node/open-node-client.js";
+import { openDevice, tempDir, waitFor, workout, type TestDevice } from "../support/devices.js";
 import { freshPgStore } from "../support/databases.js";
 import type { RelayStore } from "../../relay/store/store.js";
 
@@ -60,4 +62,105 @@ describe("two devices of one person, through the relay and Postgres", () => {
     const onA = await a.client.get<"workout">(id);
     expect(onA?.payload.exercises[0]?.sets[3]).toMatchObject({ reps: 3, weight: 105, rpe: 9 });
   });
+});
+
+describe("nothing reported saved is lost", () => {
+  it("a device killed with SIGKILL mid-way keeps every workout it reported saved, and syncs them", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const relay = await relayOn(db.store);
+    const dir = tempDir("killed");
+    cleanups.push(async () => dir.remove());
+    const child = spawn(process.execPath, ["--import", "tsx", "test/support/device-process.ts", dir.path, relay.syncUrl, "200"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const saved: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      let buffer = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split("\n");
+        buffer = lines.pop()!;
+        for (const line of lines) if (line.startsWith("saved ")) saved.push(line.slice(6));
+        if (saved.length >= 15 && !child.killed) {
+          child.kill("SIGKILL");
+          resolve();
+        }
+      });
+      child.once("exit", (code) => (saved.length >= 15 ? resolve() : reject(new Error(`device exited early (${code})`))));
+    });
+    await new Promise((resolve) => child.once("close", resolve));
+
+    const reopened = await openNodeClient({ dataDir: dir.path, relayUrl: relay.syncUrl, userId: "user-1", deviceName: "killed-phone" });
+    cleanups.push(() => reopened.close());
+    const ids = new Set(reopened.list("workout").map((w) => w.id));
+    for (const id of saved) expect(ids.has(id)).toBe(true);
+    for (const id of saved) expect((await reopened.get<"workout">(id))?.payload.exercises[0]?.sets).toHaveLength(3);
+
+    await reopened.syncNow();
+    const other = await device("tablet", relay.syncUrl);
+    await other.client.syncNow();
+    const onOther = new Set(other.client.list("workout").map((w) => w.id));
+    for (const id of saved) expect(onOther.has(id)).toBe(true);
+  });
+
+  it("the relay restarted between pushes loses nothing and devices reconnect by themselves", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    let relay = await startRelay({ store: db.store });
+    const port = relay.port;
+    const a = await device("phone", relay.syncUrl);
+    const first = await a.client.create("workout", workout("Monday", [{ name: "Row", sets: [[8, 60]] }]));
+    await a.client.syncNow();
+
+    await relay.close();
+    relay = await relayOn(await db.reopen(), port);
+    const second = await a.client.create("workout", workout("Wednesday", [{ name: "Press", sets: [[5, 50]] }]));
+    await a.client.update<"workout">(first, (w) => {
+      w.exercises[0]!.sets.push({ id: "late-set", reps: 8, weight: 62.5, unit: "kg", rpe: 8, completed: true });
+    });
+    const report = await a.client.syncNow();
+    expect(report.pushed).toBe(2);
+
+    const b = await device("tablet", relay.syncUrl);
+    await b.client.syncNow();
+    expect((await b.client.get<"workout">(first))?.payload.exercises[0]?.sets.map((s) => s.weight)).toEqual([60, 62.5]);
+    expect((await b.client.get<"workout">(second))?.payload.title).toBe("Wednesday");
+  });
+});
+
+describe("a version conflict between two devices", () => {
+  it("is kept as status conflict with both sides stored, and concurrent edits never overwrite each other", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const relay = await relayOn(db.store);
+    const a = await device("phone", relay.syncUrl);
+    const b = await device("tablet", relay.syncUrl);
+    const id = await a.client.create("workout", workout("Pull day", [{ name: "Chin-up", sets: [[8, 0]] }]));
+    await a.client.syncNow();
+    await b.client.syncNow();
+    a.client.goOffline();
+    b.client.goOffline();
+    await a.client.update<"workout">(id, (w) => {
+      w.title = "Pull day (phone)";
+    });
+    await b.client.update<"workout">(id, (w) => {
+      w.title = "Pull day (tablet)";
+    });
+    await a.client.syncNow();
+    const report = await b.client.syncNow();
+    expect(report.conflicts).toBe(1);
+    const [conflict] = b.client.conflicts();
+    expect(conflict?.conflict).toMatchObject({
+      serverVersion: 2,
+      serverData: { payload: { title: "Pull day (phone)" } },
+      localData: { payload: { title: "Pull day (tablet)" } },
+    });
+    expect(b.client.syncState(id)).toBe("conflict");
+    // The relay still holds the phone's version: the tablet's edit was not forced over it.
+    const c = await device("laptop", relay.syncUrl);
+    await c.client.syncNow();
+    expect((await c.client.get<"workout">(id))?.payload.title).toBe("Pull day (phone)");
+  });
+});
 });

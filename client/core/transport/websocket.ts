@@ -3,14 +3,21 @@
 import { Code, SyncError } from "../../../schema/status.js";
 import type { Connection, Transport } from "./transport.js";
 
+/**
+ * An event handler slot we only write to. Checked bivariantly (the method-signature form), so the
+ * browser's `(ev: MessageEvent) => any` fits where we store a handler reading `{ data }`; with
+ * plain function types, strictFunctionTypes rejects the DOM's WebSocket.
+ */
+type HandlerSlot<E> = { handle(event: E): void }["handle"] | null;
+
 /** The part of the WebSocket API we use; both the browser's and `ws` provide it. */
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { reason?: string; code?: number }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: HandlerSlot<unknown>;
+  onmessage: HandlerSlot<{ data: unknown }>;
+  onclose: HandlerSlot<{ reason?: string; code?: number }>;
+  onerror: HandlerSlot<unknown>;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
