@@ -117,8 +117,9 @@ const metaShape = {
   id: entityIdSchema,
   createdAt: z.number().int().nonnegative(),
   updatedAt: z.number().int().nonnegative(),
-  /** The device that made the last change. */
+  /** The device that made the last change, and its name as the person sees it. */
   deviceId: z.string().min(1).max(128),
+  deviceName: z.string().max(100),
   /** Hybrid logical clock of the last change: orders last-write-wins under clock skew. */
   hlc: z.string().max(64),
   deleted: tombstoneSchema.nullable(),

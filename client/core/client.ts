@@ -6,6 +6,10 @@ import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../
 import { Code, SyncError } from "../../schema/status.js";
 import { HybridLogicalClock } from "./clock/hlc.js";
 import { EntityStore } from "./entities/entity-store.js";
+import { ConflictSettler } from "./conflicts/settle.js";
+import { NoticeBoard } from "./conflicts/notice-board.js";
+import { assignJson } from "./conflicts/assign-json.js";
+import type { ConflictChoice, DuplicateFlag, Notice } from "./conflicts/records.js";
 import { BlobStore, RecordStore } from "./storage/records.js";
 import { Mutex } from "./sync/mutex.js";
 import type { EntityRecord, SyncQueueItem } from "./sync/records.js";
@@ -61,6 +65,9 @@ export class IronFlowClient {
     private readonly queue: SyncQueue,
     private readonly engine: SyncEngine,
     private readonly lock: Mutex,
+    private readonly settler: ConflictSettler,
+    private readonly board: NoticeBoard,
+    private readonly checkDuplicate: (id: string) => Promise<void>,
     private readonly syncOnChange: boolean,
     private readonly now: () => number,
   ) {}
@@ -82,31 +89,41 @@ export class IronFlowClient {
       saveDebounceRate: 10,
     });
     const clock = new HybridLogicalClock(deviceState.deviceId, now);
-    const entities = new EntityStore(repo, new RecordStore<EntityRecord>(options.storage, "entity"), clock, deviceState.deviceId, now);
+    const entities = new EntityStore(repo, new RecordStore<EntityRecord>(options.storage, "entity"), clock, deviceState.deviceId, deviceState.deviceName, now);
     const queue = new SyncQueue(new RecordStore<SyncQueueItem>(options.storage, "queue"));
     await Promise.all([entities.load(), queue.load()]);
 
     let client: IronFlowClient | undefined;
     const lock = new Mutex();
+    const board = new NoticeBoard(
+      new RecordStore<Notice>(options.storage, "notice"),
+      new RecordStore<DuplicateFlag>(options.storage, "duplicate"),
+    );
+    await board.load();
+    const settler = new ConflictSettler(entities, queue, board, new BlobStore(options.storage, "conflict-doc"), now);
+    const checkDuplicate = async (id: string) => {
+      await board.checkDuplicate(entities.record(id)!, entities.allRecords(), now());
+    };
     const engine = new SyncEngine({
       transport: options.transport,
       identity: { userId: options.userId, deviceId: deviceState.deviceId, deviceName: deviceState.deviceName },
       entities,
       queue,
-      conflictDocs: new BlobStore(options.storage, "conflict-doc"),
+      settler,
       lock,
       loadCursor: () => BigInt(deviceState.cursor),
       saveCursor: async (cursor) => {
         deviceState.cursor = cursor.toString();
         await deviceStore.put("self", deviceState);
       },
+      onAdopted: checkDuplicate,
       notify: () => client?.emit(),
       log: options.log ?? { event: () => undefined },
       now,
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
       maxBatchBytes: 512 * 1024,
     });
-    client = new IronFlowClient(deviceState.deviceId, repo, entities, queue, engine, lock, options.syncOnChange ?? true, now);
+    client = new IronFlowClient(deviceState.deviceId, repo, entities, queue, engine, lock, settler, board, checkDuplicate, options.syncOnChange ?? true, now);
     return client;
   }
 
@@ -122,6 +139,7 @@ export class IronFlowClient {
         timestamp: this.now(),
         version: record.serverVersion,
       });
+      await this.checkDuplicate(doc.id);
       return doc.id;
     });
     this.afterLocalChange();
@@ -136,7 +154,7 @@ export class IronFlowClient {
   /** Marks an entity deleted (a tombstone that syncs like any change). */
   async delete(id: string): Promise<void> {
     await this.localChange(id, "delete", (doc) => {
-      doc.deleted = { at: this.now(), hlc: doc.hlc, deviceId: this.deviceId };
+      doc.deleted = { at: this.now(), hlc: "", deviceId: this.deviceId }; // hlc: stamped with this change's
     });
   }
 
@@ -168,6 +186,66 @@ export class IronFlowClient {
 
   conflicts(): SyncQueueItem[] {
     return this.queue.all().filter((item) => item.status === "conflict");
+  }
+
+  /** Keeps this device's version, the other device's, or Automerge's merge of both. */
+  async resolveConflict(id: string, choice: ConflictChoice): Promise<void> {
+    await this.lock.run(() => this.settler.choose(id, choice));
+    this.afterLocalChange();
+  }
+
+  /** Resolved-without-asking outcomes the person should see: overwritten values, lost edits. */
+  notices(): Notice[] {
+    return this.board.allNotices();
+  }
+
+  async dismissNotice(id: string): Promise<void> {
+    await this.board.dismissNotice(id);
+    this.emit();
+  }
+
+  /** Brings back what a notice says was lost, as a new local change, and dismisses it. */
+  async restoreFromNotice(id: string): Promise<void> {
+    const notice = this.board.notice(id);
+    if (!notice) throw new SyncError(Code.NOT_FOUND, `no notice ${id}`);
+    if (notice.kind === "restored_by_edit") throw new SyncError(Code.FAILED_PRECONDITION, "nothing was lost: the edit won");
+    await this.localChange(notice.entityId, "update", (doc) => {
+      doc.deleted = null;
+      if (notice.path === "payload") {
+        assignJson(doc.payload as unknown as Record<string, unknown>, notice.lost as Record<string, unknown>);
+        return;
+      }
+      const day = notice.path.replace(/^days\./, "");
+      const days = (doc.payload as { days: Record<string, unknown> }).days;
+      if (notice.lost === null) delete days[day];
+      else days[day] = structuredClone(notice.lost);
+    });
+    await this.dismissNotice(id);
+  }
+
+  /** Pairs of workouts logged for the same time, maybe one session on two devices. */
+  duplicates(): DuplicateFlag[] {
+    return this.board.allDuplicates();
+  }
+
+  /** Keeps both as they are, or deletes one, or merges the other's exercises into `keep` and deletes the other. */
+  async resolveDuplicate(flagId: string, action: { kind: "keep_both" } | { kind: "delete" | "merge"; keep: string }): Promise<void> {
+    const flag = this.board.duplicate(flagId);
+    if (!flag) throw new SyncError(Code.NOT_FOUND, `no duplicate flag ${flagId}`);
+    if (action.kind !== "keep_both") {
+      const other = flag.entityIds.find((id) => id !== action.keep);
+      if (!other || !flag.entityIds.includes(action.keep)) throw new SyncError(Code.INVALID_ARGUMENT, "keep must be one of the pair");
+      if (action.kind === "merge") {
+        const source = await this.get<"workout">(other);
+        await this.update<"workout">(action.keep, (w) => {
+          const known = new Set(w.exercises.map((e) => e.id));
+          for (const exercise of source?.payload.exercises ?? []) if (!known.has(exercise.id)) w.exercises.push(structuredClone(exercise));
+        });
+      }
+      await this.delete(other);
+    }
+    await this.board.dismissDuplicate(flagId);
+    this.emit();
   }
 
   status(): SyncStatusSnapshot {

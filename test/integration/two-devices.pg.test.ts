@@ -163,4 +163,3 @@ describe("a version conflict between two devices", () => {
     expect((await c.client.get<"workout">(id))?.payload.title).toBe("Pull day (phone)");
   });
 });
-});

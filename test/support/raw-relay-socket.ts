@@ -84,6 +84,7 @@ export function entityDoc<T extends EntityType>(type: T, id: string, payload: Pa
     createdAt: 1,
     updatedAt: 1,
     deviceId,
+    deviceName: deviceId,
     hlc: "",
     deleted: null,
     payload,

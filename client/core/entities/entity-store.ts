@@ -32,6 +32,7 @@ export class EntityStore {
     private readonly recordStore: RecordStore<EntityRecord>,
     private readonly clock: HybridLogicalClock,
     private readonly deviceId: string,
+    private readonly deviceName: string,
     private readonly now: () => number,
   ) {}
 
@@ -73,6 +74,7 @@ export class EntityStore {
       createdAt: at,
       updatedAt: at,
       deviceId: this.deviceId,
+      deviceName: this.deviceName,
       hlc: this.clock.tick(),
       deleted: null,
       payload: parsedPayload.data,
@@ -112,7 +114,10 @@ export class EntityStore {
         mutate(draft);
         draft.updatedAt = this.now();
         draft.deviceId = this.deviceId;
+        draft.deviceName = this.deviceName;
         draft.hlc = this.clock.tick();
+        // A tombstone made by this change carries this change's clock.
+        if (draft.deleted && draft.deleted.hlc === "") draft.deleted.hlc = draft.hlc;
         const checked = validateDocument(record.type, JSON.parse(JSON.stringify(draft)));
         if (!checked.ok) {
           invalid = checked.message;
@@ -144,6 +149,21 @@ export class EntityStore {
       serverTime: null,
     });
     return doc;
+  }
+
+  /**
+   * Merges another replica's document into the local one, then applies `mutate` as one local
+   * change (validated like any other), and flushes.
+   */
+  async mergeThenChange(
+    id: string,
+    other: A.Doc<unknown>,
+    mutate: (doc: Draft<EntityDocument>) => void,
+  ): Promise<{ doc: EntityDocument; record: EntityRecord }> {
+    const handle = await this.handle(id);
+    handle.update((doc) => A.merge(doc as A.Doc<unknown>, other) as A.Doc<EntityDocument>);
+    this.clock.observe((other as { hlc?: string }).hlc ?? "");
+    return this.change(id, mutate);
   }
 
   /** Merges another replica's document into the local one and flushes. */

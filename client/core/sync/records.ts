@@ -23,8 +23,10 @@ export interface ConflictRecord {
   serverVersion: number;
   serverHeads: string[];
   serverTime: number | null;
-  /** The device that made the relay's version. */
+  /** The device that made the relay's version, its name, and when it made it (its clock). */
   serverDeviceId: string;
+  serverDeviceName: string;
+  serverChangedAt: number;
   /** The relay's document, as JSON. Its bytes are kept in the "conflict-doc" blob. */
   serverData: unknown;
   /** This device's document when the conflict was found. */

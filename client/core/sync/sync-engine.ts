@@ -7,7 +7,7 @@ import { isEntityType, summarize, type EntityDocument } from "../../../schema/en
 import { Code, SyncError, codeName, isRetryable } from "../../../schema/status.js";
 import { Operation as WireOperation, SyncStatus, type EntitySnapshot, type SyncResult } from "../../../schema/protocol/frames.js";
 import type { EntityStore } from "../entities/entity-store.js";
-import type { BlobStore } from "../storage/records.js";
+import type { ConflictSettler } from "../conflicts/settle.js";
 import type { Transport } from "../transport/transport.js";
 import { RelaySession, type DeviceIdentity, type SyncItemInit } from "../transport/relay-session.js";
 import type { Mutex } from "./mutex.js";
@@ -31,10 +31,12 @@ export interface SyncEngineOptions {
   identity: DeviceIdentity;
   entities: EntityStore;
   queue: SyncQueue;
-  conflictDocs: BlobStore;
+  settler: ConflictSettler;
   lock: Mutex;
   loadCursor(): bigint;
   saveCursor(cursor: bigint): Promise<void>;
+  /** Called after an entity this device had never seen arrived from the relay. */
+  onAdopted(id: string): Promise<void>;
   /** Called after anything the app shows may have changed. */
   notify(): void;
   log: SyncLogger;
@@ -312,6 +314,7 @@ export class SyncEngine {
         syncedHeads: A.getHeads(doc as A.Doc<unknown>),
         serverTime: Number(snapshot.serverTime),
       });
+      await this.o.onAdopted(snapshot.entityId);
       return true;
     }
     await this.applyServerVersion(snapshot.entityId, snapshot.data, snapshot.version, Number(snapshot.serverTime));
@@ -340,25 +343,8 @@ export class SyncEngine {
           await this.o.entities.putRecord({ ...record, serverVersion: version, syncedHeads: serverHeads, serverTime });
           await this.o.queue.update(id, { status: "pending", version, conflict: null });
           return false;
-        case "concurrent": {
-          const item = this.o.queue.get(id);
-          if (!item) throw new SyncError(Code.INTERNAL, `concurrent change on ${id} without a queue item`);
-          await this.o.conflictDocs.save(id, bytes);
-          await this.o.queue.update(id, {
-            status: "conflict",
-            conflict: {
-              serverVersion: version,
-              serverHeads,
-              serverTime,
-              serverDeviceId: server.deviceId,
-              serverData: A.toJS(server),
-              localData: A.toJS(local),
-              localHeads: A.getHeads(local),
-              detectedAt: this.o.now(),
-            },
-          });
-          return true;
-        }
+        case "concurrent":
+          return await this.o.settler.concurrent(id, { doc: server, bytes, version, serverTime });
       }
     } finally {
       A.free(server);

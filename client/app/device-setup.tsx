@@ -1,0 +1,52 @@
+// First run on this browser: who logs here and what this device is called. Until accounts
+// exist, the user id is what ties a person's devices together.
+import { useState, type FormEvent } from "react";
+import { defaultDeviceName, type DeviceSettings } from "./device-settings.js";
+
+// The relay's rule for ids (relay/pipeline/authenticate.ts); a user id it would refuse could
+// never sync, so refuse it here first.
+const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings): void }) {
+  const [userId, setUserId] = useState("me");
+  const [deviceName, setDeviceName] = useState(() => defaultDeviceName(navigator.userAgent));
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const id = userId.trim();
+    if (!USER_ID.test(id)) {
+      setProblem("A user id is 1 to 128 letters, digits or . _ : @ - (no spaces).");
+      return;
+    }
+    onDone({ userId: id, deviceName: deviceName.trim() || defaultDeviceName(navigator.userAgent) });
+  };
+
+  return (
+    <div className="app">
+      <header className="app-head">
+        <h1>IronFlow</h1>
+      </header>
+      <form className="card" onSubmit={submit} aria-label="Set up this device">
+        <h2>Set up this device</h2>
+        <p className="hint">Use the same user id on each of your devices: they sync with each other.</p>
+        <label className="field">
+          <span>Your user id</span>
+          <input aria-label="User id" autoCapitalize="none" autoCorrect="off" value={userId} onChange={(e) => setUserId(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>This device's name</span>
+          <input aria-label="Device name" value={deviceName} onChange={(e) => setDeviceName(e.target.value)} />
+        </label>
+        {problem && (
+          <p className="form-error" role="alert">
+            {problem}
+          </p>
+        )}
+        <button type="submit" className="button button-primary button-block">
+          Start logging
+        </button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+// One exercise of a stored workout: its sets, editable in place, and adding a set.
+import type { WorkoutExercise, WorkoutSet } from "../core/index.js";
+import { EditableSet } from "./editable-set.js";
+import { newId } from "./workout-drafts.js";
+
+interface Props {
+  exercise: WorkoutExercise;
+  onSaveSet(setId: string, next: WorkoutSet): Promise<boolean>;
+  onAddSet(set: WorkoutSet): Promise<boolean>;
+}
+
+export function ExerciseEditor({ exercise, onSaveSet, onAddSet }: Props) {
+  const addSet = () => {
+    // "Same again" is the common next set: copy the last one.
+    const last = exercise.sets.at(-1);
+    void onAddSet({
+      id: newId(),
+      reps: last?.reps ?? 0,
+      weight: last?.weight ?? 0,
+      unit: last?.unit ?? "kg",
+      rpe: last?.rpe ?? null,
+      completed: true,
+    });
+  };
+  return (
+    <section className="card exercise" data-testid="exercise" aria-label={exercise.name}>
+      <h3 className="exercise-title">{exercise.name}</h3>
+      {exercise.sets.length === 0 ? (
+        <p className="empty">No sets yet.</p>
+      ) : (
+        <ol className="sets">
+          {exercise.sets.map((set, i) => (
+            <EditableSet
+              key={set.id}
+              set={set}
+              number={i + 1}
+              label={`${exercise.name} set ${i + 1}`}
+              onSave={(next) => onSaveSet(set.id, next)}
+            />
+          ))}
+        </ol>
+      )}
+      <button type="button" className="button button-secondary" aria-label={`Add set to ${exercise.name}`} onClick={addSet}>
+        + Add set
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,131 @@
+// A stored workout, opened: its exercises and sets, edited in place. Each edit is one update();
+// while one is being written the badge says "Saving…", and only once it resolved does it say
+// "Saved on this device" (or, online, "Syncing…" then "Synced").
+import { useEffect, useState, type FormEvent } from "react";
+import type { EntityDocument, IronFlowClient, Payloads, WorkoutSet } from "../core/index.js";
+import { formatDate } from "./dates.js";
+import { ExerciseEditor } from "./exercise-editor.js";
+import { SyncBadge } from "./sync-badge.js";
+import { useClientVersion } from "./use-client-version.js";
+import { navigate } from "./use-route.js";
+import { newId } from "./workout-drafts.js";
+
+type Workout = Payloads["workout"];
+
+export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: string }) {
+  const version = useClientVersion(client);
+  // undefined: loading; null: not on this device.
+  const [doc, setDoc] = useState<EntityDocument<"workout"> | null | undefined>(undefined);
+  const [saving, setSaving] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [newExercise, setNewExercise] = useState("");
+
+  useEffect(() => {
+    let current = true;
+    client.get<"workout">(id).then(
+      (found) => current && setDoc(found ?? null),
+      (err: unknown) => current && setError(`Could not open this workout: ${(err as Error).message}`),
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, id, version]);
+
+  const save = async (mutate: (workout: Workout) => void): Promise<boolean> => {
+    setSaving((n) => n + 1);
+    setError(null);
+    try {
+      await client.update<"workout">(id, mutate);
+      return true;
+    } catch (err) {
+      setError(`Not saved: ${(err as Error).message}`);
+      return false;
+    } finally {
+      setSaving((n) => n - 1);
+    }
+  };
+
+  if (doc === undefined) return error ? <p className="form-error">{error}</p> : <p className="empty">Opening…</p>;
+  if (doc === null || doc.deleted) {
+    return (
+      <div className="card">
+        <p>{doc ? "This workout was deleted." : "This workout is not on this device."}</p>
+        <a className="button button-secondary" href="#/">
+          Back to workouts
+        </a>
+      </div>
+    );
+  }
+
+  const saveSet = (exerciseId: string, setId: string, next: WorkoutSet) =>
+    save((w) => {
+      const set = w.exercises.find((e) => e.id === exerciseId)?.sets.find((s) => s.id === setId);
+      if (!set) return;
+      // Only the fields that changed: another device's edit to another field merges cleanly.
+      if (set.reps !== next.reps) set.reps = next.reps;
+      if (set.weight !== next.weight) set.weight = next.weight;
+      if (set.unit !== next.unit) set.unit = next.unit;
+      if (set.rpe !== next.rpe) set.rpe = next.rpe;
+    });
+
+  const addSet = (exerciseId: string, set: WorkoutSet) =>
+    save((w) => {
+      w.exercises.find((e) => e.id === exerciseId)?.sets.push(set);
+    });
+
+  const addExercise = async (event: FormEvent) => {
+    event.preventDefault();
+    const name = newExercise.trim();
+    if (!name) return;
+    if (await save((w) => void w.exercises.push({ id: newId(), name, sets: [] }))) setNewExercise("");
+  };
+
+  const remove = async () => {
+    if (!window.confirm(`Delete "${doc.payload.title}"?`)) return;
+    setSaving((n) => n + 1);
+    try {
+      await client.delete(id);
+      navigate({ screen: "list" });
+    } catch (err) {
+      setError(`Not deleted: ${(err as Error).message}`);
+      setSaving((n) => n - 1);
+    }
+  };
+
+  return (
+    <article className="workout" aria-label={doc.payload.title}>
+      <header className="workout-head">
+        <a className="back" href="#/">
+          ← Workouts
+        </a>
+        <h2 data-testid="workout-title">{doc.payload.title}</h2>
+        <div className="workout-meta">
+          <span>{formatDate(doc.payload.startedAt)}</span>
+          <SyncBadge state={saving > 0 ? "saving" : client.syncState(id)} />
+        </div>
+      </header>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      {doc.payload.exercises.map((exercise) => (
+        <ExerciseEditor
+          key={exercise.id}
+          exercise={exercise}
+          onSaveSet={(setId, next) => saveSet(exercise.id, setId, next)}
+          onAddSet={(set) => addSet(exercise.id, set)}
+        />
+      ))}
+      <form className="card add-exercise" onSubmit={(e) => void addExercise(e)}>
+        <input aria-label="New exercise name" placeholder="Add an exercise" value={newExercise} onChange={(e) => setNewExercise(e.target.value)} />
+        <button type="submit" className="button button-secondary">
+          Add exercise
+        </button>
+      </form>
+      <button type="button" className="button button-danger" onClick={() => void remove()}>
+        Delete workout
+      </button>
+    </article>
+  );
+}

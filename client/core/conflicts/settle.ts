@@ -1,0 +1,113 @@
+// Settling a concurrent change: merge the relay's document into this device's, make the result
+// what the strategy (or the person) chose, and queue it to push on the relay's version. A choice
+// made against a version that has since moved on meets a CONFLICT again at the relay and is
+// checked again, never forced over the newer change.
+import * as A from "@automerge/automerge";
+import type { EntityDocument } from "../../../schema/entities.js";
+import { Code, SyncError } from "../../../schema/status.js";
+import type { EntityStore } from "../entities/entity-store.js";
+import type { BlobStore } from "../storage/records.js";
+import type { ConflictRecord } from "../sync/records.js";
+import type { SyncQueue } from "../sync/sync-queue.js";
+import { assignJson, deepEqual } from "./assign-json.js";
+import { planResolution } from "./plan-resolution.js";
+import type { NoticeBoard } from "./notice-board.js";
+import type { ConflictChoice } from "./records.js";
+
+export interface ServerVersion {
+  doc: A.Doc<EntityDocument>;
+  bytes: Uint8Array;
+  version: number;
+  serverTime: number;
+}
+
+export class ConflictSettler {
+  constructor(
+    private readonly entities: EntityStore,
+    private readonly queue: SyncQueue,
+    private readonly board: NoticeBoard,
+    private readonly conflictDocs: BlobStore,
+    private readonly now: () => number,
+  ) {}
+
+  /** Returns true when the person must choose (a conflict record was kept). */
+  async concurrent(id: string, server: ServerVersion): Promise<boolean> {
+    const record = this.entities.record(id)!;
+    const local = await this.entities.doc(id);
+    const localJson = A.toJS(local as A.Doc<EntityDocument>) as EntityDocument;
+    const serverJson = A.toJS(server.doc) as EntityDocument;
+    const base =
+      record.syncedHeads.length > 0
+        ? (A.toJS(A.view(local as A.Doc<EntityDocument>, record.syncedHeads)) as EntityDocument)
+        : undefined;
+    const plan = planResolution({
+      base,
+      local: { doc: localJson, baseVersion: record.serverVersion },
+      server: { doc: serverJson, baseVersion: server.version - 1 },
+    });
+    if (plan.kind === "ask") {
+      await this.keepBoth(id, server, localJson, A.getHeads(local as A.Doc<unknown>));
+      return true;
+    }
+    await this.settle(id, server, (draft) => {
+      assignJson(draft.payload as unknown as Record<string, unknown>, plan.payload as Record<string, unknown>);
+      if (!deepEqual(draft.deleted, plan.deleted)) draft.deleted = plan.deleted === null ? null : { ...plan.deleted };
+    });
+    for (const notice of plan.notices) {
+      const id_ = `${id}:${server.version}:${notice.path}`;
+      await this.board.addNotice({ id: id_, entityId: id, entityType: record.type, at: this.now(), ...notice });
+    }
+    return false;
+  }
+
+  /** The person's choice for a kept conflict. */
+  async choose(id: string, choice: ConflictChoice): Promise<void> {
+    const item = this.queue.get(id);
+    const conflict = item?.conflict;
+    const bytes = await this.conflictDocs.load(id);
+    if (!item || item.status !== "conflict" || !conflict || !bytes) {
+      throw new SyncError(Code.FAILED_PRECONDITION, `entity ${id} has no open conflict`);
+    }
+    const server = A.load<EntityDocument>(bytes);
+    try {
+      const mine = A.toJS((await this.entities.doc(id)) as A.Doc<EntityDocument>) as EntityDocument;
+      const target = choice === "mine" ? mine : choice === "theirs" ? (A.toJS(server) as EntityDocument) : undefined;
+      await this.settle(id, { doc: server, bytes, version: conflict.serverVersion, serverTime: conflict.serverTime ?? 0 }, (draft) => {
+        if (!target) return; // "merge": Automerge's merge of both, as it stands
+        assignJson(draft.payload as unknown as Record<string, unknown>, target.payload as unknown as Record<string, unknown>);
+        if (!deepEqual(draft.deleted, target.deleted)) draft.deleted = target.deleted === null ? null : { ...target.deleted };
+      });
+      await this.conflictDocs.remove(id);
+    } finally {
+      A.free(server);
+    }
+  }
+
+  private async settle(id: string, server: ServerVersion, mutate: (draft: EntityDocument) => void): Promise<void> {
+    const { record } = await this.entities.mergeThenChange(id, server.doc, mutate);
+    await this.entities.putRecord({
+      ...record,
+      serverVersion: server.version,
+      syncedHeads: A.getHeads(server.doc),
+      serverTime: server.serverTime,
+    });
+    await this.queue.update(id, { status: "pending", version: server.version, conflict: null });
+  }
+
+  private async keepBoth(id: string, server: ServerVersion, localJson: EntityDocument, localHeads: string[]): Promise<void> {
+    await this.conflictDocs.save(id, server.bytes);
+    const conflict: ConflictRecord = {
+      serverVersion: server.version,
+      serverHeads: A.getHeads(server.doc),
+      serverTime: server.serverTime,
+      serverDeviceId: server.doc.deviceId,
+      serverDeviceName: server.doc.deviceName,
+      serverChangedAt: server.doc.updatedAt,
+      serverData: A.toJS(server.doc),
+      localData: localJson,
+      localHeads,
+      detectedAt: this.now(),
+    };
+    await this.queue.update(id, { status: "conflict", conflict });
+  }
+}

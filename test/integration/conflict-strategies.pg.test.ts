@@ -1,0 +1,255 @@
+// Each entity type resolves a concurrent edit its own way, over the real relay and Postgres;
+// nothing is lost silently.
+import { afterEach, describe, expect, it } from "vitest";
+import { startRelay, type Relay } from "../../relay/server.js";
+import { openNodeClient } from "../../client/node/open-node-client.js";
+import type { IronFlowClient } from "../../client/core/index.js";
+import { freshPgStore } from "../support/databases.js";
+import { tempDir, workout } from "../support/devices.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function relay(): Promise<Relay> {
+  const db = await freshPgStore();
+  const r = await startRelay({ store: db.store });
+  cleanups.push(db.close, () => r.close().catch(() => undefined));
+  return r;
+}
+
+async function device(r: Relay, name: string, now?: () => number): Promise<IronFlowClient> {
+  const dir = tempDir(name);
+  const client = await openNodeClient({ dataDir: dir.path, relayUrl: r.syncUrl, userId: "user-1", deviceName: name, now });
+  cleanups.push(() => dir.remove(), () => client.close());
+  return client;
+}
+
+/** Both devices have the entity, then both go offline. */
+async function shared(r: Relay, create: (a: IronFlowClient) => Promise<string>, skewB?: () => number) {
+  const a = await device(r, "phone");
+  const b = await device(r, "tablet", skewB);
+  const id = await create(a);
+  await a.syncNow();
+  await b.syncNow();
+  a.goOffline();
+  b.goOffline();
+  return { a, b, id };
+}
+
+async function converge(...clients: IronFlowClient[]) {
+  for (let round = 0; round < 2; round++) for (const c of clients) await c.syncNow();
+}
+
+describe("workout and progression: both versions kept, the person chooses", () => {
+  it("the source's story: A logs offline, B edits the same workout, both come online, the conflict is resolved and everyone converges", async () => {
+    const r = await relay();
+    const { a, b, id } = await shared(r, (a) => a.create("workout", workout("Bench", [{ name: "Bench Press", sets: [[3, 100]] }])));
+    await a.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets[0]!.weight = 102.5;
+    });
+    await b.update<"workout">(id, (w) => {
+      w.exercises.push({ id: "squat", name: "Squat", sets: [{ id: "sq1", reps: 3, weight: 140, unit: "kg", rpe: 8, completed: true }] });
+    });
+    await a.syncNow();
+    await b.syncNow();
+    const [item] = b.conflicts();
+    expect(item?.conflict).toMatchObject({ serverDeviceName: "phone", serverVersion: 2 });
+    expect(item?.conflict?.localData).toMatchObject({ deviceName: "tablet" });
+
+    await b.resolveConflict(id, "merge");
+    await converge(b, a);
+    const onA = await a.get<"workout">(id);
+    const onB = await b.get<"workout">(id);
+    expect(onA?.payload).toEqual(onB?.payload);
+    expect(onA?.payload.exercises.map((e) => e.name)).toEqual(["Bench Press", "Squat"]);
+    expect(onA?.payload.exercises[0]?.sets[0]?.weight).toBe(102.5);
+    expect(b.conflicts()).toEqual([]);
+    expect(a.conflicts()).toEqual([]);
+  });
+
+  it("keep this device's or keep the other's makes that version the relay's new one", async () => {
+    const r = await relay();
+    const { a, b, id } = await shared(r, (a) =>
+      a.create("progression", { exerciseName: "Squat", targetWeight: 140, unit: "kg", targetSets: 5, targetReps: 5, increment: 2.5, notes: "" }),
+    );
+    await a.update<"progression">(id, (p) => {
+      p.targetWeight = 145;
+    });
+    await b.update<"progression">(id, (p) => {
+      p.targetWeight = 150;
+      p.notes = "deload next week";
+    });
+    await a.syncNow();
+    await b.syncNow();
+    await b.resolveConflict(id, "theirs");
+    await converge(b, a);
+    expect((await a.get<"progression">(id))?.payload).toMatchObject({ targetWeight: 145, notes: "" });
+    expect((await b.get<"progression">(id))?.payload).toMatchObject({ targetWeight: 145, notes: "" });
+  });
+
+  it("a choice made against a version that moved on is checked again, not forced over the newer change", async () => {
+    const r = await relay();
+    const { a, b, id } = await shared(r, (a) => a.create("workout", workout("Arms", [{ name: "Curl", sets: [[10, 20]] }])));
+    await a.update<"workout">(id, (w) => {
+      w.title = "Arms (phone)";
+    });
+    await b.update<"workout">(id, (w) => {
+      w.title = "Arms (tablet)";
+    });
+    await a.syncNow();
+    await b.syncNow();
+    expect(b.conflicts()).toHaveLength(1);
+    b.goOffline(); // B decides without hearing of the phone's next change
+    await a.update<"workout">(id, (w) => {
+      w.notes = "newer change on the phone";
+    });
+    await a.syncNow(); // the relay moves on to version 3
+    await b.resolveConflict(id, "mine");
+    await b.syncNow();
+    expect(b.conflicts()).toHaveLength(1);
+    expect(b.conflicts()[0]?.conflict).toMatchObject({ serverVersion: 3, serverData: { payload: { notes: "newer change on the phone" } } });
+    const c = await device(r, "laptop");
+    await c.syncNow();
+    expect((await c.get<"workout">(id))?.payload).toMatchObject({ title: "Arms (phone)", notes: "newer change on the phone" });
+  });
+});
+
+describe("automatic strategies", () => {
+  it("user_profile: last write wins by version first, whatever the clocks say; the loser is kept in a notice", async () => {
+    const r = await relay();
+    const hoursAhead = () => Date.now() + 5 * 3600_000;
+    const { a, b, id } = await shared(
+      r,
+      (a) => a.create("user_profile", { displayName: "Sam", preferredUnit: "kg", bodyweight: 80, goals: "" }),
+      hoursAhead,
+    );
+    // The phone syncs two edits (versions 2 and 3); the tablet, clock five hours ahead, edited offline on version 1.
+    await a.update<"user_profile">(id, (p) => {
+      p.bodyweight = 81;
+    });
+    await a.syncNow();
+    await a.update<"user_profile">(id, (p) => {
+      p.goals = "first pull-up";
+    });
+    await a.syncNow();
+    await b.update<"user_profile">(id, (p) => {
+      p.bodyweight = 79;
+      p.preferredUnit = "lb";
+    });
+    await b.syncNow();
+    await converge(a, b);
+    for (const c of [a, b]) expect((await c.get<"user_profile">(id))?.payload).toMatchObject({ bodyweight: 81, preferredUnit: "kg", goals: "first pull-up" });
+    expect(b.conflicts()).toEqual([]);
+    expect(b.notices()).toMatchObject([{ kind: "overwritten", entityId: id, path: "payload", lost: { bodyweight: 79, preferredUnit: "lb" } }]);
+    await b.restoreFromNotice(b.notices()[0]!.id);
+    await converge(b, a);
+    expect((await a.get<"user_profile">(id))?.payload).toMatchObject({ bodyweight: 79, preferredUnit: "lb" });
+  });
+
+  it("recovery: last write wins per day, days changed on one side only are all kept", async () => {
+    const r = await relay();
+    const day = (sleepHours: number) => ({ sleepHours, soreness: 3, readiness: 7, note: "" });
+    const { a, b, id } = await shared(r, (a) => a.create("recovery", { days: { "2026-11-20": day(7) } }));
+    await a.update<"recovery">(id, (p) => {
+      p.days["2026-11-21"] = day(8);
+      p.days["2026-11-20"] = day(6);
+    });
+    await b.update<"recovery">(id, (p) => {
+      p.days["2026-11-22"] = day(9);
+      p.days["2026-11-20"] = day(5);
+    });
+    await a.syncNow();
+    await b.syncNow();
+    await converge(a, b);
+    const days = (await a.get<"recovery">(id))?.payload.days;
+    expect(Object.keys(days ?? {}).sort()).toEqual(["2026-11-20", "2026-11-21", "2026-11-22"]);
+    // Same base version: the later hybrid clock (the tablet's edit came second) wins the shared day.
+    expect(days?.["2026-11-20"]?.sleepHours).toBe(5);
+    expect(b.notices()).toMatchObject([{ path: "days.2026-11-20", lost: { sleepHours: 6 } }]);
+    expect(await b.get(id)).toEqual(await a.get(id));
+  });
+
+  it("volume: per muscle group, the maximum of both sides", async () => {
+    const r = await relay();
+    const { a, b, id } = await shared(r, (a) => a.create("volume", { weekStart: "2026-11-16", muscleGroups: { chest: { sets: 10 }, back: { sets: 8 } } }));
+    await a.update<"volume">(id, (v) => {
+      v.muscleGroups.chest!.sets = 14;
+      v.muscleGroups.back!.sets = 9;
+    });
+    await b.update<"volume">(id, (v) => {
+      v.muscleGroups.chest!.sets = 12;
+      v.muscleGroups.back!.sets = 12;
+      v.muscleGroups.legs = { sets: 6 };
+    });
+    await a.syncNow();
+    await b.syncNow();
+    await converge(a, b);
+    for (const c of [a, b]) {
+      expect((await c.get<"volume">(id))?.payload.muscleGroups).toEqual({ chest: { sets: 14 }, back: { sets: 12 }, legs: { sets: 6 } });
+    }
+    expect(b.conflicts()).toEqual([]);
+  });
+});
+
+describe("edge cases", () => {
+  it("deleted on A, edited later on B: the edit wins and brings the workout back", async () => {
+    const r = await relay();
+    const { a, b, id } = await shared(r, (a) => a.create("workout", workout("Legs", [{ name: "Squat", sets: [[5, 100]] }])));
+    await a.delete(id);
+    await a.syncNow();
+    await b.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets.push({ id: "late", reps: 5, weight: 105, unit: "kg", rpe: null, completed: true });
+    });
+    await b.syncNow();
+    await converge(a, b);
+    for (const c of [a, b]) {
+      const doc = await c.get<"workout">(id);
+      expect(doc?.deleted).toBeNull();
+      expect(doc?.payload.exercises[0]?.sets).toHaveLength(2);
+    }
+    expect(b.notices()).toMatchObject([{ kind: "restored_by_edit" }]);
+  });
+
+  it("edited on B, deleted later on A: the delete wins, the lost edit is kept in a notice and can be restored", async () => {
+    const r = await relay();
+    const { a, b, id } = await shared(r, (a) => a.create("workout", workout("Legs", [{ name: "Squat", sets: [[5, 100]] }])));
+    await b.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets.push({ id: "edit", reps: 5, weight: 110, unit: "kg", rpe: null, completed: true });
+    });
+    await a.delete(id);
+    await a.syncNow();
+    await b.syncNow();
+    await converge(a, b);
+    expect((await a.get(id))?.deleted).not.toBeNull();
+    expect(b.list("workout")).toEqual([]);
+    const [notice] = b.notices();
+    expect(notice).toMatchObject({ kind: "edit_lost_to_delete", entityId: id });
+    expect((notice?.lost as { exercises: { sets: unknown[] }[] }).exercises[0]?.sets).toHaveLength(2);
+    await b.restoreFromNotice(notice!.id);
+    await converge(b, a);
+    const restored = await a.get<"workout">(id);
+    expect(restored?.deleted).toBeNull();
+    expect(restored?.payload.exercises[0]?.sets.map((s) => s.weight)).toEqual([100, 110]);
+  });
+
+  it("two workouts created on two devices for the same time are both kept and flagged as a possible duplicate", async () => {
+    const r = await relay();
+    const a = await device(r, "phone");
+    const b = await device(r, "tablet");
+    const onA = await a.create("workout", workout("Evening", [{ name: "Bench Press", sets: [[5, 80]] }]));
+    const onB = await b.create("workout", workout("Evening", [{ name: "Row", sets: [[8, 60]] }]));
+    await a.syncNow();
+    await b.syncNow();
+    await a.syncNow();
+    expect(a.list("workout").map((w) => w.id).sort()).toEqual([onA, onB].sort());
+    const [flag] = b.duplicates();
+    expect(flag?.entityIds.slice().sort()).toEqual([onA, onB].sort());
+    await b.resolveDuplicate(flag!.id, { kind: "merge", keep: onB });
+    await converge(b, a);
+    const kept = await a.get<"workout">(onB);
+    expect(kept?.payload.exercises.map((e) => e.name).sort()).toEqual(["Bench Press", "Row"]);
+    expect(a.list("workout").map((w) => w.id)).toEqual([onB]);
+  });
+});
