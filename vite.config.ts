@@ -13,7 +13,8 @@ export default defineConfig({
   // boot with a bare "Exception"); `vite build` needs nothing.
   optimizeDeps: { exclude: ["@automerge/automerge"] },
   server: {
-    // `npm run dev` talks to a relay started with `npm start` (default port 8080).
-    proxy: { "/sync": { target: "ws://127.0.0.1:8080", ws: true } },
+    // `npm run dev` talks to a relay started with `npm start` (default port 8080). The key is a
+    // regex: a plain "/sync" is a prefix and would also send /sync-badge.tsx to the relay.
+    proxy: { "^/sync$": { target: "ws://127.0.0.1:8080", ws: true } },
   },
 });

@@ -29,6 +29,12 @@ export class Fanout {
     }
   }
 
+  /** The exercise library changed: every connected device hears of it. */
+  publishToAll(snapshots: EntitySnapshot[]): void {
+    if (snapshots.length === 0) return;
+    for (const set of this.byUser.values()) for (const subscriber of set) subscriber.deliver(snapshots);
+  }
+
   get connectedUsers(): number {
     return this.byUser.size;
   }

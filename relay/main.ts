@@ -1,6 +1,7 @@
 // `npm start`: the relay and the web app on one port. With DATABASE_URL it uses that Postgres;
 // without, PGlite in a data folder (IRONFLOW_DATA_DIR, default ./data), same SQL.
 import { existsSync } from "node:fs";
+import { EXERCISE_LIBRARY } from "./catalog/exercise-library.js";
 import { jsonLogger } from "./logger.js";
 import { startRelay } from "./server.js";
 import { openStore } from "./store/index.js";
@@ -15,11 +16,13 @@ const appDir = existsSync("dist/index.html") ? "dist" : undefined;
 const started = performance.now();
 const store = await openStore(databaseUrl ? { databaseUrl } : { dataDir });
 const relay = await startRelay({ store, port, host, appDir, log });
+const libraryChanges = await relay.publishExerciseLibrary(EXERCISE_LIBRARY);
 log.info("relay_ready", {
   url: relay.url,
   sync_url: relay.syncUrl,
   database: databaseUrl ? "postgres" : `pglite:${dataDir}`,
   app: appDir ? "served" : "not built (run npm run build)",
+  exercise_library_changes: libraryChanges,
   ready_ms: Math.round(performance.now() - started),
 });
 

@@ -3,6 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type RawData } from "ws";
+import { publishExerciseLibrary, type ExerciseEntry } from "./catalog/catalog.js";
 import { Fanout } from "./fanout.js";
 import { DEFAULT_LIMITS, type RelayLimits } from "./limits.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -27,6 +28,8 @@ export interface Relay {
   readonly port: number;
   readonly service: SyncService;
   connections(): number;
+  /** Publishes new or changed exercise library entries to every device; returns how many changed. */
+  publishExerciseLibrary(entries: readonly ExerciseEntry[]): Promise<number>;
   /** Stops accepting, closes every connection, and closes the store. */
   close(): Promise<void>;
 }
@@ -96,6 +99,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     port,
     service,
     connections: () => wss.clients.size,
+    publishExerciseLibrary: (entries) => publishExerciseLibrary(options.store, fanout, entries),
     async close() {
       for (const client of wss.clients) client.close(CloseCode.GOING_AWAY, "relay shutting down");
       await new Promise<void>((resolve) => wss.close(() => resolve()));

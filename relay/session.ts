@@ -65,7 +65,7 @@ export class Session {
         }
         case "pull": {
           const principal = this.requirePrincipal();
-          const page = await this.service.pull(principal, body.value.cursor, body.value.limit);
+          const page = await this.service.pull(principal, body.value.cursor, body.value.catalogCursor, body.value.limit);
           return this.send(requestId, { case: "pull", value: page });
         }
       }

@@ -16,6 +16,7 @@ import {
   type SyncResult,
   PullResponseSchema,
 } from "../schema/protocol/frames.js";
+import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
 import type { RelayLimits } from "./limits.js";
@@ -58,13 +59,16 @@ export class SyncService {
     return this.serialised(principal.userId, () => this.syncItems(principal, request));
   }
 
-  async pull(principal: Principal, after: bigint, limit: number): Promise<PullResponse> {
+  /** The user's changes after `after`, and the exercise library's after `catalogAfter`. */
+  async pull(principal: Principal, after: bigint, catalogAfter: bigint, limit: number): Promise<PullResponse> {
     const pageSize = Math.min(limit > 0 ? limit : this.limits.maxPullPage, this.limits.maxPullPage);
+    const catalog = await this.store.changesSince(CATALOG_OWNER, catalogAfter, pageSize);
     const page = await this.store.changesSince(principal.userId, after, pageSize);
     return create(PullResponseSchema, {
-      entities: page.entities.map(snapshotOfRow),
+      entities: [...catalog.entities, ...page.entities].map(snapshotOfRow),
       cursor: page.cursor,
-      hasMore: page.hasMore,
+      catalogCursor: catalog.cursor,
+      hasMore: page.hasMore || catalog.hasMore,
     });
   }
 

@@ -3,6 +3,7 @@
 // is NOT in the document; it lives in the device's sync metadata and the relay's row.
 //
 // Automerge cannot store `undefined`, so optional values are `null`, never absent-by-undefined.
+import { isValidDocumentId } from "@automerge/automerge-repo/slim";
 import { z } from "zod";
 
 export const ENTITY_TYPES = [
@@ -19,8 +20,8 @@ export function isEntityType(value: string): value is EntityType {
   return (ENTITY_TYPES as readonly string[]).includes(value);
 }
 
-/** Entity ids are Automerge Repo document ids (base58check) or other short url-safe ids. */
-export const entityIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "entity id must be 1-64 url-safe characters");
+/** Entity ids are Automerge Repo document ids (base58check of 16 bytes), so every device can store them. */
+export const entityIdSchema = z.string().max(64).refine((id): boolean => isValidDocumentId(id), "entity id must be an Automerge document id");
 
 const unit = z.enum(["kg", "lb"]);
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a day as YYYY-MM-DD");

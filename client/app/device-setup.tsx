@@ -1,11 +1,9 @@
 // First run on this browser: who logs here and what this device is called. Until accounts
 // exist, the user id is what ties a person's devices together.
 import { useState, type FormEvent } from "react";
+import { userIdSchema } from "../core/index.js";
 import { defaultDeviceName, type DeviceSettings } from "./device-settings.js";
-
-// The relay's rule for ids (relay/pipeline/authenticate.ts); a user id it would refuse could
-// never sync, so refuse it here first.
-const USER_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
+// A user id the relay would refuse could never sync, so the relay's own rule refuses it here first.
 
 export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings): void }) {
   const [userId, setUserId] = useState("me");
@@ -15,8 +13,9 @@ export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings): void
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const id = userId.trim();
-    if (!USER_ID.test(id)) {
-      setProblem("A user id is 1 to 128 letters, digits or . _ : @ - (no spaces).");
+    const valid = userIdSchema.safeParse(id);
+    if (!valid.success) {
+      setProblem(`A user id is ${valid.error.issues[0]?.message ?? "not valid"}.`);
       return;
     }
     onDone({ userId: id, deviceName: deviceName.trim() || defaultDeviceName(navigator.userAgent) });

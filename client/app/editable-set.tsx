@@ -27,7 +27,8 @@ export function EditableSet({ set, number, label, onSave }: Props) {
     setProblem(null);
     const next = { ...parsed.value, completed: set.completed };
     const unchanged = next.reps === set.reps && next.weight === set.weight && next.unit === set.unit && next.rpe === set.rpe;
-    if (unchanged || (await onSave(next))) setDraft(null);
+    // Drop the draft only if it is still the one saved: the person may have typed on meanwhile.
+    if (unchanged || (await onSave(next))) setDraft((current) => (current === typed ? null : current));
   };
 
   return (

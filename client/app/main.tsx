@@ -1,15 +1,15 @@
-// Boot: ask who logs here (once), take this browser's device store, open the client, show the app.
+// Boot: ask who logs here (once), take this browser's device store, open the client, show the
+// app. The client core (Automerge's 3.6 MB wasm among it) loads in its own chunk, started at
+// once but not waited for, so the first screen paints before the wasm has compiled.
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import type { IronFlowClient } from "../core/index.js";
-import { App } from "./app.js";
 import { DeviceSetup } from "./device-setup.js";
 import { forgetSettings, loadSettings, saveSettings, type DeviceSettings } from "./device-settings.js";
-import { openBrowserClient } from "./open-browser-client.js";
 import { holdDeviceLock } from "./single-tab.js";
 import "./styles.css";
 
 const root = createRoot(document.getElementById("root")!);
+const core = Promise.all([import("./open-browser-client.js"), import("./app.js")]);
 
 function notice(text: string, tone: "info" | "error" = "info") {
   root.render(
@@ -23,24 +23,23 @@ function notice(text: string, tone: "info" | "error" = "info") {
 
 async function start(settings: DeviceSettings): Promise<void> {
   notice("Opening your workouts…");
-  let client: IronFlowClient;
   try {
-    client = await openBrowserClient(settings);
+    const [{ openBrowserClient }, { App }] = await core;
+    const client = await openBrowserClient(settings);
+    const switchUser = () => {
+      void client.close().finally(() => {
+        forgetSettings();
+        window.location.reload();
+      });
+    };
+    root.render(
+      <StrictMode>
+        <App client={client} settings={settings} onSwitchUser={switchUser} />
+      </StrictMode>,
+    );
   } catch (err) {
-    notice(`This browser's storage could not be opened: ${(err as Error).message}`, "error");
-    return;
+    notice(`IronFlow could not start on this browser: ${(err as Error).message}`, "error");
   }
-  const switchUser = () => {
-    void client.close().finally(() => {
-      forgetSettings();
-      window.location.reload();
-    });
-  };
-  root.render(
-    <StrictMode>
-      <App client={client} settings={settings} onSwitchUser={switchUser} />
-    </StrictMode>,
-  );
 }
 
 function boot(settings: DeviceSettings) {

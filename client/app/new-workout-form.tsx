@@ -48,7 +48,7 @@ export function NewWorkoutForm({ client }: { client: IronFlowClient }) {
             <input
               className="exercise-name"
               aria-label={`Exercise ${i + 1} name`}
-              placeholder="Exercise, e.g. Back Squat"
+              placeholder="Exercise name"
               value={exercise.name}
               onChange={(e) => changeExercise(i, (x) => ({ ...x, name: e.target.value }))}
             />

@@ -39,7 +39,7 @@ export function StatusBar({ client }: { client: IronFlowClient }) {
       </div>
       <div className="status-row status-detail">
         <span data-testid="last-sync">
-          {status.lastSyncAt === null ? "Never synced" : `Last sync ${formatMoment(status.lastSyncAt)}`}
+          {status.lastSyncAt === null ? "Not synced since opened" : `Last sync ${formatMoment(status.lastSyncAt)}`}
         </span>
         {status.lastError && (
           <span className="status-error" data-testid="last-error" title={status.lastError.message}>

@@ -92,6 +92,9 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
     }
   };
 
+  const state = client.syncState(id);
+  const problem = state === "needs_attention" ? client.queueItems().find((item) => item.entityId === id)?.lastError : undefined;
+
   return (
     <article className="workout" aria-label={doc.payload.title}>
       <header className="workout-head">
@@ -101,8 +104,13 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
         <h2 data-testid="workout-title">{doc.payload.title}</h2>
         <div className="workout-meta">
           <span>{formatDate(doc.payload.startedAt)}</span>
-          <SyncBadge state={saving > 0 ? "saving" : client.syncState(id)} />
+          <SyncBadge state={saving > 0 ? "saving" : state} />
         </div>
+        {problem && (
+          <p className="form-error" data-testid="sync-problem">
+            The sync server refused this workout ({problem.code}): {problem.message}
+          </p>
+        )}
       </header>
       {error && (
         <p className="form-error" role="alert">

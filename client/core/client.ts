@@ -4,6 +4,7 @@
 import { Repo, type PeerId, type StorageAdapterInterface } from "@automerge/automerge-repo";
 import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../schema/entities.js";
 import { Code, SyncError } from "../../schema/status.js";
+import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
 import { HybridLogicalClock } from "./clock/hlc.js";
 import { EntityStore } from "./entities/entity-store.js";
 import { ConflictSettler } from "./conflicts/settle.js";
@@ -50,8 +51,9 @@ export interface SyncStatusSnapshot {
 interface DeviceState {
   deviceId: string;
   deviceName: string;
-  /** The relay cursor this device has pulled up to (bigint as a string). */
+  /** The relay cursors this device has pulled up to (bigints as strings). */
   cursor: string;
+  catalogCursor?: string;
 }
 
 export class IronFlowClient {
@@ -77,7 +79,7 @@ export class IronFlowClient {
     const deviceStore = new RecordStore<DeviceState>(options.storage, "device");
     let state = await deviceStore.get("self");
     if (!state) {
-      state = { deviceId: crypto.randomUUID(), deviceName: options.deviceName, cursor: "0" };
+      state = { deviceId: newDeviceId(), deviceName: options.deviceName, cursor: "0" };
       await deviceStore.put("self", state);
     }
     const deviceState = state;
@@ -111,10 +113,15 @@ export class IronFlowClient {
       queue,
       settler,
       lock,
-      loadCursor: () => BigInt(deviceState.cursor),
-      saveCursor: async (cursor) => {
-        deviceState.cursor = cursor.toString();
+      loadCursors: () => ({ user: BigInt(deviceState.cursor), catalog: BigInt(deviceState.catalogCursor ?? "0") }),
+      saveCursors: async (cursors) => {
+        deviceState.cursor = cursors.user.toString();
+        deviceState.catalogCursor = cursors.catalog.toString();
         await deviceStore.put("self", deviceState);
+      },
+      onLibraryChange: async (id, change) => {
+        const noticeId = `${id}:library:${now()}`;
+        await board.addNotice({ id: noticeId, kind: "library_updated", entityId: id, entityType: "exercise_definition", lost: change, path: "payload", losingDeviceId: "relay", at: now() });
       },
       onAdopted: checkDuplicate,
       notify: () => client?.emit(),
@@ -129,6 +136,7 @@ export class IronFlowClient {
 
   /** Creates an entity; resolves with its id once it is saved on this device. */
   async create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<string> {
+    refuseReadOnly(type);
     const id = await this.lock.run(async () => {
       const { doc, record } = await this.entities.create(type, payload);
       await this.queue.recordLocalChange({
@@ -208,7 +216,9 @@ export class IronFlowClient {
   async restoreFromNotice(id: string): Promise<void> {
     const notice = this.board.notice(id);
     if (!notice) throw new SyncError(Code.NOT_FOUND, `no notice ${id}`);
-    if (notice.kind === "restored_by_edit") throw new SyncError(Code.FAILED_PRECONDITION, "nothing was lost: the edit won");
+    if (notice.kind === "restored_by_edit" || notice.kind === "library_updated") {
+      throw new SyncError(Code.FAILED_PRECONDITION, "nothing was lost; this notice only informs");
+    }
     await this.localChange(notice.entityId, "update", (doc) => {
       doc.deleted = null;
       if (notice.path === "payload") {
@@ -285,6 +295,8 @@ export class IronFlowClient {
   }
 
   private async localChange(id: string, operation: "update" | "delete", mutate: (doc: EntityDocument) => void): Promise<void> {
+    const type = this.entities.record(id)?.type;
+    if (type) refuseReadOnly(type);
     await this.lock.run(async () => {
       const { doc, record } = await this.entities.change(id, mutate);
       await this.queue.recordLocalChange({
@@ -307,5 +319,24 @@ export class IronFlowClient {
 
   private emit(): void {
     for (const listener of this.listeners) listener();
+  }
+}
+
+/**
+ * A random (v4) UUID. Not crypto.randomUUID(): browsers expose it only in secure contexts, and a
+ * phone opening the relay by its LAN address over plain http is not one (getRandomValues is).
+ */
+function newDeviceId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Server-authoritative types are read-only on a device: refused here, and again at the relay. */
+function refuseReadOnly(type: EntityType): void {
+  if (!CONFLICT_STRATEGIES[type].deviceWritable) {
+    throw new SyncError(Code.PERMISSION_DENIED, `${type} is managed by IronFlow; devices only read it`);
   }
 }

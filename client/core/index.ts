@@ -7,3 +7,4 @@ export { webSocketTransport, type WebSocketFactory, type WebSocketLike } from ".
 export { HybridLogicalClock } from "./clock/hlc.js";
 export * from "../../schema/entities.js";
 export { Code, SyncError, codeName } from "../../schema/status.js";
+export { userIdSchema } from "../../schema/identity.js";

@@ -1,7 +1,7 @@
 // The ONE place where the relay decides who a connection's user is. Until accounts exist the
 // device names its user in Hello; the accounts issue replaces this function's body with token
 // verification and nothing else changes.
-import { z } from "zod";
+import { deviceIdSchema, userIdSchema } from "../../schema/identity.js";
 import { Code, SyncError } from "../../schema/status.js";
 import type { Hello } from "../../schema/protocol/frames.js";
 
@@ -11,12 +11,10 @@ export interface Principal {
   deviceName: string;
 }
 
-const idSchema = z.string().regex(/^[A-Za-z0-9_.:@-]{1,128}$/);
-
 export function authenticate(hello: Hello): Principal {
-  const user = idSchema.safeParse(hello.userId);
-  const device = idSchema.safeParse(hello.deviceId);
-  if (!user.success) throw new SyncError(Code.UNAUTHENTICATED, "hello must name a user id (1-128 url-safe characters)");
-  if (!device.success) throw new SyncError(Code.UNAUTHENTICATED, "hello must name a device id (1-128 url-safe characters)");
+  const user = userIdSchema.safeParse(hello.userId);
+  const device = deviceIdSchema.safeParse(hello.deviceId);
+  if (!user.success) throw new SyncError(Code.UNAUTHENTICATED, `hello must name a user id: ${user.error.issues[0]?.message}`);
+  if (!device.success) throw new SyncError(Code.UNAUTHENTICATED, `hello must name a device id: ${device.error.issues[0]?.message}`);
   return { userId: user.data, deviceId: device.data, deviceName: hello.deviceName.slice(0, 100) || device.data };
 }

@@ -68,7 +68,9 @@ const BATCH_ROWS = `
 
 // $1 user, $2 the round's writes, $3 the first reserved cursor minus one, $4 relay time in ms.
 // Creates and updates of one round touch distinct entities, so the two CTEs cannot see or step
-// on each other's rows. Each RETURNING names the write's batch index, so outcomes map back exactly.
+// on each other's rows, and the entity id alone maps each returned row back to its write.
+// An update leaves entity_type as the create set it: a type is part of an entity's identity,
+// and the relay checks a write's type against the stored row before it gets here.
 const WRITE_ROUND = `
   WITH w AS (${BATCH_ROWS}),
   created AS (
@@ -200,7 +202,7 @@ async function writeInTransaction(tx: SqlExecutor, userId: string, writes: reado
  * k-th write to an entity goes in round k. One set-based statement cannot see its own effects,
  * so a create followed by an update of the same entity must run as two statements.
  */
-export function rounds(writes: readonly EntityWrite[]): number[][] {
+function rounds(writes: readonly EntityWrite[]): number[][] {
   const seen = new Map<string, number>();
   const result: number[][] = [];
   writes.forEach((write, i) => {

@@ -5,7 +5,8 @@ import { startRelay, type Relay } from "../../relay/server.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import type { IronFlowClient } from "../../client/core/index.js";
 import { freshPgStore } from "../support/databases.js";
-import { tempDir, workout } from "../support/devices.js";
+import { tempDir, waitFor, workout } from "../support/devices.js";
+import { Code } from "../../schema/status.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -251,5 +252,34 @@ describe("edge cases", () => {
     const kept = await a.get<"workout">(onB);
     expect(kept?.payload.exercises.map((e) => e.name).sort()).toEqual(["Bench Press", "Row"]);
     expect(a.list("workout").map((w) => w.id)).toEqual([onB]);
+  });
+});
+
+describe("exercise_definition: the relay is the authority", () => {
+  it("the library reaches every device, its updates are announced, and a device's write is refused", async () => {
+    const r = await relay();
+    const squat = { key: "back-squat", definition: { name: "Back Squat", muscleGroups: ["quads"], equipment: "barbell", description: "" } };
+    expect(await r.publishExerciseLibrary([squat])).toBe(1);
+    expect(await r.publishExerciseLibrary([squat])).toBe(0); // unchanged: nothing published
+    const a = await device(r, "phone");
+    const b = await device(r, "tablet");
+    await a.syncNow();
+    await b.syncNow();
+    const [entry] = a.list("exercise_definition");
+    expect(entry?.title).toBe("Back Squat");
+    expect(a.notices()).toEqual([]); // the first library is not news
+
+    await r.publishExerciseLibrary([{ ...squat, definition: { ...squat.definition, muscleGroups: ["quads", "glutes"] } }]);
+    for (const c of [a, b]) {
+      await waitFor(c, async () => (await c.get<"exercise_definition">(entry!.id))?.payload.muscleGroups.length === 2);
+      expect(c.notices()).toMatchObject([{ kind: "library_updated", entityId: entry!.id, lost: "updated" }]);
+    }
+
+    await expect(a.update<"exercise_definition">(entry!.id, (e) => {
+      e.name = "Squat";
+    })).rejects.toMatchObject({ code: Code.PERMISSION_DENIED });
+    await expect(a.create("exercise_definition", { name: "Mine", muscleGroups: [], equipment: "", description: "" })).rejects.toMatchObject({
+      code: Code.PERMISSION_DENIED,
+    });
   });
 });

@@ -6,7 +6,7 @@ import { Code } from "../../schema/status.js";
 import { HEADER_BYTES, Operation, SyncStatus, encodeDeviceFrame, type EntitySnapshot } from "../../schema/protocol/frames.js";
 import { startRelay, type Relay } from "../../relay/server.js";
 import { freshPgStore } from "../support/databases.js";
-import { RawRelaySocket, entityDoc } from "../support/raw-relay-socket.js";
+import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 import { workout } from "../support/devices.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -27,7 +27,8 @@ async function connect(r: Relay, userId = "user-1", deviceId = "device-a"): Prom
   return socket;
 }
 
-function createItem(id: string, title = "Leg day") {
+function createItem(label: string, title = "Leg day") {
+  const id = idFor(label);
   const doc = entityDoc("workout", id, workout(title, [{ name: "Squat", sets: [[5, 140]] }]));
   return { doc, item: { entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0, timestamp: 1n } };
 }
@@ -79,25 +80,27 @@ describe("bad input gets a typed error with its request id, the relay stays up, 
     expect(reply).toMatchObject({ requestId: 3, body: { case: "error", value: { code: Code.UNIMPLEMENTED } } });
   });
 
-  it("an unknown entity type, a document that fails validation, a version from the future", async () => {
+  it("an unknown entity type, a document that fails validation, a version from the future, an id that is not a document id", async () => {
     const r = await relay();
     const socket = await connect(r);
     const good = createItem("w-good");
     const unknownType = { ...createItem("w-unknown").item, entityType: "dance_party" };
-    const badDoc = entityDoc("workout", "w-bad", { ...workout("Bad", []), exercises: [{ id: "e", name: "Squat", sets: [{ id: "s", reps: -5, weight: 100, unit: "kg", rpe: null, completed: true }] }] });
+    const badDoc = entityDoc("workout", idFor("w-bad"), { ...workout("Bad", []), exercises: [{ id: "e", name: "Squat", sets: [{ id: "s", reps: -5, weight: 100, unit: "kg", rpe: null, completed: true }] }] });
     const invalid = { ...createItem("w-bad").item, data: A.save(badDoc) };
     const future = { ...createItem("w-future").item, version: 7, operation: Operation.UPDATE };
-    const reply = await socket.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [unknownType, invalid, future, good.item] } }, 11);
+    const badId = { ...createItem("w-bad-id").item, entityId: "../../etc" };
+    const reply = await socket.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [unknownType, invalid, future, good.item, badId] } }, 11);
     expect(reply.requestId).toBe(11);
     if (reply.body.case !== "sync") throw new Error(`expected sync, got ${reply.body.case}`);
-    const [r1, r2, r3, r4] = reply.body.value.results;
+    const [r1, r2, r3, r4, r5] = reply.body.value.results;
     expect(r1).toMatchObject({ status: SyncStatus.ERROR, code: Code.INVALID_ARGUMENT });
     expect(r1!.errorMessage).toContain("unknown entity type");
     expect(r2).toMatchObject({ status: SyncStatus.ERROR, code: Code.INVALID_ARGUMENT });
     expect(r2!.errorMessage).toContain("reps");
     expect(r3).toMatchObject({ status: SyncStatus.ERROR, code: Code.FAILED_PRECONDITION });
     expect(r4).toMatchObject({ status: SyncStatus.SUCCESS, serverVersion: 1 });
-    expect((await pullAll(socket)).entities.map((e) => e.entityId)).toEqual(["w-good"]);
+    expect(r5).toMatchObject({ status: SyncStatus.ERROR, code: Code.INVALID_ARGUMENT });
+    expect((await pullAll(socket)).entities.map((e) => e.entityId)).toEqual([idFor("w-good")]);
   });
 
   it("changes that are not Automerge data, and changes whose history the relay lacks", async () => {
@@ -130,10 +133,10 @@ describe("bad input gets a typed error with its request id, the relay stays up, 
     const socket = await connect(r);
     const other = await socket.request({ case: "sync", value: { userId: "user-2", deviceId: "device-a", items: [createItem("w-x").item] } }, 5);
     expect(other).toMatchObject({ requestId: 5, body: { case: "error", value: { code: Code.PERMISSION_DENIED } } });
-    const exercise = entityDoc("exercise_definition", "ex-1", { name: "Squat", muscleGroups: ["quads"], equipment: "barbell", description: "" });
+    const exercise = entityDoc("exercise_definition", idFor("ex-1"), { name: "Squat", muscleGroups: ["quads"], equipment: "barbell", description: "" });
     const write = await socket.request({
       case: "sync",
-      value: { userId: "user-1", deviceId: "device-a", items: [{ entityType: "exercise_definition", entityId: "ex-1", operation: Operation.CREATE, data: A.save(exercise), version: 0 }] },
+      value: { userId: "user-1", deviceId: "device-a", items: [{ entityType: "exercise_definition", entityId: idFor("ex-1"), operation: Operation.CREATE, data: A.save(exercise), version: 0 }] },
     });
     expect(write.body).toMatchObject({ case: "sync", value: { results: [{ status: SyncStatus.ERROR, code: Code.PERMISSION_DENIED }] } });
     expect((await pullAll(socket)).entities).toEqual([]);
@@ -152,7 +155,7 @@ describe("optimistic locking", () => {
       const doc = A.change(A.clone(created.doc), (d) => {
         d.payload.title = title;
       });
-      return { entityType: "workout", entityId: "w-1", operation: Operation.UPDATE, data: A.saveSince(doc, heads), version: 1 };
+      return { entityType: "workout", entityId: idFor("w-1"), operation: Operation.UPDATE, data: A.saveSince(doc, heads), version: 1 };
     };
     const [ra, rb] = await Promise.all([
       a.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [edit("From A")] } }),

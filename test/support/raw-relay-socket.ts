@@ -1,6 +1,7 @@
 // A raw WebSocket to the relay for protocol tests: send any bytes, read replies by request id.
 import WebSocket from "ws";
 import * as A from "@automerge/automerge";
+import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo";
 import {
   PROTOCOL_VERSION,
   decodeRelayFrame,
@@ -89,4 +90,13 @@ export function entityDoc<T extends EntityType>(type: T, id: string, payload: Pa
     deleted: null,
     payload,
   } as unknown as Record<string, unknown>) as unknown as A.Doc<EntityDocument<T>>;
+}
+
+const idsByLabel = new Map<string, string>();
+
+/** A valid entity id (an Automerge document id) standing for a readable label in a test. */
+export function idFor(label: string): string {
+  let id = idsByLabel.get(label);
+  if (!id) idsByLabel.set(label, (id = parseAutomergeUrl(generateAutomergeUrl()).documentId));
+  return id;
 }

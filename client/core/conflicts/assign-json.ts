@@ -1,17 +1,11 @@
 // Makes an Automerge draft object equal to a JSON value with the fewest changes: unchanged
 // keys are left alone (so their history and concurrent edits survive), changed ones are set,
 // missing ones deleted. Arrays and scalars that differ are replaced whole.
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import { deepEqual } from "../../../schema/json.js";
 
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
+export { deepEqual };
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export function assignJson(target: Record<string, unknown>, value: Record<string, unknown>): void {
   for (const key of Object.keys(target)) if (!(key in value)) delete target[key];

@@ -26,7 +26,9 @@ export type NoticeKind =
   /** An edit that lost to a later delete; restorable. */
   | "edit_lost_to_delete"
   /** A deleted entity came back because an edit was later than the delete. */
-  | "restored_by_edit";
+  | "restored_by_edit"
+  /** The relay's exercise library added or changed an exercise ("lost" says which). */
+  | "library_updated";
 
 export interface NoticeDraft {
   kind: NoticeKind;

@@ -33,8 +33,10 @@ export interface SyncEngineOptions {
   queue: SyncQueue;
   settler: ConflictSettler;
   lock: Mutex;
-  loadCursor(): bigint;
-  saveCursor(cursor: bigint): Promise<void>;
+  loadCursors(): PullCursors;
+  saveCursors(cursors: PullCursors): Promise<void>;
+  /** The exercise library changed after this device first had it: the person is told. */
+  onLibraryChange(id: string, change: "added" | "updated"): Promise<void>;
   /** Called after an entity this device had never seen arrived from the relay. */
   onAdopted(id: string): Promise<void>;
   /** Called after anything the app shows may have changed. */
@@ -44,6 +46,13 @@ export interface SyncEngineOptions {
   requestTimeoutMs: number;
   /** Upper bound on a batch's change bytes; the relay's frame limit also applies. */
   maxBatchBytes: number;
+}
+
+export interface PullCursors {
+  /** This user's changes pulled up to here. */
+  user: bigint;
+  /** The exercise library pulled up to here. */
+  catalog: bigint;
 }
 
 interface Prepared {
@@ -275,15 +284,16 @@ export class SyncEngine {
   }
 
   private async pull(session: RelaySession, report: SyncReport): Promise<void> {
-    let cursor = this.o.loadCursor();
+    let cursors = this.o.loadCursors();
     for (;;) {
-      const page = await session.pull(cursor);
+      const page = await session.pull(cursors.user, cursors.catalog);
       for (const snapshot of page.entities) {
         if (await this.o.lock.run(() => this.applySnapshot(snapshot))) report.pulled += 1;
       }
-      if (page.cursor > cursor) {
-        cursor = page.cursor;
-        await this.o.saveCursor(cursor);
+      const next = { user: maxBigint(cursors.user, page.cursor), catalog: maxBigint(cursors.catalog, page.catalogCursor) };
+      if (next.user !== cursors.user || next.catalog !== cursors.catalog) {
+        cursors = next;
+        await this.o.saveCursors(cursors);
       }
       if (!page.hasMore) return;
     }
@@ -305,6 +315,9 @@ export class SyncEngine {
     if (!isEntityType(snapshot.entityType)) return false;
     const record = this.o.entities.record(snapshot.entityId);
     if (record && snapshot.version <= record.serverVersion) return false;
+    if (snapshot.entityType === "exercise_definition" && (record || this.o.loadCursors().catalog > 0n)) {
+      await this.o.onLibraryChange(snapshot.entityId, record ? "updated" : "added");
+    }
     if (!record) {
       const doc = await this.o.entities.adopt(snapshot.entityType, snapshot.entityId, snapshot.data);
       const adopted = this.o.entities.record(snapshot.entityId)!;
@@ -354,4 +367,8 @@ export class SyncEngine {
 
 function sameHeads(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((h) => b.includes(h));
+}
+
+function maxBigint(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }

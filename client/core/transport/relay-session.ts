@@ -83,8 +83,8 @@ export class RelaySession {
     return reply.value.results;
   }
 
-  async pull(cursor: bigint, limit = 0): Promise<PullResponse> {
-    const reply = await this.request({ case: "pull", value: { cursor, limit } });
+  async pull(cursor: bigint, catalogCursor: bigint, limit = 0): Promise<PullResponse> {
+    const reply = await this.request({ case: "pull", value: { cursor, catalogCursor, limit } });
     if (reply.case !== "pull") throw new SyncError(Code.INTERNAL, `relay answered pull with ${reply.case}`);
     return reply.value;
   }
