@@ -1,7 +1,7 @@
 // The device's sync status: connection, what is waiting, when it last synced, the last error,
 // and a button to sync now.
 import { useState } from "react";
-import type { IronFlowClient } from "../core/index.js";
+import { MANUAL_SYNC_MESSAGE, type IronFlowClient } from "../core/index.js";
 import { formatMoment } from "./dates.js";
 import { useClientVersion } from "./use-client-version.js";
 
@@ -39,8 +39,18 @@ export function StatusBar({ client }: { client: IronFlowClient }) {
       </div>
       <div className="status-row status-detail">
         <span data-testid="last-sync">
-          {status.lastSyncAt === null ? "Not synced since opened" : `Last sync ${formatMoment(status.lastSyncAt)}`}
+          {status.lastSyncAt === null ? "Never synced" : `Last sync ${formatMoment(status.lastSyncAt)}`}
         </span>
+        {status.progress && status.progress.total > 0 && (
+          <progress data-testid="sync-progress" max={status.progress.total} value={status.progress.done}>
+            {status.progress.done} / {status.progress.total}
+          </progress>
+        )}
+        {status.waitingForManualSync > 0 && (
+          <span className="status-error" data-testid="manual-sync">
+            {MANUAL_SYNC_MESSAGE}
+          </span>
+        )}
         {status.lastError && (
           <span className="status-error" data-testid="last-error" title={status.lastError.message}>
             {describeError(status.lastError)}

@@ -1,31 +1,21 @@
-// When the browser syncs on its own: once on load, every 30 s while the page is visible, when
-// the page becomes visible again, and when the browser says it is back online. A failed sync
-// is not lost: it becomes the client's status (lastError) and each item's retry state.
+// Hands the page's life to the client's sync scheduler: active while the page is visible (so it
+// syncs on return to the foreground and every 5 minutes), and told when the network comes back.
+// A failed sync is not lost: it becomes the client's status and each item's retry state.
 import { useEffect } from "react";
 import type { IronFlowClient } from "../core/index.js";
 
-export const AUTO_SYNC_INTERVAL_MS = 30_000;
-
-export function useAutoSync(client: IronFlowClient, intervalMs = AUTO_SYNC_INTERVAL_MS): void {
+export function useAutoSync(client: IronFlowClient): void {
   useEffect(() => {
-    const sync = () => void client.syncNow().catch(() => undefined);
-    let timer: ReturnType<typeof setInterval> | undefined;
-    const schedule = () => {
-      clearInterval(timer);
-      timer = document.visibilityState === "visible" ? setInterval(sync, intervalMs) : undefined;
-    };
-    const onVisibilityChange = () => {
-      if (document.visibilityState === "visible") sync();
-      schedule();
-    };
-    sync();
-    schedule();
-    window.addEventListener("online", sync);
+    const onVisibilityChange = () => client.setActive(document.visibilityState === "visible");
+    const onOnline = () => void client.networkOnline();
+    void client.syncNow().catch(() => undefined); // once on load, whatever the schedule says
+    onVisibilityChange();
+    window.addEventListener("online", onOnline);
     document.addEventListener("visibilitychange", onVisibilityChange);
     return () => {
-      clearInterval(timer);
-      window.removeEventListener("online", sync);
+      client.setActive(false);
+      window.removeEventListener("online", onOnline);
       document.removeEventListener("visibilitychange", onVisibilityChange);
     };
-  }, [client, intervalMs]);
+  }, [client]);
 }

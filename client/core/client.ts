@@ -1,33 +1,17 @@
 // The public client: what an app (the React app, a Node script, a test device) uses. It owns the
 // device's storage, entity store, sync queue and sync engine, and tells subscribers when
 // anything they show may have changed.
-import { Repo, type PeerId, type StorageAdapterInterface } from "@automerge/automerge-repo";
 import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../schema/entities.js";
-import { Code, SyncError } from "../../schema/status.js";
+import { Code, SyncError, codeName } from "../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
-import { HybridLogicalClock } from "./clock/hlc.js";
-import { EntityStore } from "./entities/entity-store.js";
-import { ConflictSettler } from "./conflicts/settle.js";
-import { NoticeBoard } from "./conflicts/notice-board.js";
 import { assignJson } from "./conflicts/assign-json.js";
 import type { ConflictChoice, DuplicateFlag, Notice } from "./conflicts/records.js";
-import { BlobStore, RecordStore } from "./storage/records.js";
-import { Mutex } from "./sync/mutex.js";
-import type { EntityRecord, SyncQueueItem } from "./sync/records.js";
-import { SyncEngine, type SyncLogger, type SyncReport } from "./sync/sync-engine.js";
-import { SyncQueue } from "./sync/sync-queue.js";
-import type { Transport } from "./transport/transport.js";
+import { openDeviceParts, type DeviceOptions, type DeviceParts } from "./device-parts.js";
+import type { SyncQueueItem } from "./sync/records.js";
+import { waitsForManualSync } from "./sync/retry-policy.js";
+import type { SyncProgress, SyncReport } from "./sync/sync-engine.js";
 
-export interface ClientOptions {
-  /** Where everything the device keeps lives (IndexedDB, files, or an encrypting wrapper). */
-  storage: StorageAdapterInterface;
-  transport: Transport;
-  /** Until accounts exist, the device names its user; the relay decides in one place. */
-  userId: string;
-  deviceName: string;
-  now?: () => number;
-  log?: SyncLogger;
-  requestTimeoutMs?: number;
+export interface ClientOptions extends DeviceOptions {
   /** Push right after each local change while connected (default true). */
   syncOnChange?: boolean;
 }
@@ -46,92 +30,61 @@ export interface SyncStatusSnapshot {
   lastSyncAt: number | null;
   lastError: { code: string; message: string } | null;
   conflicts: number;
+  /** Items whose five retries failed; the person is told to check the connection and sync. */
+  waitingForManualSync: number;
+  /** Set while a sync pushes: done / total items. */
+  progress: SyncProgress | null;
 }
 
-interface DeviceState {
-  deviceId: string;
-  deviceName: string;
-  /** The relay cursors this device has pulled up to (bigints as strings). */
-  cursor: string;
-  catalogCursor?: string;
+/** The device-side figures of the source's metrics. */
+export interface SyncMetrics {
+  queueDepth: number;
+  /** Conflicts that needed the person, per item pushed. */
+  conflictRate: number;
+  /** Duration of recent successful syncs, ms. */
+  syncLatencyMs: { last: number | null; p50: number | null; max: number | null };
+  /** How many pending items have failed n times, by n. */
+  retryCounts: Record<number, number>;
+  waitingForManualSync: number;
+  runs: number;
+  failedRuns: number;
 }
+
+export const MANUAL_SYNC_MESSAGE = "Some changes couldn't sync. Check connection.";
 
 export class IronFlowClient {
   private readonly listeners = new Set<() => void>();
   private closed = false;
+  readonly deviceId: string;
 
   private constructor(
-    readonly deviceId: string,
-    private readonly repo: Repo,
-    private readonly entities: EntityStore,
-    private readonly queue: SyncQueue,
-    private readonly engine: SyncEngine,
-    private readonly lock: Mutex,
-    private readonly settler: ConflictSettler,
-    private readonly board: NoticeBoard,
-    private readonly checkDuplicate: (id: string) => Promise<void>,
+    private readonly parts: DeviceParts,
     private readonly syncOnChange: boolean,
-    private readonly now: () => number,
-  ) {}
+  ) {
+    this.deviceId = parts.state.deviceId;
+  }
 
   static async open(options: ClientOptions): Promise<IronFlowClient> {
-    const now = options.now ?? Date.now;
-    const deviceStore = new RecordStore<DeviceState>(options.storage, "device");
-    let state = await deviceStore.get("self");
-    if (!state) {
-      state = { deviceId: newDeviceId(), deviceName: options.deviceName, cursor: "0" };
-      await deviceStore.put("self", state);
-    }
-    const deviceState = state;
-    const repo = new Repo({
-      storage: options.storage,
-      network: [],
-      peerId: `device-${deviceState.deviceId}` as PeerId,
-      // Saved on the device before we say so: we flush explicitly; the debounce only batches.
-      saveDebounceRate: 10,
-    });
-    const clock = new HybridLogicalClock(deviceState.deviceId, now);
-    const entities = new EntityStore(repo, new RecordStore<EntityRecord>(options.storage, "entity"), clock, deviceState.deviceId, deviceState.deviceName, now);
-    const queue = new SyncQueue(new RecordStore<SyncQueueItem>(options.storage, "queue"));
-    await Promise.all([entities.load(), queue.load()]);
-
     let client: IronFlowClient | undefined;
-    const lock = new Mutex();
-    const board = new NoticeBoard(
-      new RecordStore<Notice>(options.storage, "notice"),
-      new RecordStore<DuplicateFlag>(options.storage, "duplicate"),
-    );
-    await board.load();
-    const settler = new ConflictSettler(entities, queue, board, new BlobStore(options.storage, "conflict-doc"), now);
-    const checkDuplicate = async (id: string) => {
-      await board.checkDuplicate(entities.record(id)!, entities.allRecords(), now());
-    };
-    const engine = new SyncEngine({
-      transport: options.transport,
-      identity: { userId: options.userId, deviceId: deviceState.deviceId, deviceName: deviceState.deviceName },
-      entities,
-      queue,
-      settler,
-      lock,
-      loadCursors: () => ({ user: BigInt(deviceState.cursor), catalog: BigInt(deviceState.catalogCursor ?? "0") }),
-      saveCursors: async (cursors) => {
-        deviceState.cursor = cursors.user.toString();
-        deviceState.catalogCursor = cursors.catalog.toString();
-        await deviceStore.put("self", deviceState);
-      },
-      onLibraryChange: async (id, change) => {
-        const noticeId = `${id}:library:${now()}`;
-        await board.addNotice({ id: noticeId, kind: "library_updated", entityId: id, entityType: "exercise_definition", lost: change, path: "payload", losingDeviceId: "relay", at: now() });
-      },
-      onAdopted: checkDuplicate,
-      notify: () => client?.emit(),
-      log: options.log ?? { event: () => undefined },
-      now,
-      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-      maxBatchBytes: 512 * 1024,
-    });
-    client = new IronFlowClient(deviceState.deviceId, repo, entities, queue, engine, lock, settler, board, checkDuplicate, options.syncOnChange ?? true, now);
+    const parts = await openDeviceParts(options, () => client?.emit());
+    client = new IronFlowClient(parts, options.syncOnChange ?? true);
     return client;
+  }
+
+  private get entities() {
+    return this.parts.entities;
+  }
+  private get queue() {
+    return this.parts.queue;
+  }
+  private get engine() {
+    return this.parts.engine;
+  }
+  private get lock() {
+    return this.parts.lock;
+  }
+  private now(): number {
+    return this.parts.timers.now();
   }
 
   /** Creates an entity; resolves with its id once it is saved on this device. */
@@ -147,7 +100,7 @@ export class IronFlowClient {
         timestamp: this.now(),
         version: record.serverVersion,
       });
-      await this.checkDuplicate(doc.id);
+      await this.parts.checkDuplicate(doc.id);
       return doc.id;
     });
     this.afterLocalChange();
@@ -184,8 +137,8 @@ export class IronFlowClient {
     const item = this.queue.get(id);
     if (!item || item.status === "synced") return "synced";
     if (item.status === "conflict") return "conflict";
-    if (item.status === "error") return "needs_attention";
-    return this.engine.online ? "syncing" : "saved_on_device";
+    if (item.status === "error" || waitsForManualSync(item.retryCount)) return "needs_attention";
+    return this.engine.isInFlight(id) ? "syncing" : "saved_on_device";
   }
 
   queueItems(): SyncQueueItem[] {
@@ -198,23 +151,23 @@ export class IronFlowClient {
 
   /** Keeps this device's version, the other device's, or Automerge's merge of both. */
   async resolveConflict(id: string, choice: ConflictChoice): Promise<void> {
-    await this.lock.run(() => this.settler.choose(id, choice));
+    await this.lock.run(() => this.parts.settler.choose(id, choice));
     this.afterLocalChange();
   }
 
   /** Resolved-without-asking outcomes the person should see: overwritten values, lost edits. */
   notices(): Notice[] {
-    return this.board.allNotices();
+    return this.parts.board.allNotices();
   }
 
   async dismissNotice(id: string): Promise<void> {
-    await this.board.dismissNotice(id);
+    await this.parts.board.dismissNotice(id);
     this.emit();
   }
 
   /** Brings back what a notice says was lost, as a new local change, and dismisses it. */
   async restoreFromNotice(id: string): Promise<void> {
-    const notice = this.board.notice(id);
+    const notice = this.parts.board.notice(id);
     if (!notice) throw new SyncError(Code.NOT_FOUND, `no notice ${id}`);
     if (notice.kind === "restored_by_edit" || notice.kind === "library_updated") {
       throw new SyncError(Code.FAILED_PRECONDITION, "nothing was lost; this notice only informs");
@@ -235,12 +188,12 @@ export class IronFlowClient {
 
   /** Pairs of workouts logged for the same time, maybe one session on two devices. */
   duplicates(): DuplicateFlag[] {
-    return this.board.allDuplicates();
+    return this.parts.board.allDuplicates();
   }
 
   /** Keeps both as they are, or deletes one, or merges the other's exercises into `keep` and deletes the other. */
   async resolveDuplicate(flagId: string, action: { kind: "keep_both" } | { kind: "delete" | "merge"; keep: string }): Promise<void> {
-    const flag = this.board.duplicate(flagId);
+    const flag = this.parts.board.duplicate(flagId);
     if (!flag) throw new SyncError(Code.NOT_FOUND, `no duplicate flag ${flagId}`);
     if (action.kind !== "keep_both") {
       const other = flag.entityIds.find((id) => id !== action.keep);
@@ -254,7 +207,7 @@ export class IronFlowClient {
       }
       await this.delete(other);
     }
-    await this.board.dismissDuplicate(flagId);
+    await this.parts.board.dismissDuplicate(flagId);
     this.emit();
   }
 
@@ -264,8 +217,29 @@ export class IronFlowClient {
       online: this.engine.online,
       queueDepth: this.queue.depth,
       lastSyncAt: this.engine.lastSyncAt,
-      lastError: error ? { code: Code[error.code] ?? String(error.code), message: error.message } : null,
+      lastError: error ? { code: codeName(error.code), message: error.message } : null,
       conflicts: this.conflicts().length,
+      waitingForManualSync: this.queue.waitingForManualSync().length,
+      progress: this.engine.progress ? { ...this.engine.progress } : null,
+    };
+  }
+
+  metrics(): SyncMetrics {
+    const latencies = [...this.engine.totals.latencyMs].sort((a, b) => a - b);
+    const retryCounts: Record<number, number> = {};
+    for (const item of this.queue.pending()) retryCounts[item.retryCount] = (retryCounts[item.retryCount] ?? 0) + 1;
+    return {
+      queueDepth: this.queue.depth,
+      conflictRate: this.engine.totals.pushed === 0 ? 0 : this.engine.totals.conflicts / this.engine.totals.pushed,
+      syncLatencyMs: {
+        last: this.engine.totals.latencyMs.at(-1) ?? null,
+        p50: latencies.length ? latencies[Math.floor(latencies.length / 2)]! : null,
+        max: latencies.at(-1) ?? null,
+      },
+      retryCounts,
+      waitingForManualSync: this.queue.waitingForManualSync().length,
+      runs: this.engine.totals.runs,
+      failedRuns: this.engine.totals.failedRuns,
     };
   }
 
@@ -274,10 +248,34 @@ export class IronFlowClient {
     return () => this.listeners.delete(listener);
   }
 
-  /** Pushes what is pending and pulls what other devices pushed. Rejects with a SyncError. */
+  /**
+   * The person's "sync now": pushes everything pending (also items waiting for a manual sync)
+   * and pulls what other devices pushed. Rejects with a SyncError.
+   */
   syncNow(): Promise<SyncReport> {
     if (this.closed) return Promise.reject(new SyncError(Code.FAILED_PRECONDITION, "client is closed"));
-    return this.engine.syncNow();
+    return this.parts.scheduler.run<SyncReport>("manual").then((report) => report!);
+  }
+
+  /**
+   * Automatic syncing: every 5 minutes while active, on return to the foreground (here, when
+   * `active` turns true), on failed items coming due, and reconnects with back-off.
+   */
+  setActive(active: boolean): void {
+    if (!this.closed) this.parts.scheduler.setActive(active);
+  }
+
+  /** The network is back (the browser's `online` event). */
+  networkOnline(): Promise<void> {
+    return this.parts.scheduler.trigger("online");
+  }
+
+  /** Marks a workout completed; resolves once saved, and syncs right away if online. */
+  async completeWorkout(id: string, at = this.now()): Promise<void> {
+    await this.localChange(id, "update", (doc) => {
+      (doc.payload as Payloads["workout"]).completedAt = at;
+    });
+    if (this.engine.online) await this.parts.scheduler.trigger("workout_completed");
   }
 
   /** Disconnects from the relay; local use goes on. */
@@ -288,9 +286,10 @@ export class IronFlowClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.parts.scheduler.stop();
     this.engine.disconnect();
-    await this.repo.flush();
-    await this.repo.shutdown();
+    await this.parts.repo.flush();
+    await this.parts.repo.shutdown();
     this.listeners.clear();
   }
 
@@ -320,18 +319,6 @@ export class IronFlowClient {
   private emit(): void {
     for (const listener of this.listeners) listener();
   }
-}
-
-/**
- * A random (v4) UUID. Not crypto.randomUUID(): browsers expose it only in secure contexts, and a
- * phone opening the relay by its LAN address over plain http is not one (getRandomValues is).
- */
-function newDeviceId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** Server-authoritative types are read-only on a device: refused here, and again at the relay. */

@@ -1,6 +1,17 @@
 // The client core's public API. The app and tests import from here only.
-export { IronFlowClient, type ClientOptions, type EntityListItem, type EntitySyncState, type SyncStatusSnapshot } from "./client.js";
-export type { SyncReport, SyncLogger } from "./sync/sync-engine.js";
+export {
+  IronFlowClient,
+  MANUAL_SYNC_MESSAGE,
+  type ClientOptions,
+  type EntityListItem,
+  type EntitySyncState,
+  type SyncMetrics,
+  type SyncStatusSnapshot,
+} from "./client.js";
+export type { SyncReport, SyncLogger, SyncProgress } from "./sync/sync-engine.js";
+export type { SyncTrigger, SchedulerTimers } from "./sync/sync-scheduler.js";
+export { RETRY_SCHEDULE_SECONDS } from "./sync/retry-policy.js";
+export type { Notice, DuplicateFlag, ConflictChoice } from "./conflicts/records.js";
 export type { SyncQueueItem, ConflictRecord, QueueStatus } from "./sync/records.js";
 export type { Transport, Connection } from "./transport/transport.js";
 export { webSocketTransport, type WebSocketFactory, type WebSocketLike } from "./transport/websocket.js";

@@ -72,11 +72,17 @@ class PgliteSqlClient implements SqlClient {
     return this.#closing;
   }
 
-  // A closed PGlite says so without a code; give it the one a closed pg pool gets, so a store
-  // shutting down answers UNAVAILABLE on both backends.
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    // A closed PGlite says so without a code; give it the one a closed pg pool gets, so a store
+    // shutting down answers UNAVAILABLE on both backends.
     if (this.#closing !== undefined) throw new ClosedError();
-    return fn();
+    try {
+      return await fn();
+    } finally {
+      // PGlite answers in microtasks only: a caller looping over store calls (a pull loop, a
+      // relay draining a queue) would otherwise starve timers and sockets until it stopped.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 }
 

@@ -1,8 +1,9 @@
+import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
 import { ENTITY_TYPES, validateDocument } from "../../schema/entities.js";
 import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
 
-const meta = { id: "w1", createdAt: 1, updatedAt: 2, deviceId: "d1", deviceName: "Phone", hlc: "", deleted: null };
+const meta = { id: parseAutomergeUrl(generateAutomergeUrl()).documentId as string, createdAt: 1, updatedAt: 2, deviceId: "d1", deviceName: "Phone", hlc: "", deleted: null };
 
 describe("entity validation", () => {
   it("accepts a workout with sets of reps, weight, unit and RPE", () => {
@@ -22,6 +23,11 @@ describe("entity validation", () => {
     });
     expect(result).toMatchObject({ ok: false });
     expect(!result.ok && result.message).toContain("payload.exercises.0.sets.0.unit");
+  });
+
+  it("refuses an entity id that is not an Automerge document id", () => {
+    const result = validateDocument("user_profile", { ...meta, id: "w1", type: "user_profile", payload: { displayName: "", preferredUnit: "kg", bodyweight: null, goals: "" } });
+    expect(!result.ok && result.message).toContain("id");
   });
 
   it("refuses a document whose type field is not its entity type", () => {

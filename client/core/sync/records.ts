@@ -50,7 +50,10 @@ export interface SyncQueueItem {
   /** The server version the pending changes build on. */
   version: number;
   status: QueueStatus;
+  /** Failed attempts since the last success. After the first and five retries, a manual sync. */
   retryCount: number;
+  /** When a failed item is due again (retry schedule with jitter); null = now, or manual only. */
+  nextAttemptAt: number | null;
   lastError: { code: string; message: string; at: number } | null;
   conflict: ConflictRecord | null;
 }

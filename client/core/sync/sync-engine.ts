@@ -1,51 +1,36 @@
-// The sync engine: pushes pending queue items in batches carrying only the changes since the
-// synced heads, applies the relay's results, pulls what other devices pushed, and applies the
-// relay's live fan-out. Runs never overlap; a sync asked for during a run coalesces into one
-// more run after it.
+// The sync engine: pushes pending queue items in bounded batches carrying only the changes since
+// the synced heads, applies the relay's results, pulls what other devices pushed, and applies
+// the relay's live fan-out. Runs never overlap; a sync asked for during a run coalesces into one
+// more run after it. Failures become state on the items (retryCount, nextAttemptAt, lastError)
+// and on the engine (lastError), never a silent catch.
 import * as A from "@automerge/automerge";
-import { isEntityType, summarize, type EntityDocument } from "../../../schema/entities.js";
 import { Code, SyncError, codeName, isRetryable } from "../../../schema/status.js";
-import { Operation as WireOperation, SyncStatus, type EntitySnapshot, type SyncResult } from "../../../schema/protocol/frames.js";
+import { Operation as WireOperation, SyncStatus, type SyncResult } from "../../../schema/protocol/frames.js";
 import type { EntityStore } from "../entities/entity-store.js";
-import type { ConflictSettler } from "../conflicts/settle.js";
 import type { Transport } from "../transport/transport.js";
 import { RelaySession, type DeviceIdentity, type SyncItemInit } from "../transport/relay-session.js";
 import type { Mutex } from "./mutex.js";
-import { reconcile } from "./reconcile.js";
 import type { Operation, SyncQueueItem } from "./records.js";
+import type { RemoteChanges } from "./remote-changes.js";
+import { nextAttemptAt, waitsForManualSync } from "./retry-policy.js";
 import type { SyncQueue } from "./sync-queue.js";
+import type { SyncTrigger } from "./sync-scheduler.js";
 
 export interface SyncReport {
+  trigger: SyncTrigger;
   pushed: number;
   pulled: number;
   conflicts: number;
   errors: number;
 }
 
-export interface SyncLogger {
-  event(name: string, fields: Record<string, unknown>): void;
+export interface SyncProgress {
+  done: number;
+  total: number;
 }
 
-export interface SyncEngineOptions {
-  transport: Transport;
-  identity: DeviceIdentity;
-  entities: EntityStore;
-  queue: SyncQueue;
-  settler: ConflictSettler;
-  lock: Mutex;
-  loadCursors(): PullCursors;
-  saveCursors(cursors: PullCursors): Promise<void>;
-  /** The exercise library changed after this device first had it: the person is told. */
-  onLibraryChange(id: string, change: "added" | "updated"): Promise<void>;
-  /** Called after an entity this device had never seen arrived from the relay. */
-  onAdopted(id: string): Promise<void>;
-  /** Called after anything the app shows may have changed. */
-  notify(): void;
-  log: SyncLogger;
-  now: () => number;
-  requestTimeoutMs: number;
-  /** Upper bound on a batch's change bytes; the relay's frame limit also applies. */
-  maxBatchBytes: number;
+export interface SyncLogger {
+  event(name: string, fields: Record<string, unknown>): void;
 }
 
 export interface PullCursors {
@@ -55,10 +40,37 @@ export interface PullCursors {
   catalog: bigint;
 }
 
+export interface SyncEngineOptions {
+  transport: Transport;
+  identity: DeviceIdentity;
+  entities: EntityStore;
+  queue: SyncQueue;
+  remote: RemoteChanges;
+  lock: Mutex;
+  loadCursors(): PullCursors;
+  saveCursors(cursors: PullCursors): Promise<void>;
+  /** Called after anything the app shows may have changed. */
+  notify(): void;
+  /** The connection dropped (the scheduler reconnects with back-off). */
+  onConnectionLost(): void;
+  /** A run finished well (the time is kept with the device's state). */
+  onSynced(at: number): Promise<void>;
+  log: SyncLogger;
+  now: () => number;
+  random: () => number;
+  requestTimeoutMs: number;
+  /** Upper bound on a batch's change bytes; the relay's frame limit also applies. */
+  maxBatchBytes: number;
+  /** Upper bound on a batch's items; the relay's limit also applies. */
+  maxBatchItems: number;
+}
+
 interface Prepared {
   item: SyncQueueItem;
   heads: string[];
   wire: SyncItemInit;
+  /** Whether a failure now counts against the item's retry schedule. */
+  counts: boolean;
 }
 
 const WIRE_OPERATION: Record<Operation, WireOperation> = {
@@ -67,12 +79,18 @@ const WIRE_OPERATION: Record<Operation, WireOperation> = {
   delete: WireOperation.DELETE,
 };
 
+/** Triggers that try failed items before their scheduled time (but not manual-only ones). */
+const EARLY_RETRY: ReadonlySet<SyncTrigger> = new Set(["manual", "reconnect", "online"]);
+
 export class SyncEngine {
   private session: RelaySession | undefined;
   private running: Promise<SyncReport> | undefined;
-  private rerun: Promise<SyncReport> | undefined;
+  private rerun: { promise: Promise<SyncReport>; trigger: SyncTrigger } | undefined;
+  private readonly inFlight = new Set<string>();
   private lastError: SyncError | undefined;
+  progress: SyncProgress | undefined;
   lastSyncAt: number | null = null;
+  readonly totals = { pushed: 0, conflicts: 0, runs: 0, failedRuns: 0, latencyMs: [] as number[] };
 
   constructor(private readonly o: SyncEngineOptions) {}
 
@@ -84,120 +102,178 @@ export class SyncEngine {
     return this.lastError;
   }
 
-  syncNow(): Promise<SyncReport> {
+  isInFlight(entityId: string): boolean {
+    return this.inFlight.has(entityId);
+  }
+
+  syncNow(trigger: SyncTrigger = "manual"): Promise<SyncReport> {
     if (!this.running) {
-      this.running = this.run().finally(() => {
+      this.running = this.run(trigger).finally(() => {
         this.running = undefined;
       });
       return this.running;
     }
-    this.rerun ??= this.running
+    if (this.rerun) {
+      if (trigger === "manual") this.rerun.trigger = "manual";
+      return this.rerun.promise;
+    }
+    const rerun = { trigger, promise: undefined as unknown as Promise<SyncReport> };
+    rerun.promise = this.running
       .catch(() => undefined)
       .then(() => {
         this.rerun = undefined;
-        return this.syncNow();
+        return this.syncNow(rerun.trigger);
       });
-    return this.rerun;
+    this.rerun = rerun;
+    return rerun.promise;
   }
 
   disconnect(): void {
-    this.session?.close();
+    const session = this.session;
     this.session = undefined;
+    session?.close();
   }
 
-  private async run(): Promise<SyncReport> {
-    const report: SyncReport = { pushed: 0, pulled: 0, conflicts: 0, errors: 0 };
+  private async run(trigger: SyncTrigger): Promise<SyncReport> {
+    const report: SyncReport = { trigger, pushed: 0, pulled: 0, conflicts: 0, errors: 0 };
     const started = this.o.now();
+    const selected = this.select(trigger);
+    this.totals.runs += 1;
     try {
       let session: RelaySession;
       try {
         session = await this.connect();
       } catch (err) {
-        // An attempt that could not reach the relay counts against every pending item.
-        const error = err instanceof SyncError ? err : new SyncError(Code.UNAVAILABLE, String(err));
-        await this.recordFailure(this.o.queue.pending().map((item) => item.entityId), error);
-        throw error;
+        await this.recordFailure(selected.filter((p) => p.counts).map((p) => p.item.entityId), asSyncError(err, Code.UNAVAILABLE));
+        throw err;
       }
-      await this.push(session, report);
+      await this.push(session, selected, report);
       await this.pull(session, report);
       this.lastError = undefined;
       this.lastSyncAt = this.o.now();
+      await this.o.onSynced(this.lastSyncAt);
+      const duration = this.o.now() - started;
+      this.totals.latencyMs.push(duration);
+      if (this.totals.latencyMs.length > 100) this.totals.latencyMs.shift();
       this.o.log.event("sync_success", {
         device_id: this.o.identity.deviceId,
+        trigger,
         items_synced: report.pushed,
         items_pulled: report.pulled,
-        duration_ms: this.o.now() - started,
+        conflicts: report.conflicts,
+        errors: report.errors,
+        duration_ms: duration,
       });
       return report;
     } catch (err) {
-      this.lastError = err instanceof SyncError ? err : new SyncError(Code.INTERNAL, (err as Error).message);
+      this.totals.failedRuns += 1;
+      this.lastError = asSyncError(err, Code.INTERNAL);
       this.o.log.event("sync_failed", {
         device_id: this.o.identity.deviceId,
+        trigger,
         code: codeName(this.lastError.code),
         message: this.lastError.message,
+        duration_ms: this.o.now() - started,
       });
       throw this.lastError;
     } finally {
+      this.progress = undefined;
       this.o.notify();
     }
   }
 
+  /** The items this run pushes, and whether a failure counts against each one's schedule. */
+  private select(trigger: SyncTrigger): { item: SyncQueueItem; counts: boolean }[] {
+    const now = this.o.now();
+    return this.o.queue.pending().flatMap((item): { item: SyncQueueItem; counts: boolean }[] => {
+      const due = (item.nextAttemptAt ?? 0) <= now && !waitsForManualSync(item.retryCount);
+      if (trigger === "manual") return [{ item, counts: true }];
+      if (due) return [{ item, counts: true }];
+      if (EARLY_RETRY.has(trigger) && !waitsForManualSync(item.retryCount)) return [{ item, counts: false }];
+      return [];
+    });
+  }
+
   private async connect(): Promise<RelaySession> {
     if (this.session?.isOpen) return this.session;
-    this.session = await RelaySession.open({
+    const session = await RelaySession.open({
       transport: this.o.transport,
       identity: this.o.identity,
       timeoutMs: this.o.requestTimeoutMs,
       onChanges: (entities) => void this.applyLive(entities),
       onClosed: () => {
+        if (this.session !== session) return;
         this.session = undefined;
+        this.o.onConnectionLost();
         this.o.notify();
       },
     });
+    this.session = session;
     this.o.notify();
-    return this.session;
+    return session;
   }
 
-  private async push(session: RelaySession, report: SyncReport): Promise<void> {
-    const maxItems = session.welcome?.maxBatchItems || 100;
+  private async push(session: RelaySession, selected: { item: SyncQueueItem; counts: boolean }[], report: SyncReport): Promise<void> {
+    const maxItems = Math.min(this.o.maxBatchItems, session.welcome?.maxBatchItems || this.o.maxBatchItems);
     const maxBytes = Math.min(this.o.maxBatchBytes, (session.welcome?.maxFrameBytes || 1_000_000) / 2);
-    let pending = this.o.queue.pending();
-    while (pending.length > 0) {
-      const batch = await this.prepareBatch(pending, maxItems, maxBytes);
-      pending = pending.slice(batch.taken);
+    this.progress = { done: 0, total: selected.length };
+    let rest = selected;
+    while (rest.length > 0) {
+      const batch = await this.prepareBatch(rest, maxItems, maxBytes);
+      rest = rest.slice(batch.taken);
+      this.progress.done += batch.taken - batch.prepared.length;
       if (batch.prepared.length === 0) continue;
-      this.o.log.event("sync_attempt", { device_id: this.o.identity.deviceId, items_count: batch.prepared.length });
-      let results: SyncResult[];
+      for (const p of batch.prepared) this.inFlight.add(p.item.entityId);
+      this.o.notify();
       try {
-        results = await session.sync(batch.prepared.map((p) => p.wire));
-      } catch (err) {
-        const error = err instanceof SyncError ? err : new SyncError(Code.INTERNAL, String(err));
-        await this.recordFailure(batch.prepared.map((p) => p.item.entityId), error);
-        throw error;
-      }
-      for (const [i, result] of results.entries()) {
-        const prepared = batch.prepared[i];
-        if (!prepared || prepared.item.entityId !== result.entityId) {
-          throw new SyncError(Code.INTERNAL, "relay answered items out of order");
+        const results = await this.sendBatch(session, batch.prepared);
+        for (const [i, result] of results.entries()) {
+          const prepared = batch.prepared[i];
+          if (!prepared || prepared.item.entityId !== result.entityId) throw new SyncError(Code.INTERNAL, "relay answered items out of order");
+          await this.o.lock.run(() => this.applyResult(prepared, result, report));
         }
-        await this.o.lock.run(() => this.applyResult(prepared, result, report));
+      } finally {
+        for (const p of batch.prepared) this.inFlight.delete(p.item.entityId);
       }
+      this.progress.done += batch.prepared.length;
+      this.o.notify();
+    }
+  }
+
+  /** Sends one batch. An expired session is authenticated again and the batch retried once. */
+  private async sendBatch(session: RelaySession, prepared: Prepared[]): Promise<SyncResult[]> {
+    this.o.log.event("sync_attempt", { device_id: this.o.identity.deviceId, items_count: prepared.length });
+    try {
+      return await session.sync(prepared.map((p) => p.wire));
+    } catch (err) {
+      let error = asSyncError(err, Code.INTERNAL);
+      if (error.code === Code.UNAUTHENTICATED) {
+        this.disconnect();
+        try {
+          return await (await this.connect()).sync(prepared.map((p) => p.wire));
+        } catch (retryErr) {
+          error = asSyncError(retryErr, Code.INTERNAL);
+        }
+      }
+      await this.recordFailure(prepared.filter((p) => p.counts).map((p) => p.item.entityId), error);
+      throw error;
     }
   }
 
   private async prepareBatch(
-    pending: SyncQueueItem[],
+    selected: { item: SyncQueueItem; counts: boolean }[],
     maxItems: number,
     maxBytes: number,
   ): Promise<{ prepared: Prepared[]; taken: number }> {
     const prepared: Prepared[] = [];
     let bytes = 0;
     let taken = 0;
-    for (const item of pending) {
+    for (const { item, counts } of selected) {
       if (prepared.length >= maxItems) break;
       const record = this.o.entities.record(item.entityId);
-      if (!record) {
-        taken += 1;
+      const current = this.o.queue.get(item.entityId);
+      if (!record || current?.status !== "pending") {
+        taken += 1; // settled since it was selected (a pull, a live change)
         continue;
       }
       const doc = await this.o.entities.doc(item.entityId);
@@ -206,20 +282,21 @@ export class SyncEngine {
       if (prepared.length > 0 && bytes + changes.length > maxBytes) break;
       taken += 1;
       if (changes.length === 0) {
-        await this.o.lock.run(() => this.o.queue.update(item.entityId, { status: "synced", retryCount: 0, lastError: null }));
+        await this.o.lock.run(() => this.o.queue.update(item.entityId, { status: "synced", retryCount: 0, nextAttemptAt: null, lastError: null }));
         continue;
       }
       bytes += changes.length;
       prepared.push({
-        item,
+        item: current,
         heads,
+        counts,
         wire: {
           entityType: item.entityType,
           entityId: item.entityId,
-          operation: WIRE_OPERATION[record.serverVersion === 0 ? "create" : item.operation === "create" ? "update" : item.operation],
+          operation: WIRE_OPERATION[record.serverVersion === 0 ? "create" : current.operation === "create" ? "update" : current.operation],
           data: changes,
           version: record.serverVersion,
-          timestamp: BigInt(item.timestamp),
+          timestamp: BigInt(current.timestamp),
         },
       });
     }
@@ -232,6 +309,7 @@ export class SyncEngine {
     switch (result.status) {
       case SyncStatus.SUCCESS: {
         report.pushed += 1;
+        this.totals.pushed += 1;
         await this.o.entities.putRecord({
           ...record,
           serverVersion: result.serverVersion,
@@ -239,48 +317,62 @@ export class SyncEngine {
           serverTime: Number(result.serverTime),
         });
         const current = A.getHeads(await this.o.entities.doc(id));
-        const settled = sameHeads(current, prepared.heads);
         await this.o.queue.update(id, {
-          status: settled ? "synced" : "pending",
+          status: sameHeads(current, prepared.heads) ? "synced" : "pending",
           version: result.serverVersion,
           retryCount: 0,
+          nextAttemptAt: null,
           lastError: null,
         });
         return;
       }
-      case SyncStatus.CONFLICT:
+      case SyncStatus.CONFLICT: {
+        const askPerson = await this.o.remote.applyServerVersion(id, result.serverData, result.serverVersion, Number(result.serverTime));
         this.o.log.event("sync_conflict", {
+          device_id: this.o.identity.deviceId,
           entity_type: prepared.item.entityType,
           entity_id: id,
           client_version: record.serverVersion,
           server_version: result.serverVersion,
+          resolution: askPerson ? "user_prompt" : "automatic",
         });
-        if (await this.applyServerVersion(id, result.serverData, result.serverVersion, Number(result.serverTime))) {
+        if (askPerson) {
           report.conflicts += 1;
+          this.totals.conflicts += 1;
         }
         return;
-      default: {
-        report.errors += 1;
-        const error = new SyncError(result.code, result.errorMessage);
-        await this.recordFailure([id], error);
-        return;
       }
+      default:
+        report.errors += 1;
+        // Already under the lock (applyResult runs inside it): mark directly.
+        await this.markFailed(prepared.counts ? [id] : [], new SyncError(result.code, result.errorMessage), [id]);
+        return;
     }
   }
 
-  /** A failed item keeps its change: retryable errors stay pending, others wait for review. */
-  private async recordFailure(entityIds: string[], error: SyncError): Promise<void> {
-    await this.o.lock.run(async () => {
-      for (const id of entityIds) {
-        const current = this.o.queue.get(id);
-        if (!current) continue;
-        await this.o.queue.update(id, {
-          status: isRetryable(error.code) ? "pending" : "error",
-          retryCount: current.retryCount + 1,
-          lastError: { code: codeName(error.code), message: error.message, at: this.o.now() },
-        });
-      }
-    });
+  /**
+   * A failed item keeps its change. Transient failures stay pending on the retry schedule (and
+   * count only when the item was due); validation and permission failures are flagged for
+   * review and not retried.
+   */
+  private recordFailure(counted: string[], error: SyncError, also: string[] = []): Promise<void> {
+    return this.o.lock.run(() => this.markFailed(counted, error, also));
+  }
+
+  /** recordFailure's body, for callers already holding the lock. */
+  private async markFailed(counted: string[], error: SyncError, also: string[]): Promise<void> {
+    const now = this.o.now();
+    for (const id of new Set([...counted, ...also])) {
+      const current = this.o.queue.get(id);
+      if (!current || current.status !== "pending") continue;
+      const retryCount = counted.includes(id) ? current.retryCount + 1 : current.retryCount;
+      await this.o.queue.update(id, {
+        status: isRetryable(error.code) ? "pending" : "error",
+        retryCount,
+        nextAttemptAt: isRetryable(error.code) ? nextAttemptAt(retryCount, now, this.o.random) : null,
+        lastError: { code: codeName(error.code), message: error.message, at: now },
+      });
+    }
   }
 
   private async pull(session: RelaySession, report: SyncReport): Promise<void> {
@@ -288,7 +380,7 @@ export class SyncEngine {
     for (;;) {
       const page = await session.pull(cursors.user, cursors.catalog);
       for (const snapshot of page.entities) {
-        if (await this.o.lock.run(() => this.applySnapshot(snapshot))) report.pulled += 1;
+        if (await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot))) report.pulled += 1;
       }
       const next = { user: maxBigint(cursors.user, page.cursor), catalog: maxBigint(cursors.catalog, page.catalogCursor) };
       if (next.user !== cursors.user || next.catalog !== cursors.catalog) {
@@ -300,69 +392,19 @@ export class SyncEngine {
   }
 
   /** The relay's fan-out. The cursor is not advanced here: the next pull confirms it. */
-  private async applyLive(entities: EntitySnapshot[]): Promise<void> {
+  private async applyLive(entities: Parameters<RemoteChanges["applySnapshot"]>[0][]): Promise<void> {
     try {
-      for (const snapshot of entities) await this.o.lock.run(() => this.applySnapshot(snapshot));
+      for (const snapshot of entities) await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot));
     } catch (err) {
-      this.o.log.event("live_apply_failed", { message: (err as Error).message });
+      this.o.log.event("live_apply_failed", { device_id: this.o.identity.deviceId, message: (err as Error).message });
     } finally {
       this.o.notify();
     }
   }
+}
 
-  /** Returns true when the snapshot changed something on this device. */
-  private async applySnapshot(snapshot: EntitySnapshot): Promise<boolean> {
-    if (!isEntityType(snapshot.entityType)) return false;
-    const record = this.o.entities.record(snapshot.entityId);
-    if (record && snapshot.version <= record.serverVersion) return false;
-    if (snapshot.entityType === "exercise_definition" && (record || this.o.loadCursors().catalog > 0n)) {
-      await this.o.onLibraryChange(snapshot.entityId, record ? "updated" : "added");
-    }
-    if (!record) {
-      const doc = await this.o.entities.adopt(snapshot.entityType, snapshot.entityId, snapshot.data);
-      const adopted = this.o.entities.record(snapshot.entityId)!;
-      await this.o.entities.putRecord({
-        ...adopted,
-        serverVersion: snapshot.version,
-        syncedHeads: A.getHeads(doc as A.Doc<unknown>),
-        serverTime: Number(snapshot.serverTime),
-      });
-      await this.o.onAdopted(snapshot.entityId);
-      return true;
-    }
-    await this.applyServerVersion(snapshot.entityId, snapshot.data, snapshot.version, Number(snapshot.serverTime));
-    return true;
-  }
-
-  /**
-   * Brings a newer relay version of a known entity onto this device. Returns true when it
-   * could not be settled by history and became a conflict.
-   */
-  private async applyServerVersion(id: string, bytes: Uint8Array, version: number, serverTime: number): Promise<boolean> {
-    const record = this.o.entities.record(id)!;
-    const server = A.load<EntityDocument>(bytes);
-    const serverHeads = A.getHeads(server);
-    const local = await this.o.entities.doc(id);
-    const decision = reconcile(local, server);
-    try {
-      switch (decision.kind) {
-        case "fast_forward": {
-          const doc = await this.o.entities.merge(id, server);
-          await this.o.entities.putRecord({ ...record, serverVersion: version, syncedHeads: serverHeads, serverTime, summary: summarize(doc) });
-          await this.o.queue.update(id, { status: "synced", version, retryCount: 0, lastError: null, conflict: null });
-          return false;
-        }
-        case "already_merged":
-          await this.o.entities.putRecord({ ...record, serverVersion: version, syncedHeads: serverHeads, serverTime });
-          await this.o.queue.update(id, { status: "pending", version, conflict: null });
-          return false;
-        case "concurrent":
-          return await this.o.settler.concurrent(id, { doc: server, bytes, version, serverTime });
-      }
-    } finally {
-      A.free(server);
-    }
-  }
+function asSyncError(err: unknown, fallback: Code): SyncError {
+  return err instanceof SyncError ? err : new SyncError(fallback, err instanceof Error ? err.message : String(err));
 }
 
 function sameHeads(a: string[], b: string[]): boolean {

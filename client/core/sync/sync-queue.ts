@@ -3,6 +3,7 @@
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import type { RecordStore } from "../storage/records.js";
 import type { Operation, SyncQueueItem } from "./records.js";
+import { waitsForManualSync } from "./retry-policy.js";
 
 export class SyncQueue {
   private readonly items = new Map<string, SyncQueueItem>();
@@ -21,7 +22,7 @@ export class SyncQueue {
     return [...this.items.values()];
   }
 
-  /** Items to push, workouts before statistics, oldest first within a type. */
+  /** Items waiting to push, workouts before statistics, oldest first within a type. */
   pending(): SyncQueueItem[] {
     return this.all()
       .filter((item) => item.status === "pending")
@@ -30,6 +31,21 @@ export class SyncQueue {
           CONFLICT_STRATEGIES[a.entityType].syncPriority - CONFLICT_STRATEGIES[b.entityType].syncPriority ||
           a.timestamp - b.timestamp,
       );
+  }
+
+  /** The earliest time a failed item is due again, for the scheduler. */
+  nextRetryAt(): number | null {
+    let next: number | null = null;
+    for (const item of this.items.values()) {
+      if (item.status !== "pending" || item.nextAttemptAt === null || waitsForManualSync(item.retryCount)) continue;
+      if (next === null || item.nextAttemptAt < next) next = item.nextAttemptAt;
+    }
+    return next;
+  }
+
+  /** Items that failed five times and wait for the person to sync by hand. */
+  waitingForManualSync(): SyncQueueItem[] {
+    return this.all().filter((item) => item.status === "pending" && waitsForManualSync(item.retryCount));
   }
 
   get depth(): number {
@@ -51,6 +67,7 @@ export class SyncQueue {
       operation,
       status: previous?.status === "conflict" ? "conflict" : "pending",
       retryCount: unsynced ? previous.retryCount : 0,
+      nextAttemptAt: unsynced ? previous.nextAttemptAt : null,
       lastError: unsynced ? previous.lastError : null,
       conflict: previous?.status === "conflict" ? previous.conflict : null,
     };

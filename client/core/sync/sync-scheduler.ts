@@ -1,0 +1,127 @@
+// When to sync: every 5 minutes while the app is active, on return to the foreground, right
+// after a workout is completed (if online), when the network comes back, when a failed item is
+// due again, and with backed-off reconnects after the relay could not be reached. The engine
+// never runs twice at once; triggers that arrive during a run coalesce into one more run.
+import { reconnectDelayMs } from "./retry-policy.js";
+
+export type SyncTrigger = "manual" | "interval" | "foreground" | "workout_completed" | "online" | "retry_due" | "reconnect";
+
+export interface SchedulerTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+  random(): number;
+}
+
+export const systemTimers: SchedulerTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+  random: () => Math.random(),
+};
+
+export interface SchedulerOptions {
+  /** Runs one sync; rejects when it failed. */
+  run(trigger: SyncTrigger): Promise<unknown>;
+  /** The earliest time a failed item is due again, if any. */
+  nextRetryAt(): number | null;
+  /** Whether the failure means the relay could not be reached (then reconnect with back-off). */
+  isUnreachable(error: unknown): boolean;
+  timers?: SchedulerTimers;
+  intervalMs?: number;
+}
+
+export class SyncScheduler {
+  private readonly timers: SchedulerTimers;
+  private readonly intervalMs: number;
+  private active = false;
+  private stopped = false;
+  private intervalTimer: unknown;
+  private retryTimer: unknown;
+  private reconnectTimer: unknown;
+  private reconnectFailures = 0;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.timers = o.timers ?? systemTimers;
+    this.intervalMs = o.intervalMs ?? 5 * 60_000;
+  }
+
+  /** The app is in the foreground (true) or in the background (false). */
+  setActive(active: boolean): void {
+    if (this.stopped || active === this.active) return;
+    this.active = active;
+    if (active) {
+      this.armInterval();
+      void this.trigger("foreground");
+    } else {
+      this.clear("intervalTimer");
+    }
+  }
+
+  /** Runs a sync now for this reason. Resolves when it is done; never rejects (errors are state). */
+  async trigger(reason: SyncTrigger): Promise<void> {
+    await this.run(reason).catch(() => undefined);
+  }
+
+  /** Like trigger, but rejects with the run's error (for the person's "sync now"). */
+  async run<T>(reason: SyncTrigger): Promise<T | undefined> {
+    if (this.stopped) return undefined;
+    try {
+      const result = (await this.o.run(reason)) as T;
+      this.reconnectFailures = 0;
+      this.clear("reconnectTimer");
+      return result;
+    } catch (err) {
+      if (this.o.isUnreachable(err)) this.armReconnect();
+      throw err;
+    } finally {
+      this.armRetry();
+    }
+  }
+
+  /** The connection to the relay dropped while we were using it. */
+  connectionLost(): void {
+    if (!this.stopped && this.active) this.armReconnect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clear("intervalTimer");
+    this.clear("retryTimer");
+    this.clear("reconnectTimer");
+  }
+
+  private armInterval(): void {
+    this.clear("intervalTimer");
+    this.intervalTimer = this.timers.setTimeout(() => {
+      this.intervalTimer = undefined;
+      if (!this.active) return;
+      this.armInterval();
+      void this.trigger("interval");
+    }, this.intervalMs);
+  }
+
+  private armRetry(): void {
+    this.clear("retryTimer");
+    const due = this.o.nextRetryAt();
+    if (due === null || this.stopped) return;
+    this.retryTimer = this.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.trigger("retry_due");
+    }, Math.max(0, due - this.timers.now()));
+  }
+
+  private armReconnect(): void {
+    if (this.reconnectTimer !== undefined || this.stopped) return;
+    this.reconnectFailures += 1;
+    this.reconnectTimer = this.timers.setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.trigger("reconnect");
+    }, reconnectDelayMs(this.reconnectFailures, this.timers.random));
+  }
+
+  private clear(which: "intervalTimer" | "retryTimer" | "reconnectTimer"): void {
+    if (this[which] !== undefined) this.timers.clearTimeout(this[which]);
+    this[which] = undefined;
+  }
+}
