@@ -19,13 +19,14 @@ try {
     numFailedTests: number;
     numPendingTests: number;
     numTodoTests: number;
-    numFailedTestSuites: number;
   };
   passed = report.numPassedTests;
-  failed = report.numFailedTests + report.numFailedTestSuites;
+  failed = report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
 } catch {
   failed += 1;
 }
+// A file that failed to load fails the run without failing a test: count it.
+if (run.status !== 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
