@@ -4,7 +4,6 @@
 import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../schema/entities.js";
 import { Code, SyncError, codeName } from "../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
-import { assignJson } from "./conflicts/assign-json.js";
 import type { ConflictChoice, DuplicateFlag, Notice } from "./conflicts/records.js";
 import { openDeviceParts, type DeviceOptions, type DeviceParts } from "./device-parts.js";
 import type { SyncQueueItem } from "./sync/records.js";
@@ -107,7 +106,10 @@ export class IronFlowClient {
     return id;
   }
 
-  /** Changes an entity's payload; resolves once saved on this device. Invalid results throw and change nothing. */
+  /**
+   * Changes an entity's payload; resolves once saved on this device. `mutate` edits a plain
+   * copy; an invalid result throws INVALID_ARGUMENT and changes nothing.
+   */
   async update<T extends EntityType>(id: string, mutate: (payload: Payloads[T]) => void): Promise<void> {
     await this.localChange(id, "update", (doc) => mutate(doc.payload as Payloads[T]));
   }
@@ -175,7 +177,7 @@ export class IronFlowClient {
     await this.localChange(notice.entityId, "update", (doc) => {
       doc.deleted = null;
       if (notice.path === "payload") {
-        assignJson(doc.payload as unknown as Record<string, unknown>, notice.lost as Record<string, unknown>);
+        doc.payload = structuredClone(notice.lost) as EntityDocument["payload"];
         return;
       }
       const day = notice.path.replace(/^days\./, "");
@@ -313,7 +315,7 @@ export class IronFlowClient {
   private afterLocalChange(): void {
     this.emit();
     // A failed background sync becomes state (status().lastError, the item's lastError).
-    if (this.syncOnChange && this.engine.online) void this.engine.syncNow().catch(() => undefined);
+    if (this.syncOnChange && this.engine.online) void this.parts.scheduler.trigger("local_change");
   }
 
   private emit(): void {

@@ -5,7 +5,7 @@
 import type { EntityDocument } from "../../../schema/entities.js";
 import { assertNever } from "../../../schema/entities.js";
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
-import { deepEqual } from "./assign-json.js";
+import { deepEqual } from "../../../schema/json.js";
 
 export interface Side {
   doc: EntityDocument;

@@ -9,7 +9,6 @@ import type { EntityStore } from "../entities/entity-store.js";
 import type { BlobStore } from "../storage/records.js";
 import type { ConflictRecord } from "../sync/records.js";
 import type { SyncQueue } from "../sync/sync-queue.js";
-import { assignJson, deepEqual } from "./assign-json.js";
 import { planResolution } from "./plan-resolution.js";
 import type { NoticeBoard } from "./notice-board.js";
 import type { ConflictChoice } from "./records.js";
@@ -49,9 +48,9 @@ export class ConflictSettler {
       await this.keepBoth(id, server, localJson, A.getHeads(local as A.Doc<unknown>));
       return true;
     }
-    await this.settle(id, server, (draft) => {
-      assignJson(draft.payload as unknown as Record<string, unknown>, plan.payload as Record<string, unknown>);
-      if (!deepEqual(draft.deleted, plan.deleted)) draft.deleted = plan.deleted === null ? null : { ...plan.deleted };
+    await this.settle(id, server, (doc) => {
+      doc.payload = structuredClone(plan.payload) as EntityDocument["payload"];
+      doc.deleted = structuredClone(plan.deleted);
     });
     for (const notice of plan.notices) {
       const id_ = `${id}:${server.version}:${notice.path}`;
@@ -72,10 +71,10 @@ export class ConflictSettler {
     try {
       const mine = A.toJS((await this.entities.doc(id)) as A.Doc<EntityDocument>) as EntityDocument;
       const target = choice === "mine" ? mine : choice === "theirs" ? (A.toJS(server) as EntityDocument) : undefined;
-      await this.settle(id, { doc: server, bytes, version: conflict.serverVersion, serverTime: conflict.serverTime ?? 0 }, (draft) => {
+      await this.settle(id, { doc: server, bytes, version: conflict.serverVersion, serverTime: conflict.serverTime ?? 0 }, (doc) => {
         if (!target) return; // "merge": Automerge's merge of both, as it stands
-        assignJson(draft.payload as unknown as Record<string, unknown>, target.payload as unknown as Record<string, unknown>);
-        if (!deepEqual(draft.deleted, target.deleted)) draft.deleted = target.deleted === null ? null : { ...target.deleted };
+        doc.payload = structuredClone(target.payload);
+        doc.deleted = structuredClone(target.deleted);
       });
       await this.conflictDocs.remove(id);
     } finally {
@@ -83,7 +82,7 @@ export class ConflictSettler {
     }
   }
 
-  private async settle(id: string, server: ServerVersion, mutate: (draft: EntityDocument) => void): Promise<void> {
+  private async settle(id: string, server: ServerVersion, mutate: (doc: EntityDocument) => void): Promise<void> {
     const { record } = await this.entities.mergeThenChange(id, server.doc, mutate);
     await this.entities.putRecord({
       ...record,

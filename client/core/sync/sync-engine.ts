@@ -87,6 +87,7 @@ export class SyncEngine {
   private running: Promise<SyncReport> | undefined;
   private rerun: { promise: Promise<SyncReport>; trigger: SyncTrigger } | undefined;
   private readonly inFlight = new Set<string>();
+  private pulledOn: RelaySession | undefined;
   private lastError: SyncError | undefined;
   progress: SyncProgress | undefined;
   lastSyncAt: number | null = null;
@@ -148,7 +149,12 @@ export class SyncEngine {
         throw err;
       }
       await this.push(session, selected, report);
-      await this.pull(session, report);
+      // While connected the relay's fan-out brings other devices' changes; a push right after a
+      // local change needs no pull once this connection has pulled.
+      if (trigger !== "local_change" || this.pulledOn !== session) {
+        await this.pull(session, report);
+        this.pulledOn = session;
+      }
       this.lastError = undefined;
       this.lastSyncAt = this.o.now();
       await this.o.onSynced(this.lastSyncAt);

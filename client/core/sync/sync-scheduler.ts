@@ -4,7 +4,15 @@
 // never runs twice at once; triggers that arrive during a run coalesce into one more run.
 import { reconnectDelayMs } from "./retry-policy.js";
 
-export type SyncTrigger = "manual" | "interval" | "foreground" | "workout_completed" | "online" | "retry_due" | "reconnect";
+export type SyncTrigger =
+  | "manual"
+  | "local_change"
+  | "interval"
+  | "foreground"
+  | "workout_completed"
+  | "online"
+  | "retry_due"
+  | "reconnect";
 
 export interface SchedulerTimers {
   setTimeout(fn: () => void, ms: number): unknown;

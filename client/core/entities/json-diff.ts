@@ -1,0 +1,55 @@
+// Applies the difference between two plain JSON values to an Automerge draft, touching only what
+// changed: unchanged subtrees are never read through the draft (each read is a call into
+// Automerge's WASM), and lists of objects with ids (exercises, sets) are edited element by
+// element, so a concurrent edit on another device to another element survives the merge.
+import { deepEqual } from "../../../schema/json.js";
+
+type JsonObject = Record<string, unknown>;
+
+export function applyJsonDiff(draft: JsonObject, before: JsonObject, after: JsonObject): void {
+  for (const key of Object.keys(before)) if (!(key in after)) delete draft[key];
+  for (const [key, next] of Object.entries(after)) {
+    const previous = before[key];
+    if (deepEqual(previous, next)) continue;
+    if (isObject(previous) && isObject(next)) {
+      applyJsonDiff(draft[key] as JsonObject, previous, next);
+    } else if (Array.isArray(previous) && Array.isArray(next) && hasIds(previous) && hasIds(next)) {
+      applyListDiff(draft[key] as unknown[], previous, next);
+    } else {
+      draft[key] = structuredClone(next);
+    }
+  }
+}
+
+/** Makes `list` (holding `before`) hold `after`, matching elements by their `id`. */
+function applyListDiff(list: unknown[], before: JsonObject[], after: JsonObject[]): void {
+  const keep = new Set(after.map((e) => e["id"]));
+  for (let i = before.length - 1; i >= 0; i--) if (!keep.has(before[i]!["id"])) list.splice(i, 1);
+  const current = before.filter((e) => keep.has(e["id"]));
+  after.forEach((element, index) => {
+    const at = current.findIndex((e) => e["id"] === element["id"]);
+    if (at === index) {
+      applyJsonDiff(list[index] as JsonObject, current[index]!, element);
+      return;
+    }
+    if (at > index) {
+      list.splice(at, 1); // moved earlier: take it out of its old place
+      current.splice(at, 1);
+    }
+    list.splice(index, 0, structuredClone(element));
+    current.splice(index, 0, element);
+  });
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function hasIds(list: unknown[]): list is JsonObject[] {
+  const ids = new Set<unknown>();
+  for (const element of list) {
+    if (!isObject(element) || typeof element["id"] !== "string" || ids.has(element["id"])) return false;
+    ids.add(element["id"]);
+  }
+  return true;
+}
