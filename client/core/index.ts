@@ -11,6 +11,7 @@ export {
 export type { SyncReport, SyncLogger, SyncProgress } from "./sync/sync-engine.js";
 export type { SyncTrigger, SchedulerTimers } from "./sync/sync-scheduler.js";
 export { RETRY_SCHEDULE_SECONDS } from "./sync/retry-policy.js";
+export { jsonSyncLogger } from "./sync/debug-log.js";
 export type { Notice, DuplicateFlag, ConflictChoice } from "./conflicts/records.js";
 export type { SyncQueueItem, ConflictRecord, QueueStatus } from "./sync/records.js";
 export type { Transport, Connection } from "./transport/transport.js";

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startRelay, type Relay } from "../../relay/server.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
-import type { IronFlowClient } from "../../client/core/index.js";
+import { jsonSyncLogger, type IronFlowClient } from "../../client/core/index.js";
 import { freshPgStore } from "../support/databases.js";
 import { tempDir, waitFor, workout } from "../support/devices.js";
 import { Code } from "../../schema/status.js";
@@ -20,9 +20,12 @@ async function relay(): Promise<Relay> {
   return r;
 }
 
+const logLines: string[] = [];
+
 async function device(r: Relay, name: string, now?: () => number): Promise<IronFlowClient> {
   const dir = tempDir(name);
-  const client = await openNodeClient({ dataDir: dir.path, relayUrl: r.syncUrl, userId: "user-1", deviceName: name, now });
+  const log = jsonSyncLogger((line) => logLines.push(line));
+  const client = await openNodeClient({ dataDir: dir.path, relayUrl: r.syncUrl, userId: "user-1", deviceName: name, now, log });
   cleanups.push(() => dir.remove(), () => client.close());
   return client;
 }
@@ -68,6 +71,16 @@ describe("workout and progression: both versions kept, the person chooses", () =
     expect(onA?.payload.exercises[0]?.sets[0]?.weight).toBe(102.5);
     expect(b.conflicts()).toEqual([]);
     expect(a.conflicts()).toEqual([]);
+
+    // The source's debug log events, as JSON lines.
+    const events = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events).toContainEqual(expect.objectContaining({ event: "sync_attempt", device_id: b.deviceId, items_count: 1 }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ event: "sync_conflict", device_id: b.deviceId, entity_type: "workout", entity_id: id, client_version: 1, server_version: 2, resolution: "user_prompt" }),
+    );
+    expect(events).toContainEqual(expect.objectContaining({ event: "sync_success", device_id: b.deviceId, items_synced: 1 }));
+    expect(b.metrics()).toMatchObject({ queueDepth: 0, waitingForManualSync: 0 });
+    expect(b.metrics().conflictRate).toBeGreaterThan(0);
   });
 
   it("keep this device's or keep the other's makes that version the relay's new one", async () => {
