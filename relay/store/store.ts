@@ -1,5 +1,5 @@
 // The relay's store seam. One SQL core (sql-store.ts) runs over either the machine's Postgres
-// (pg) or PGlite; both pass test/relay/store.conformance.ts.
+// (pg) or PGlite; both pass test/relay/store.conformance.pg.test.ts.
 import type { EntityType } from "../../schema/entities.js";
 
 export interface StoredEntity {
