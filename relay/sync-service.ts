@@ -157,11 +157,13 @@ export class SyncService {
           serverTime: BigInt(outcome.updatedAt),
           cursor: outcome.cursor,
         });
+        // Other devices get the pushed changes, not the whole document (see EntitySnapshot).
         snapshots.push(
           create(EntitySnapshotSchema, {
             entityType: s.item.entityType,
             entityId: s.item.entityId,
-            data: s.bytes,
+            changes: s.item.changes,
+            baseVersion: s.item.baseVersion,
             version: outcome.version,
             serverTime: BigInt(outcome.updatedAt),
             cursor: outcome.cursor,

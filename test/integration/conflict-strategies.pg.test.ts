@@ -284,7 +284,7 @@ describe("exercise_definition: the relay is the authority", () => {
 
     await r.publishExerciseLibrary([{ ...squat, definition: { ...squat.definition, muscleGroups: ["quads", "glutes"] } }]);
     for (const c of [a, b]) {
-      await waitFor(c, async () => (await c.get<"exercise_definition">(entry!.id))?.payload.muscleGroups.length === 2);
+      await waitFor(c, async () => c.notices().length > 0 && (await c.get<"exercise_definition">(entry!.id))?.payload.muscleGroups.length === 2);
       expect(c.notices()).toMatchObject([{ kind: "library_updated", entityId: entry!.id, lost: "updated" }]);
     }
 

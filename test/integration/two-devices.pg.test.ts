@@ -58,7 +58,7 @@ describe("two devices of one person, through the relay and Postgres", () => {
     });
     // A stays connected after its sync: the relay's fan-out brings B's edit without a pull.
     await waitFor(a.client, async () => (await a.client.get<"workout">(id))?.payload.exercises[0]?.sets.length === 4);
-    expect(b.client.syncState(id)).toBe("synced");
+    await waitFor(b.client, () => b.client.syncState(id) === "synced");
     const onA = await a.client.get<"workout">(id);
     expect(onA?.payload.exercises[0]?.sets[3]).toMatchObject({ reps: 3, weight: 105, rpe: 9 });
   });

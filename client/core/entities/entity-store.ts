@@ -136,6 +136,21 @@ export class EntityStore {
     return handle;
   }
 
+  /**
+   * Applies the relay's changes to the local document. Returns undefined when they depend on
+   * history this device lacks (Automerge holds them until it arrives; the caller pulls the
+   * whole document, which brings it).
+   */
+  async applyChanges(id: string, changes: Uint8Array): Promise<EntityDocument | undefined> {
+    const handle = await this.handle(id);
+    handle.update((doc) => A.loadIncremental(doc as A.Doc<unknown>, changes) as A.Doc<EntityDocument>);
+    if (A.getMissingDeps(handle.doc() as A.Doc<unknown>, []).length > 0) return undefined;
+    await this.repo.flush([id as DocumentId]);
+    const doc = handle.doc();
+    this.clock.observe(doc.hlc);
+    return doc;
+  }
+
   /** Takes in a document this device has never seen, from the relay. */
   async adopt(type: EntityType, id: string, bytes: Uint8Array): Promise<EntityDocument> {
     const handle = this.importAs(id, A.load(bytes));

@@ -23,28 +23,37 @@ export interface RemoteChangesOptions {
 export class RemoteChanges {
   constructor(private readonly o: RemoteChangesOptions) {}
 
-  /** Returns true when the snapshot changed something on this device. */
-  async applySnapshot(snapshot: EntitySnapshot): Promise<boolean> {
-    if (!isEntityType(snapshot.entityType)) return false;
-    const record = this.o.entities.record(snapshot.entityId);
-    if (record && snapshot.version <= record.serverVersion) return false;
-    if (snapshot.entityType === "exercise_definition" && (record || this.o.hasLibrary())) {
-      await this.o.onLibraryChange(snapshot.entityId, record ? "updated" : "added");
+  /**
+   * "applied" when the snapshot changed something on this device, "unchanged" when it had it,
+   * "needs_snapshot" when a fan-out's changes do not apply here (this device is not on their
+   * base version, or has unsynced changes): the caller pulls the whole document.
+   */
+  async applySnapshot(snapshot: EntitySnapshot): Promise<"applied" | "unchanged" | "needs_snapshot"> {
+    if (!isEntityType(snapshot.entityType)) return "unchanged";
+    const id = snapshot.entityId;
+    const record = this.o.entities.record(id);
+    if (record && snapshot.version <= record.serverVersion) return "unchanged";
+    const libraryChange = snapshot.entityType === "exercise_definition" && (record || this.o.hasLibrary());
+    const serverTime = Number(snapshot.serverTime);
+    // A fan-out of a create carries the whole history: it is a document like any snapshot.
+    const bytes = snapshot.data.length > 0 ? snapshot.data : snapshot.baseVersion === 0 && !record ? snapshot.changes : undefined;
+    if (!bytes) {
+      const item = this.o.queue.get(id);
+      const clean = !item || item.status === "synced";
+      if (!record || record.serverVersion !== snapshot.baseVersion || !clean) return "needs_snapshot";
+      const doc = await this.o.entities.applyChanges(id, snapshot.changes);
+      if (!doc) return "needs_snapshot";
+      await this.o.entities.putRecord({ ...record, serverVersion: snapshot.version, syncedHeads: A.getHeads(doc as A.Doc<unknown>), serverTime, summary: summarize(doc) });
+    } else if (!record) {
+      const doc = await this.o.entities.adopt(snapshot.entityType, id, bytes);
+      const adopted = this.o.entities.record(id)!;
+      await this.o.entities.putRecord({ ...adopted, serverVersion: snapshot.version, syncedHeads: A.getHeads(doc as A.Doc<unknown>), serverTime });
+      await this.o.onAdopted(id);
+    } else {
+      await this.applyServerVersion(id, bytes, snapshot.version, serverTime);
     }
-    if (!record) {
-      const doc = await this.o.entities.adopt(snapshot.entityType, snapshot.entityId, snapshot.data);
-      const adopted = this.o.entities.record(snapshot.entityId)!;
-      await this.o.entities.putRecord({
-        ...adopted,
-        serverVersion: snapshot.version,
-        syncedHeads: A.getHeads(doc as A.Doc<unknown>),
-        serverTime: Number(snapshot.serverTime),
-      });
-      await this.o.onAdopted(snapshot.entityId);
-      return true;
-    }
-    await this.applyServerVersion(snapshot.entityId, snapshot.data, snapshot.version, Number(snapshot.serverTime));
-    return true;
+    if (libraryChange) await this.o.onLibraryChange(id, record ? "updated" : "added");
+    return "applied";
   }
 
   /**

@@ -386,7 +386,7 @@ export class SyncEngine {
     for (;;) {
       const page = await session.pull(cursors.user, cursors.catalog);
       for (const snapshot of page.entities) {
-        if (await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot))) report.pulled += 1;
+        if ((await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot))) === "applied") report.pulled += 1;
       }
       const next = { user: maxBigint(cursors.user, page.cursor), catalog: maxBigint(cursors.catalog, page.catalogCursor) };
       if (next.user !== cursors.user || next.catalog !== cursors.catalog) {
@@ -400,7 +400,11 @@ export class SyncEngine {
   /** The relay's fan-out. The cursor is not advanced here: the next pull confirms it. */
   private async applyLive(entities: Parameters<RemoteChanges["applySnapshot"]>[0][]): Promise<void> {
     try {
-      for (const snapshot of entities) await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot));
+      let needsPull = false;
+      for (const snapshot of entities) {
+        if ((await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot))) === "needs_snapshot") needsPull = true;
+      }
+      if (needsPull) void this.syncNow("changes_available").catch(() => undefined); // failure is state
     } catch (err) {
       this.o.log.event("live_apply_failed", { device_id: this.o.identity.deviceId, message: (err as Error).message });
     } finally {

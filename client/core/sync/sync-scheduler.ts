@@ -7,6 +7,8 @@ import { reconnectDelayMs } from "./retry-policy.js";
 export type SyncTrigger =
   | "manual"
   | "local_change"
+  /** The relay's fan-out could not be applied here: pull the whole documents. */
+  | "changes_available"
   | "interval"
   | "foreground"
   | "workout_completed"
