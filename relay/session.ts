@@ -135,7 +135,7 @@ export class Session {
       case: "error",
       value: {
         code: error.code,
-        message: error.message,
+        message: error.detail,
         retryAfterMs: error.retryAfterMs,
       },
     });

@@ -39,9 +39,10 @@ export class SyncError extends Error {
   override readonly name = "SyncError";
   constructor(
     readonly code: Code,
-    message: string,
+    /** What happened, without the code: what goes on the wire. */
+    readonly detail: string,
     readonly retryAfterMs = 0,
   ) {
-    super(`${codeName(code)}: ${message}`);
+    super(`${codeName(code)}: ${detail}`);
   }
 }

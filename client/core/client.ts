@@ -5,6 +5,7 @@ import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../
 import { Code, SyncError, codeName } from "../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
 import type { ConflictChoice, DuplicateFlag, Notice } from "./conflicts/records.js";
+import type { DroppedSet } from "./conflicts/settle.js";
 import { openDeviceParts, type DeviceOptions, type DeviceParts } from "./device-parts.js";
 import type { SyncQueueItem } from "./sync/records.js";
 import { waitsForManualSync } from "./sync/retry-policy.js";
@@ -111,6 +112,11 @@ export class IronFlowClient {
    * copy; an invalid result throws INVALID_ARGUMENT and changes nothing.
    */
   async update<T extends EntityType>(id: string, mutate: (payload: Payloads[T]) => void): Promise<void> {
+    if (this.entities.record(id)?.summary.deleted) {
+      // A screen still open on an entity deleted meanwhile: saving into the tombstone would
+      // hide the edit. The person restores it first (or logs anew).
+      throw new SyncError(Code.FAILED_PRECONDITION, "this was deleted; restore it before editing");
+    }
     await this.localChange(id, "update", (doc) => mutate(doc.payload as Payloads[T]));
   }
 
@@ -176,6 +182,15 @@ export class IronFlowClient {
     }
     await this.localChange(notice.entityId, "update", (doc) => {
       doc.deleted = null;
+      if (notice.kind === "dropped_by_merge") {
+        const workout = doc.payload as Payloads["workout"];
+        for (const { exerciseId, exerciseName, set } of notice.lost as DroppedSet[]) {
+          let exercise = workout.exercises.find((e) => e.id === exerciseId);
+          if (!exercise) workout.exercises.push((exercise = { id: exerciseId, name: exerciseName, sets: [] }));
+          if (!exercise.sets.some((s) => s.id === set.id)) exercise.sets.push(structuredClone(set));
+        }
+        return;
+      }
       if (notice.path === "payload") {
         doc.payload = structuredClone(notice.lost) as EntityDocument["payload"];
         return;

@@ -28,7 +28,9 @@ export type NoticeKind =
   /** A deleted entity came back because an edit was later than the delete. */
   | "restored_by_edit"
   /** The relay's exercise library added or changed an exercise ("lost" says which). */
-  | "library_updated";
+  | "library_updated"
+  /** Sets a "merge both" dropped (logged into an exercise the other side removed); restorable. */
+  | "dropped_by_merge";
 
 export interface NoticeDraft {
   kind: NoticeKind;

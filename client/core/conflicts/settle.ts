@@ -10,6 +10,9 @@ import type { BlobStore } from "../storage/records.js";
 import type { ConflictRecord } from "../sync/records.js";
 import type { SyncQueue } from "../sync/sync-queue.js";
 import { planResolution } from "./plan-resolution.js";
+import { deepEqual } from "../../../schema/json.js";
+import type { WorkoutSet } from "../../../schema/entities.js";
+import { dropRepeatedIds } from "../entities/json-diff.js";
 import type { NoticeBoard } from "./notice-board.js";
 import type { ConflictChoice } from "./records.js";
 
@@ -69,21 +72,52 @@ export class ConflictSettler {
     }
     const server = A.load<EntityDocument>(bytes);
     try {
-      const mine = A.toJS((await this.entities.doc(id)) as A.Doc<EntityDocument>) as EntityDocument;
-      const target = choice === "mine" ? mine : choice === "theirs" ? (A.toJS(server) as EntityDocument) : undefined;
-      await this.settle(id, { doc: server, bytes, version: conflict.serverVersion, serverTime: conflict.serverTime ?? 0 }, (doc) => {
+      const local = (await this.entities.doc(id)) as A.Doc<EntityDocument>;
+      const mine = A.toJS(local) as EntityDocument;
+      const theirs = A.toJS(server) as EntityDocument;
+      const record = this.entities.record(id)!;
+      const base = record.syncedHeads.length > 0 ? (A.toJS(A.view(local, record.syncedHeads)) as EntityDocument) : undefined;
+      const target = choice === "mine" ? mine : choice === "theirs" ? theirs : undefined;
+      const settled = await this.settle(id, { doc: server, bytes, version: conflict.serverVersion, serverTime: conflict.serverTime ?? 0 }, (doc) => {
         if (!target) return; // "merge": Automerge's merge of both, as it stands
         doc.payload = structuredClone(target.payload);
         doc.deleted = structuredClone(target.deleted);
       });
+      if (choice === "merge") await this.noticeDroppedSets(id, settled, base, [mine, theirs]);
       await this.conflictDocs.remove(id);
     } finally {
       A.free(server);
     }
   }
 
-  private async settle(id: string, server: ServerVersion, mutate: (doc: EntityDocument) => void): Promise<void> {
-    const { record } = await this.entities.mergeThenChange(id, server.doc, mutate);
+  /**
+   * Automerge's merge drops an insertion into a list the other side deleted (a set logged into
+   * an exercise the other device removed). Sets new or changed on either side that the merge
+   * dropped go into a notice the person can restore them from.
+   */
+  private async noticeDroppedSets(id: string, merged: EntityDocument, base: EntityDocument | undefined, sides: EntityDocument[]): Promise<void> {
+    if (merged.type !== "workout") return;
+    const inMerged = new Set(setsOf(merged).map((s) => s.set.id));
+    const baseSets = new Map(base ? setsOf(base).map((s) => [s.set.id, s.set]) : []);
+    const dropped = new Map<string, DroppedSet>();
+    for (const side of sides) {
+      for (const entry of setsOf(side)) {
+        const before = baseSets.get(entry.set.id);
+        const changedOnThisSide = !before || !deepEqual(before, entry.set);
+        if (!inMerged.has(entry.set.id) && changedOnThisSide) dropped.set(entry.set.id, entry);
+      }
+    }
+    if (dropped.size === 0) return;
+    const noticeId = `${id}:merge:${this.now()}`;
+    await this.board.addNotice({ id: noticeId, kind: "dropped_by_merge", entityId: id, entityType: "workout", lost: [...dropped.values()], path: "sets", losingDeviceId: "", at: this.now() });
+  }
+
+  private async settle(id: string, server: ServerVersion, mutate: (doc: EntityDocument) => void): Promise<EntityDocument> {
+    const { doc, record } = await this.entities.mergeThenChange(id, server.doc, (plain) => {
+      mutate(plain);
+      // Two merges that each brought the same set back leave two copies: keep the first.
+      dropRepeatedIds(plain.payload);
+    });
     await this.entities.putRecord({
       ...record,
       serverVersion: server.version,
@@ -91,6 +125,7 @@ export class ConflictSettler {
       serverTime: server.serverTime,
     });
     await this.queue.update(id, { status: "pending", version: server.version, conflict: null });
+    return doc;
   }
 
   private async keepBoth(id: string, server: ServerVersion, localJson: EntityDocument, localHeads: string[]): Promise<void> {
@@ -109,4 +144,16 @@ export class ConflictSettler {
     };
     await this.queue.update(id, { status: "conflict", conflict });
   }
+}
+
+/** A set a merge dropped, with the exercise it belonged to, so it can be put back. */
+export interface DroppedSet {
+  exerciseId: string;
+  exerciseName: string;
+  set: WorkoutSet;
+}
+
+function setsOf(doc: EntityDocument): DroppedSet[] {
+  if (doc.type !== "workout") return [];
+  return doc.payload.exercises.flatMap((e) => e.sets.map((set) => ({ exerciseId: e.id, exerciseName: e.name, set })));
 }

@@ -13,7 +13,7 @@ export function applyJsonDiff(draft: JsonObject, before: JsonObject, after: Json
     if (deepEqual(previous, next)) continue;
     if (isObject(previous) && isObject(next)) {
       applyJsonDiff(draft[key] as JsonObject, previous, next);
-    } else if (Array.isArray(previous) && Array.isArray(next) && hasIds(previous) && hasIds(next)) {
+    } else if (Array.isArray(previous) && Array.isArray(next) && allHaveIds(previous) && hasIds(next)) {
       applyListDiff(draft[key] as unknown[], previous, next);
     } else {
       draft[key] = structuredClone(next);
@@ -21,11 +21,20 @@ export function applyJsonDiff(draft: JsonObject, before: JsonObject, after: Json
   }
 }
 
-/** Makes `list` (holding `before`) hold `after`, matching elements by their `id`. */
+/**
+ * Makes `list` (holding `before`) hold `after`, matching elements by their `id`. A later copy of
+ * an id in `before` (two merges that each brought the same element back) is removed, so every
+ * device that settles the same document removes the same copy.
+ */
 function applyListDiff(list: unknown[], before: JsonObject[], after: JsonObject[]): void {
   const keep = new Set(after.map((e) => e["id"]));
-  for (let i = before.length - 1; i >= 0; i--) if (!keep.has(before[i]!["id"])) list.splice(i, 1);
-  const current = before.filter((e) => keep.has(e["id"]));
+  const firstAt = new Map<unknown, number>();
+  before.forEach((e, i) => {
+    if (!firstAt.has(e["id"])) firstAt.set(e["id"], i);
+  });
+  const stays = (e: JsonObject, i: number) => keep.has(e["id"]) && firstAt.get(e["id"]) === i;
+  for (let i = before.length - 1; i >= 0; i--) if (!stays(before[i]!, i)) list.splice(i, 1);
+  const current = before.filter(stays);
   after.forEach((element, index) => {
     const at = current.findIndex((e) => e["id"] === element["id"]);
     if (at === index) {
@@ -45,6 +54,10 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+function allHaveIds(list: unknown[]): list is JsonObject[] {
+  return list.every((element) => isObject(element) && typeof element["id"] === "string");
+}
+
 function hasIds(list: unknown[]): list is JsonObject[] {
   const ids = new Set<unknown>();
   for (const element of list) {
@@ -52,4 +65,21 @@ function hasIds(list: unknown[]): list is JsonObject[] {
     ids.add(element["id"]);
   }
   return true;
+}
+
+/** Removes later copies of an id from every list of objects with ids, in place (keeps the first). */
+export function dropRepeatedIds(value: unknown): void {
+  if (Array.isArray(value)) {
+    if (allHaveIds(value)) {
+      const seen = new Set<unknown>();
+      for (let i = 0; i < value.length; i++) {
+        const id = value[i]["id"];
+        if (seen.has(id)) value.splice(i--, 1);
+        else seen.add(id);
+      }
+    }
+    for (const element of value) dropRepeatedIds(element);
+  } else if (isObject(value)) {
+    for (const child of Object.values(value)) dropRepeatedIds(child);
+  }
 }

@@ -145,8 +145,12 @@ export class SyncEngine {
       try {
         session = await this.connect();
       } catch (err) {
-        await this.recordFailure(selected.filter((p) => p.counts).map((p) => p.item.entityId), asSyncError(err, Code.UNAVAILABLE));
-        throw err;
+        // Not reaching the relay is never the items' fault: whatever the handshake answered,
+        // they stay pending on their retry schedule.
+        const error = asSyncError(err, Code.UNAVAILABLE);
+        const asTransient = new SyncError(Code.UNAVAILABLE, `cannot sync: ${error.message}`);
+        await this.recordFailure(selected.filter((p) => p.counts).map((p) => p.item.entityId), asTransient);
+        throw error;
       }
       await this.push(session, selected, report);
       // While connected the relay's fan-out brings other devices' changes; a push right after a
@@ -202,13 +206,15 @@ export class SyncEngine {
 
   private async connect(): Promise<RelaySession> {
     if (this.session?.isOpen) return this.session;
-    const session = await RelaySession.open({
+    // Declared first: the connection may close during the handshake, before open() returns.
+    let session: RelaySession | undefined;
+    session = await RelaySession.open({
       transport: this.o.transport,
       identity: this.o.identity,
       timeoutMs: this.o.requestTimeoutMs,
       onChanges: (entities) => void this.applyLive(entities),
       onClosed: () => {
-        if (this.session !== session) return;
+        if (!session || this.session !== session) return;
         this.session = undefined;
         this.o.onConnectionLost();
         this.o.notify();

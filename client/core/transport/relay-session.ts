@@ -56,7 +56,7 @@ export class RelaySession {
     onChanges: (entities: EntitySnapshot[]) => void;
     onClosed: (reason: string) => void;
   }): Promise<RelaySession> {
-    const connection = await options.transport.connect();
+    const connection = await connectWithin(options.transport, options.timeoutMs);
     const session = new RelaySession(connection, options.identity, options.timeoutMs, options.onChanges, options.onClosed);
     const reply = await session.request({
       case: "hello",
@@ -151,4 +151,30 @@ export class RelaySession {
     }
     this.onClosed(reason);
   }
+}
+
+/**
+ * A connection attempt that is never answered (a path that swallows bytes) must not hang the
+ * sync run: it fails with UNAVAILABLE after `timeoutMs`, and a connection that opens later is
+ * closed.
+ */
+function connectWithin(transport: Transport, timeoutMs: number): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(new SyncError(Code.UNAVAILABLE, `could not connect to the relay within ${timeoutMs} ms`));
+    }, timeoutMs);
+    transport.connect().then(
+      (connection) => {
+        clearTimeout(timer);
+        if (timedOut) connection.close();
+        else resolve(connection);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
 }

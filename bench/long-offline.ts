@@ -1,0 +1,234 @@
+// Long offline: one device, offline, makes 5,000 queued changes over 500 workouts (each created,
+// then edited 9 times, round-robin); then the relay becomes reachable and the device catches up
+// with one "sync now". DESIGN.md's target: caught up in <= 3 s, device peak memory <= 300 MB.
+//
+// The device runs in a child process (long-offline-device.ts) so its memory is measured apart
+// from the relay's; the relay runs here (startRelay on the machine's Postgres, a fresh schema
+// dropped at the end), started on a reserved port only once the offline phase is done.
+// Measures only, never passes or fails on time. `npx tsx bench/long-offline.ts`; prints a table
+// and writes bench/results/long-offline.json.
+//
+// Knobs: LONG_OFFLINE_ENTITIES (500), LONG_OFFLINE_EDITS (9, per entity), LONG_OFFLINE_RESTART
+// (1: the offline changes are made by one device process and the catch-up is done by a new one
+// on the same folder, as after an app restart, documents coming from storage; 0: the process
+// that made the changes catches up, client kept open), LONG_OFFLINE_SAMPLE_MS (50),
+// LONG_OFFLINE_CPU_PROF=<dir> (CPU profiles of the device's offline phase and catch-up, and of
+// the relay during the catch-up, as .cpuprofile files there), DATABASE_URL.
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startRelay, type Relay } from "../relay/server.js";
+import { openStore } from "../relay/store/index.js";
+import type { CatchUp, DeviceArgs, DeviceMessage, LocalPhase, ParentMessage, Ready } from "./long-offline-device.js";
+import { Cleanup, withTimeout } from "./support/bounded.js";
+import { profileWindow } from "./support/cpu-profile.js";
+import { createBenchSchema, databaseUrl, serverFacts, withAdmin } from "./support/postgres.js";
+import { table } from "./report.js";
+import { EXERCISES, SETS_PER_EXERCISE } from "./workload.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const TARGET_MS = 3_000;
+const TARGET_MB = 300;
+
+function envInt(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${raw}`);
+  return value;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The device process and a typed view of its messages. */
+class DeviceProcess {
+  private readonly inbox: DeviceMessage[] = [];
+  private waiter: (() => void) | undefined;
+  private exitCode: number | null | undefined;
+  readonly exited: Promise<void>;
+
+  constructor(private readonly child: ChildProcess) {
+    child.on("message", (message: DeviceMessage) => {
+      this.inbox.push(message);
+      this.waiter?.();
+    });
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code) => {
+        this.exitCode = code;
+        this.waiter?.();
+        resolve();
+      }),
+    );
+  }
+
+  async next<K extends DeviceMessage["kind"]>(kind: K): Promise<Extract<DeviceMessage, { kind: K }>> {
+    for (;;) {
+      const message = this.inbox.shift();
+      if (message?.kind === "failed") throw new Error(`device process failed: ${message.message}`);
+      if (message?.kind === kind) return message as Extract<DeviceMessage, { kind: K }>;
+      if (message) throw new Error(`device process: expected ${kind}, got ${message.kind}`);
+      if (this.exitCode !== undefined) throw new Error(`device process exited (code ${this.exitCode}) before ${kind}`);
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+      this.waiter = undefined;
+    }
+  }
+
+  send(message: ParentMessage): void {
+    if (this.child.connected) this.child.send(message);
+  }
+
+  kill(): void {
+    if (this.exitCode === undefined) this.child.kill("SIGKILL");
+  }
+}
+
+async function main(): Promise<void> {
+  const entities = envInt("LONG_OFFLINE_ENTITIES", 500);
+  const edits = envInt("LONG_OFFLINE_EDITS", 9, 0);
+  const restart = envInt("LONG_OFFLINE_RESTART", 1, 0) === 1;
+  const sampleMs = envInt("LONG_OFFLINE_SAMPLE_MS", 50);
+  const cpuProfDir = process.env["LONG_OFFLINE_CPU_PROF"];
+  const cleanup = new Cleanup();
+  const load = { start: loadavg()[0]!, end: 0 };
+  const pg = await serverFacts();
+  try {
+    const schema = await createBenchSchema();
+    cleanup.add("bench schema", () => schema.drop());
+    const dataDir = mkdtempSync(join(tmpdir(), "ironflow-bench-long-offline-"));
+    cleanup.add("device folder", async () => rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
+    const port = await freePort();
+
+    if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+    const args: Omit<DeviceArgs, "role"> = { dataDir, relayUrl: `ws://127.0.0.1:${port}/sync`, entities, edits, sampleMs, cpuProfDir: cpuProfDir ?? null };
+    const spawnDevice = (role: DeviceArgs["role"]): DeviceProcess => {
+      const device = new DeviceProcess(
+        fork(join(here, "long-offline-device.ts"), [JSON.stringify({ ...args, role })], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+      );
+      cleanup.add(`device process (${role})`, async () => {
+        device.send({ kind: "exit" });
+        await withTimeout(device.exited, 20_000, "the device process to exit").catch(() => device.kill());
+      });
+      return device;
+    };
+
+    process.stdout.write(`long offline: ${entities} workouts x ${1 + edits} changes, offline...\n`);
+    let device = spawnDevice(restart ? "offline" : "both");
+    const local: LocalPhase = await withTimeout(device.next("local_done"), 30 * 60_000, "the offline changes");
+    process.stdout.write(`  ${local.changes} changes saved in ${(local.ms / 1000).toFixed(1)} s; relay starting\n`);
+    if (restart) {
+      await withTimeout(device.exited, 60_000, "the offline device process to exit");
+      device = spawnDevice("catch_up");
+    }
+    const ready: Ready = await withTimeout(device.next("ready"), 120_000, "the device to open");
+
+    const store = await openStore({ databaseUrl, pg: { searchPath: schema.name } });
+    let relay: Relay;
+    try {
+      relay = await startRelay({ store, port });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    cleanup.add("relay", () => relay.close());
+
+    const relayProfile = cpuProfDir ? await profileWindow(cpuProfDir, "relay-catch-up") : undefined;
+    device.send({ kind: "go" });
+    const caught: CatchUp = await withTimeout(device.next("caught_up"), 10 * 60_000, "the catch-up");
+    if (relayProfile) process.stdout.write(`  profiles in ${cpuProfDir} (relay: ${await relayProfile.stop()})\n`);
+    const check = await relayCheck(schema.name, entities, edits);
+    load.end = loadavg()[0]!;
+
+    const results = {
+      when: new Date().toISOString(),
+      cores: availableParallelism(),
+      load,
+      postgres: pg,
+      entities,
+      edits,
+      deviceRestartedBeforeCatchUp: restart,
+      sampleMs,
+      local,
+      ready,
+      catchUp: caught,
+      relay: check,
+      targets: { catchUpMs: TARGET_MS, peakMemoryMb: TARGET_MB },
+    };
+    print(results);
+    const out = join(here, "results", "long-offline.json");
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`written to ${out}\n`);
+  } finally {
+    const failures = await cleanup.run();
+    for (const failure of failures) process.stderr.write(`cleanup: ${failure}\n`);
+  }
+}
+
+/** What Postgres holds afterwards: one row per workout, each with every set the device added. */
+async function relayCheck(schema: string, entities: number, edits: number) {
+  return withAdmin(async (admin) => {
+    const row = (
+      await admin.query<{ rows: string; ids: string; min_version: number | null; max_version: number | null; complete: string }>(
+        `SELECT count(*) AS rows, count(DISTINCT entity_id) AS ids, min(version) AS min_version, max(version) AS max_version,
+                count(*) FILTER (WHERE (SELECT sum(jsonb_array_length(e->'sets')) FROM jsonb_array_elements(data->'payload'->'exercises') e) = $1) AS complete
+           FROM ${schema}.entities WHERE user_id = 'bench-user'`,
+        [EXERCISES * SETS_PER_EXERCISE + edits],
+      )
+    ).rows[0]!;
+    return {
+      rows: Number(row.rows),
+      distinctIds: Number(row.ids),
+      expected: entities,
+      versions: { min: row.min_version, max: row.max_version },
+      withEverySet: Number(row.complete),
+    };
+  });
+}
+
+function print(r: {
+  local: LocalPhase;
+  ready: Ready;
+  catchUp: CatchUp;
+  relay: Awaited<ReturnType<typeof relayCheck>>;
+  entities: number;
+  deviceRestartedBeforeCatchUp: boolean;
+  load: { start: number; end: number };
+}): void {
+  const c = r.catchUp;
+  const l = r.local;
+  const itemsPerS = (c.report.pushed / c.queueEmptyMs) * 1000;
+  const changesPerS = (l.changes / c.queueEmptyMs) * 1000;
+  const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+  const last = c.progress.at(-1);
+  const rows: string[][] = [
+    ["offline: make the changes", `${(l.ms / 1000).toFixed(2)} s`, `${l.changes} changes; create p50 ${l.createMs.p50} ms, update p50 ${l.updateMs.p50} ms`],
+    ["offline: device rss peak", `${l.memory.rssMb.peak} MB`, `heap peak ${l.memory.heapUsedMb.peak} MB, external ${l.memory.externalMb.peak} MB`],
+    [r.deviceRestartedBeforeCatchUp ? "device process started again" : "device kept open", `${r.ready.openMs} ms`, `rss ${r.ready.rssMb} MB before the catch-up`],
+    ["catch-up: syncNow -> queue empty", `${c.queueEmptyMs} ms`, `target <= ${TARGET_MS} ms: ${verdict(c.queueEmptyMs <= TARGET_MS)}`],
+    ["catch-up: syncNow resolved", `${c.syncNowMs} ms`, "with the pull that ends a manual sync"],
+    ["catch-up: rate", `${itemsPerS.toFixed(0)} items/s`, `${changesPerS.toFixed(0)} changes/s (${c.report.pushed} items carrying ${l.changes})`],
+    ["catch-up: report", `pushed ${c.report.pushed}`, `pulled ${c.report.pulled}, conflicts ${c.report.conflicts}, errors ${c.report.errors}`],
+    ["catch-up: progress", `${c.progress.length} states`, `${c.progressNotifications} of ${c.notifications} notifications; last ${last ? `${last.done}/${last.total}` : "none"}`],
+    ["catch-up: device rss peak", `${c.memory.rssMb.peak} MB`, `start ${c.memory.rssMb.start} MB; ${c.memory.samples} samples; target <= ${TARGET_MB} MB: ${verdict(c.memory.rssMb.peak <= TARGET_MB)}`],
+    ["catch-up: device heap peak", `${c.memory.heapUsedMb.peak} MB`, `external peak ${c.memory.externalMb.peak} MB`],
+    ["catch-up: device process max rss", `${c.lifetimeMaxRssMb} MB`, r.deviceRestartedBeforeCatchUp ? "getrusage, this process's life" : "getrusage, offline phase included"],
+    ["catch-up: device cpu", `${c.cpuMs} ms`, ""],
+    ["relay rows", `${r.relay.rows} / ${r.entities}`, `distinct ${r.relay.distinctIds}, versions ${r.relay.versions.min}-${r.relay.versions.max}, with every set ${r.relay.withEverySet}`],
+  ];
+  process.stdout.write(`\n${table(["long offline", "figure", "notes"], rows)}\n`);
+  process.stdout.write(`load average ${r.load.start.toFixed(2)} -> ${r.load.end.toFixed(2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
