@@ -32,7 +32,9 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
 
   let doc: A.Doc<unknown>;
   try {
-    doc = A.loadIncremental(current?.doc ?? A.init<unknown>(), item.changes);
+    // A new entity's changes are its whole history: loading them is several times cheaper than
+    // replaying them onto an empty document.
+    doc = current ? A.loadIncremental(current.doc, item.changes) : A.load<unknown>(item.changes);
   } catch (err) {
     if (current) A.free(current.doc);
     return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${(err as Error).message}` };
