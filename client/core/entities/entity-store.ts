@@ -151,6 +151,14 @@ export class EntityStore {
     return doc;
   }
 
+  /**
+   * Lets the Repo drop its in-memory handle (the document stays in storage and loads again on
+   * the next use). Catching up on hundreds of documents otherwise keeps every one in memory.
+   */
+  async release(id: string): Promise<void> {
+    await this.repo.removeFromCache(id as DocumentId);
+  }
+
   /** Takes in a document this device has never seen, from the relay. */
   async adopt(type: EntityType, id: string, bytes: Uint8Array): Promise<EntityDocument> {
     const handle = this.importAs(id, A.load(bytes));

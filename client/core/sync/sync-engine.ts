@@ -247,6 +247,13 @@ export class SyncEngine {
       } finally {
         for (const p of batch.prepared) this.inFlight.delete(p.item.entityId);
       }
+      // A long catch-up touches every queued document once: keep memory flat by letting go of
+      // the ones that are now synced (a short push keeps them, for the next edit).
+      if (selected.length > maxItems) {
+        await this.o.lock.run(async () => {
+          for (const p of batch.prepared) if (this.o.queue.get(p.item.entityId)?.status === "synced") await this.o.entities.release(p.item.entityId);
+        });
+      }
       this.progress.done += batch.prepared.length;
       this.o.notify();
     }
