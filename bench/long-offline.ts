@@ -16,7 +16,7 @@
 // the relay during the catch-up, as .cpuprofile files there), DATABASE_URL.
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { freePort } from "../test/support/ports.js";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,13 +41,6 @@ function envInt(name: string, fallback: number, min = 1): number {
   return value;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The device process and a typed view of its messages. */
 class DeviceProcess {

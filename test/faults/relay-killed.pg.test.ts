@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
 import type { IronFlowClient } from "../../client/core/index.js";
 import { Cleanups, logWorkouts, openTestDevice, relayRows, repeated, settled } from "./fixtures.js";
-import { freePort, freshRelaySchema, startRelayProcess, type RelayProcess } from "./relay-process.js";
+import { freshRelaySchema, startRelayProcess, type RelayProcess } from "./relay-process.js";
+import { freePort } from "../support/ports.js";
 import { TcpProxy } from "./tcp-proxy.js";
 
 const cleanups = new Cleanups();

@@ -3,7 +3,6 @@
 // on the machine's Postgres, named through DATABASE_URL (`options=-c search_path=...`).
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer, type AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { databaseUrl, withAdmin } from "../support/databases.js";
 
@@ -26,14 +25,6 @@ export async function freshRelaySchema(): Promise<RelaySchema> {
   };
 }
 
-/** A loopback port free at the time of asking (the relay process needs a fixed one to restart on). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface RelayProcess {
   readonly port: number;

@@ -2,7 +2,7 @@
 // source's schedule (fake clock, real sockets), manual sync after five failures, and errors
 // that are flagged for review without blocking other items.
 import { afterEach, describe, expect, it } from "vitest";
-import { createServer } from "node:net";
+import { freePort } from "../support/ports.js";
 import { startRelay, type Relay } from "../../relay/server.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import { MANUAL_SYNC_MESSAGE, type IronFlowClient } from "../../client/core/index.js";
@@ -15,13 +15,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function device(url: string, clock?: FakeClock, name = "phone"): Promise<IronFlowClient> {
   const dir = tempDir(name);
