@@ -96,7 +96,7 @@ export class SyncService {
       const outcome = applyChanges(item, current);
       switch (outcome.kind) {
         case "conflict":
-          results[index] = conflictResult(item.entityId, current!);
+          results[index] = conflictResult(item.entityId, { ...current!, bytes: A.save(current!.doc) });
           this.cache.put(userId, item.entityId, current!);
           break;
         case "rejected":
@@ -175,16 +175,7 @@ export class SyncService {
         A.free(s.doc);
         const row = await this.store.get(userId, s.item.entityId);
         results[s.index] = row
-          ? create(SyncResultSchema, {
-              entityId: row.entityId,
-              status: SyncStatus.CONFLICT,
-              code: Code.ABORTED,
-              serverData: row.doc,
-              serverVersion: row.version,
-              serverTime: BigInt(row.updatedAt),
-              cursor: row.cursor,
-              errorMessage: "version conflict",
-            })
+          ? conflictResult(row.entityId, { bytes: row.doc, version: row.version, updatedAt: row.updatedAt, cursor: row.cursor })
           : errorResult(s.item.entityId, Code.UNAVAILABLE, "the entity changed while storing; retry");
       }
     }
@@ -230,12 +221,16 @@ function snapshotOfRow(row: StoredEntity): EntitySnapshot {
   });
 }
 
-function conflictResult(entityId: string, current: CachedDocument): SyncResult {
+/** A version conflict, answered with the relay's document and version. */
+function conflictResult(
+  entityId: string,
+  current: { bytes: Uint8Array; version: number; updatedAt: number; cursor: bigint },
+): SyncResult {
   return create(SyncResultSchema, {
     entityId,
     status: SyncStatus.CONFLICT,
     code: Code.ABORTED,
-    serverData: A.save(current.doc),
+    serverData: current.bytes,
     serverVersion: current.version,
     serverTime: BigInt(current.updatedAt),
     cursor: current.cursor,

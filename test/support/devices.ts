@@ -15,25 +15,15 @@ export interface TestDevice {
   client: IronFlowClient;
   dataDir: string;
   name: string;
-  /** Closes the client and opens it again on the same folder, as after a restart. */
-  reopen(relayUrl?: string): Promise<IronFlowClient>;
   close(): Promise<void>;
 }
 
 export async function openDevice(name: string, relayUrl: string, userId = "user-1"): Promise<TestDevice> {
   const dir = tempDir(name);
-  let currentUrl = relayUrl;
-  const open = () => openNodeClient({ dataDir: dir.path, relayUrl: currentUrl, userId, deviceName: name, requestTimeoutMs: 10_000 });
   const device: TestDevice = {
-    client: await open(),
+    client: await openNodeClient({ dataDir: dir.path, relayUrl, userId, deviceName: name, requestTimeoutMs: 10_000 }),
     dataDir: dir.path,
     name,
-    async reopen(url) {
-      await device.client.close();
-      if (url) currentUrl = url;
-      device.client = await open();
-      return device.client;
-    },
     async close() {
       await device.client.close();
       dir.remove();
