@@ -29,6 +29,10 @@ const nonNegative = z.number().finite().nonnegative();
 const shortText = z.string().max(200);
 const longText = z.string().max(5000);
 
+/** A device, as the person knows it: its id and the name they gave it. */
+export const deviceRefSchema = z.object({ id: z.string().min(1).max(128), name: z.string().max(100) });
+export type DeviceRef = z.infer<typeof deviceRefSchema>;
+
 export const workoutSetSchema = z.object({
   id: z.string().min(1).max(64),
   reps: z.number().int().min(0).max(1000),
@@ -36,6 +40,11 @@ export const workoutSetSchema = z.object({
   unit,
   rpe: z.number().min(1).max(10).nullable(),
   completed: z.boolean(),
+  /**
+   * Set when "merge both" kept two versions of one set (both sides changed it differently): this
+   * is the other side's version of `setId`, shown beside it and marked, never blended into it.
+   */
+  keptFrom: z.object({ setId: z.string().min(1).max(64), device: deviceRefSchema }).optional(),
 });
 
 export const workoutExerciseSchema = z.object({
@@ -110,9 +119,54 @@ export type WorkoutExercise = z.infer<typeof workoutExerciseSchema>;
 /** A deletion. The entity's document stays (history is needed to merge); this marks it gone. */
 export const tombstoneSchema = z.object({
   at: z.number().int().nonnegative(),
-  hlc: z.string(),
-  deviceId: z.string(),
+  hlc: z.string().max(200),
+  deviceId: z.string().max(128),
+  /** The server version the deleting device had: a delete built on an older version is the earlier write. */
+  baseVersion: z.number().int().nonnegative().optional(),
 });
+
+/**
+ * What a conflict was resolved to without asking the person, or what their choice could not keep.
+ * Kept inside the entity's document, so it syncs with it and every device of the person shows it.
+ *
+ * `lost` by kind:
+ * - overwritten: `{ value }`, the losing value at `path` (a last write that lost, a field typed
+ *   over a change that arrived meanwhile, one of two names a merge had to pick between);
+ * - edit_lost_to_delete: `{ sets }` the losing edit's new or changed sets (workouts), or
+ *   `{ value }` its payload; the content is still in the tombstoned document;
+ * - dropped_by_merge: `{ sets }` the merge could not place (logged into an exercise the other
+ *   side removed, or changed on one side and removed on the other);
+ * - restored_by_edit and kept_both: nothing was lost (`{}`); they only inform.
+ */
+export const RESOLUTION_KINDS = ["overwritten", "edit_lost_to_delete", "restored_by_edit", "dropped_by_merge", "kept_both"] as const;
+export type ResolutionKind = (typeof RESOLUTION_KINDS)[number];
+
+export const lostSetSchema = z.object({
+  exerciseId: z.string().min(1).max(64),
+  exerciseName: shortText,
+  set: workoutSetSchema,
+});
+export type LostSet = z.infer<typeof lostSetSchema>;
+
+export const resolutionSchema = z.object({
+  id: z.string().min(1).max(200),
+  kind: z.enum(RESOLUTION_KINDS),
+  /** When it was settled (the settling device's clock, corrected to the relay's), ms since epoch. */
+  at: z.number().int().nonnegative(),
+  /** The device that settled it. */
+  by: deviceRefSchema,
+  /** The device whose change lost, when one did. */
+  losing: deviceRefSchema.nullable(),
+  /** Where in the document: ["payload", "bodyweight"], ["payload", "exercises", "[ex-1]", "name"]; list elements by id in brackets. */
+  path: z.array(z.string().max(200)).max(10),
+  lost: z.object({ value: z.json().optional(), sets: z.array(lostSetSchema).max(200).optional() }),
+  /** Set once someone brought the lost part back (on any device). */
+  restoredAt: z.number().int().nonnegative().nullable(),
+});
+export type Resolution = z.infer<typeof resolutionSchema>;
+
+/** Records kept per document; the oldest (restored first) give way. */
+export const MAX_RESOLUTIONS = 50;
 
 const metaShape = {
   id: entityIdSchema,
@@ -122,8 +176,11 @@ const metaShape = {
   deviceId: z.string().min(1).max(128),
   deviceName: z.string().max(100),
   /** Hybrid logical clock of the last change: orders last-write-wins under clock skew. */
-  hlc: z.string().max(64),
+  hlc: z.string().max(200),
+  /** The server version the last change was built on: orders last writes before any clock does. */
+  baseVersion: z.number().int().nonnegative().optional(),
   deleted: tombstoneSchema.nullable(),
+  resolutions: z.array(resolutionSchema).max(MAX_RESOLUTIONS * 2).optional(),
 };
 
 function documentSchema<T extends EntityType>(type: T) {

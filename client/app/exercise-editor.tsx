@@ -5,11 +5,13 @@ import { newId } from "./workout-drafts.js";
 
 interface Props {
   exercise: WorkoutExercise;
-  onSaveSet(setId: string, next: WorkoutSet): Promise<boolean>;
+  /** Heads of the document on screen. */
+  heads: string[];
+  onSaveSet(setId: string, next: WorkoutSet, basedOn: string[]): Promise<boolean>;
   onAddSet(set: WorkoutSet): Promise<boolean>;
 }
 
-export function ExerciseEditor({ exercise, onSaveSet, onAddSet }: Props) {
+export function ExerciseEditor({ exercise, heads, onSaveSet, onAddSet }: Props) {
   const addSet = () => {
     // "Same again" is the common next set: copy the last one.
     const last = exercise.sets.at(-1);
@@ -35,7 +37,8 @@ export function ExerciseEditor({ exercise, onSaveSet, onAddSet }: Props) {
               set={set}
               number={i + 1}
               label={`${exercise.name} set ${i + 1}`}
-              onSave={(next) => onSaveSet(set.id, next)}
+              heads={heads}
+              onSave={(next, basedOn) => onSaveSet(set.id, next, basedOn)}
             />
           ))}
         </ol>

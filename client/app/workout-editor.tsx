@@ -16,14 +16,19 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
   const version = useClientVersion(client);
   // undefined: loading; null: not on this device.
   const [doc, setDoc] = useState<EntityDocument<"workout"> | null | undefined>(undefined);
+  const [heads, setHeads] = useState<string[]>([]);
   const [saving, setSaving] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [newExercise, setNewExercise] = useState("");
 
   useEffect(() => {
     let current = true;
-    client.get<"workout">(id).then(
-      (found) => current && setDoc(found ?? null),
+    client.read<"workout">(id).then(
+      (found) => {
+        if (!current) return;
+        setDoc(found?.doc ?? null);
+        setHeads(found?.heads ?? []);
+      },
       (err: unknown) => current && setError(`Could not open this workout: ${(err as Error).message}`),
     );
     return () => {
@@ -31,11 +36,11 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
     };
   }, [client, id, version]);
 
-  const save = async (mutate: (workout: Workout) => void): Promise<boolean> => {
+  const save = async (mutate: (workout: Workout) => void, basedOn?: string[]): Promise<boolean> => {
     setSaving((n) => n + 1);
     setError(null);
     try {
-      await client.update<"workout">(id, mutate);
+      await client.update<"workout">(id, mutate, { basedOn });
       return true;
     } catch (err) {
       setError(`Not saved: ${(err as Error).message}`);
@@ -57,16 +62,13 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
     );
   }
 
-  const saveSet = (exerciseId: string, setId: string, next: WorkoutSet) =>
+  // Every field as typed: on the document the person saw, the ones they did not touch are
+  // unchanged, so only what they typed is written.
+  const saveSet = (exerciseId: string, setId: string, next: WorkoutSet, basedOn: string[]) =>
     save((w) => {
       const set = w.exercises.find((e) => e.id === exerciseId)?.sets.find((s) => s.id === setId);
-      if (!set) return;
-      // Only the fields that changed: another device's edit to another field merges cleanly.
-      if (set.reps !== next.reps) set.reps = next.reps;
-      if (set.weight !== next.weight) set.weight = next.weight;
-      if (set.unit !== next.unit) set.unit = next.unit;
-      if (set.rpe !== next.rpe) set.rpe = next.rpe;
-    });
+      if (set) Object.assign(set, { reps: next.reps, weight: next.weight, unit: next.unit, rpe: next.rpe });
+    }, basedOn);
 
   const addSet = (exerciseId: string, set: WorkoutSet) =>
     save((w) => {
@@ -121,7 +123,8 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
         <ExerciseEditor
           key={exercise.id}
           exercise={exercise}
-          onSaveSet={(setId, next) => saveSet(exercise.id, setId, next)}
+          heads={heads}
+          onSaveSet={(setId, next, basedOn) => saveSet(exercise.id, setId, next, basedOn)}
           onAddSet={(set) => addSet(exercise.id, set)}
         />
       ))}

@@ -1,14 +1,16 @@
 // The public client: what an app (the React app, a Node script, a test device) uses. It owns the
 // device's storage, entity store, sync queue and sync engine, and tells subscribers when
 // anything they show may have changed.
-import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../schema/entities.js";
+import type { EntityDocument, EntitySummary, EntityType, Payloads, Resolution } from "../../schema/entities.js";
 import { Code, SyncError, codeName } from "../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
-import type { ConflictChoice, DuplicateFlag, Notice } from "./conflicts/records.js";
-import type { DroppedSet } from "./conflicts/settle.js";
+import type { DuplicateFlag, LibraryNotice } from "./conflicts/notices.js";
+import type { ConflictChoice } from "./conflicts/plan-resolution.js";
+import { restoreResolution } from "./conflicts/restore.js";
 import { openDeviceParts, type DeviceOptions, type DeviceParts } from "./device-parts.js";
-import type { SyncQueueItem } from "./sync/records.js";
-import { waitsForManualSync } from "./sync/retry-policy.js";
+import type { ChangeOptions } from "./entities/entity-store.js";
+import type { SyncQueueItem } from "./queue/queue-item.js";
+import { waitsForManualSync } from "./queue/retry-schedule.js";
 import type { SyncProgress, SyncReport } from "./sync/sync-engine.js";
 
 export interface ClientOptions extends DeviceOptions {
@@ -50,6 +52,16 @@ export interface SyncMetrics {
   failedRuns: number;
 }
 
+/** A resolution record with the entity it belongs to and what this device knows of it. */
+export interface ResolutionEntry extends Resolution {
+  entityId: string;
+  entityType: EntityType;
+  /** The person has seen it on this device. */
+  seen: boolean;
+  /** Whether restoring it would bring something back (not restored yet, and something was lost). */
+  restorable: boolean;
+}
+
 export const MANUAL_SYNC_MESSAGE = "Some changes couldn't sync. Check connection.";
 
 export class IronFlowClient {
@@ -84,22 +96,18 @@ export class IronFlowClient {
     return this.parts.lock;
   }
   private now(): number {
-    return this.parts.timers.now();
+    return this.parts.now();
   }
 
   /** Creates an entity; resolves with its id once it is saved on this device. */
   async create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<string> {
     refuseReadOnly(type);
     const id = await this.lock.run(async () => {
-      const { doc, record } = await this.entities.create(type, payload);
-      await this.queue.recordLocalChange({
-        entityType: type,
-        entityId: doc.id,
-        operation: "create",
-        data: JSON.parse(JSON.stringify(doc)),
-        timestamp: this.now(),
-        version: record.serverVersion,
-      });
+      // The queue item is written first: a device killed before the document is stored recovers
+      // it on open (device-parts.ts), and one killed after finds it queued.
+      const { doc } = await this.entities.create(type, payload, (doc) =>
+        this.queue.recordLocalChange({ entityType: type, entityId: doc.id, operation: "create", data: doc, timestamp: this.now(), version: 0 }).then(() => undefined),
+      );
       await this.parts.checkDuplicate(doc.id);
       return doc.id;
     });
@@ -111,13 +119,10 @@ export class IronFlowClient {
    * Changes an entity's payload; resolves once saved on this device. `mutate` edits a plain
    * copy; an invalid result throws INVALID_ARGUMENT and changes nothing.
    */
-  async update<T extends EntityType>(id: string, mutate: (payload: Payloads[T]) => void): Promise<void> {
-    if (this.entities.record(id)?.summary.deleted) {
-      // A screen still open on an entity deleted meanwhile: saving into the tombstone would
-      // hide the edit. The person restores it first (or logs anew).
-      throw new SyncError(Code.FAILED_PRECONDITION, "this was deleted; restore it before editing");
-    }
-    await this.localChange(id, "update", (doc) => mutate(doc.payload as Payloads[T]));
+  async update<T extends EntityType>(id: string, mutate: (payload: Payloads[T]) => void, options: { basedOn?: string[] } = {}): Promise<void> {
+    // A screen still open on an entity deleted meanwhile (even while this change waited for the
+    // lock): saving into the tombstone would hide the edit. The person restores it first.
+    await this.localChange(id, "update", (doc) => mutate(doc.payload as Payloads[T]), { ...options, refuseDeleted: true });
   }
 
   /** Marks an entity deleted (a tombstone that syncs like any change). */
@@ -128,8 +133,18 @@ export class IronFlowClient {
   }
 
   async get<T extends EntityType = EntityType>(id: string): Promise<EntityDocument<T> | undefined> {
+    return (await this.read<T>(id))?.doc;
+  }
+
+  /**
+   * The document and its heads. An editor keeps the heads of what it shows and passes them to
+   * update() as `basedOn`: only what the person changed is written, and a value they typed over
+   * a change that arrived meanwhile is recorded, not silently lost.
+   */
+  async read<T extends EntityType = EntityType>(id: string): Promise<{ doc: EntityDocument<T>; heads: string[] } | undefined> {
     if (!this.entities.record(id)) return undefined;
-    return JSON.parse(JSON.stringify(await this.entities.doc(id))) as EntityDocument<T>;
+    const [doc, heads] = await Promise.all([this.entities.json(id), this.entities.heads(id)]);
+    return { doc: doc as EntityDocument<T>, heads };
   }
 
   /** Draws from the per-entity summaries: never loads a document. Newest first. */
@@ -163,44 +178,48 @@ export class IronFlowClient {
     this.afterLocalChange();
   }
 
-  /** Resolved-without-asking outcomes the person should see: overwritten values, lost edits. */
-  notices(): Notice[] {
-    return this.parts.board.allNotices();
+  /**
+   * What was resolved without asking the person, or what their choice could not keep: the
+   * resolution records of every entity (deleted ones included), newest first. They live in the
+   * documents, so every device of the person shows the same ones.
+   */
+  resolutions(): ResolutionEntry[] {
+    return this.entities
+      .allRecords()
+      .flatMap((record) =>
+        (record.resolutions ?? []).map((r): ResolutionEntry => ({
+          ...r,
+          entityId: record.id,
+          entityType: record.type,
+          seen: this.parts.board.isSeen(r.id),
+          restorable: r.restoredAt === null && (r.kind === "overwritten" || r.kind === "edit_lost_to_delete" || r.kind === "dropped_by_merge"),
+        })),
+      )
+      .sort((a, b) => b.at - a.at);
   }
 
-  async dismissNotice(id: string): Promise<void> {
-    await this.parts.board.dismissNotice(id);
+  /** Brings back what a resolution record lists, on top of the document as it is now. */
+  async restoreResolution(resolutionId: string): Promise<void> {
+    const entry = this.resolutions().find((r) => r.id === resolutionId);
+    if (!entry) throw new SyncError(Code.NOT_FOUND, `no resolution ${resolutionId}`);
+    await this.localChange(entry.entityId, "update", (doc) => restoreResolution(doc, resolutionId, this.now()));
+    await this.parts.board.markSeen([resolutionId]);
     this.emit();
   }
 
-  /** Brings back what a notice says was lost, as a new local change, and dismisses it. */
-  async restoreFromNotice(id: string): Promise<void> {
-    const notice = this.parts.board.notice(id);
-    if (!notice) throw new SyncError(Code.NOT_FOUND, `no notice ${id}`);
-    if (notice.kind === "restored_by_edit" || notice.kind === "library_updated") {
-      throw new SyncError(Code.FAILED_PRECONDITION, "nothing was lost; this notice only informs");
-    }
-    await this.localChange(notice.entityId, "update", (doc) => {
-      doc.deleted = null;
-      if (notice.kind === "dropped_by_merge") {
-        const workout = doc.payload as Payloads["workout"];
-        for (const { exerciseId, exerciseName, set } of notice.lost as DroppedSet[]) {
-          let exercise = workout.exercises.find((e) => e.id === exerciseId);
-          if (!exercise) workout.exercises.push((exercise = { id: exerciseId, name: exerciseName, sets: [] }));
-          if (!exercise.sets.some((s) => s.id === set.id)) exercise.sets.push(structuredClone(set));
-        }
-        return;
-      }
-      if (notice.path === "payload") {
-        doc.payload = structuredClone(notice.lost) as EntityDocument["payload"];
-        return;
-      }
-      const day = notice.path.replace(/^days\./, "");
-      const days = (doc.payload as { days: Record<string, unknown> }).days;
-      if (notice.lost === null) delete days[day];
-      else days[day] = structuredClone(notice.lost);
-    });
-    await this.dismissNotice(id);
+  /** The person has seen these records here (the app's count of unseen ones goes down). */
+  async markResolutionsSeen(ids: string[] = this.resolutions().map((r) => r.id)): Promise<void> {
+    await this.parts.board.markSeen(ids);
+    this.emit();
+  }
+
+  /** The relay's exercise library changed (each device hears it itself). */
+  libraryNotices(): LibraryNotice[] {
+    return this.parts.board.libraryNotices();
+  }
+
+  async dismissLibraryNotice(id: string): Promise<void> {
+    if (await this.parts.board.dismissLibraryNotice(id)) this.emit();
   }
 
   /** Pairs of workouts logged for the same time, maybe one session on two devices. */
@@ -305,32 +324,34 @@ export class IronFlowClient {
     this.closed = true;
     this.parts.scheduler.stop();
     this.engine.disconnect();
-    await this.parts.repo.flush();
-    await this.parts.repo.shutdown();
+    // Whatever was being written finishes before the storage is let go of.
+    await this.lock.run(async () => undefined);
     this.listeners.clear();
   }
 
-  private async localChange(id: string, operation: "update" | "delete", mutate: (doc: EntityDocument) => void): Promise<void> {
-    const type = this.entities.record(id)?.type;
-    if (type) refuseReadOnly(type);
-    await this.lock.run(async () => {
-      const { doc, record } = await this.entities.change(id, mutate);
-      await this.queue.recordLocalChange({
-        entityType: record.type,
-        entityId: id,
-        operation,
-        data: JSON.parse(JSON.stringify(doc)),
-        timestamp: this.now(),
-        version: record.serverVersion,
-      });
-    });
+  private async localChange(id: string, operation: "update" | "delete", mutate: (doc: EntityDocument) => void, options: Pick<ChangeOptions, "basedOn" | "refuseDeleted"> = {}): Promise<void> {
+    const record = this.entities.record(id);
+    if (!record) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
+    refuseReadOnly(record.type);
+    await this.lock.run(() =>
+      this.entities.change(id, mutate, {
+        ...options,
+        // Queued before the document is written: a kill in between leaves a queued item whose
+        // changes are found at the next push (or none, and it is marked synced).
+        beforeWrite: (doc) =>
+          this.queue
+            .recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version: this.entities.record(id)!.serverVersion })
+            .then(() => undefined),
+      }),
+    );
     this.afterLocalChange();
   }
 
   private afterLocalChange(): void {
     this.emit();
-    // A failed background sync becomes state (status().lastError, the item's lastError).
-    if (this.syncOnChange && this.engine.online) void this.parts.scheduler.trigger("local_change");
+    // Pushed at once when a connection is up or being set up (a run in progress picks it up in
+    // one more run right after). A failed background sync becomes state (status().lastError).
+    if (this.syncOnChange && (this.engine.online || this.engine.connecting)) void this.parts.scheduler.trigger("local_change");
   }
 
   private emit(): void {

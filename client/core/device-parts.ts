@@ -1,21 +1,23 @@
 // Wires the parts of one device together from its storage and transport. The public client
 // (client.ts) holds the result and exposes the app-facing API.
-import { Repo, type PeerId, type StorageAdapterInterface } from "@automerge/automerge-repo";
-import { Code } from "../../schema/status.js";
+import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
+import { Code, SyncError } from "../../schema/status.js";
 import { HybridLogicalClock } from "./clock/hlc.js";
+import { relayCorrectedClock } from "./clock/relay-clock.js";
 import { NoticeBoard } from "./conflicts/notice-board.js";
-import type { DuplicateFlag, Notice } from "./conflicts/records.js";
+import type { DuplicateFlag, LibraryNotice } from "./conflicts/notices.js";
 import { ConflictSettler } from "./conflicts/settle.js";
+import type { EntityRecord } from "./entities/entity-record.js";
 import { EntityStore } from "./entities/entity-store.js";
-import { BlobStore, RecordStore } from "./storage/records.js";
+import type { SyncQueueItem } from "./queue/queue-item.js";
+import { SyncQueue } from "./queue/sync-queue.js";
+import { DocumentStore } from "./storage/document-store.js";
+import { BlobStore, RecordStore } from "./storage/record-store.js";
 import { Mutex } from "./sync/mutex.js";
-import type { EntityRecord, SyncQueueItem } from "./sync/records.js";
 import { RemoteChanges } from "./sync/remote-changes.js";
 import { SyncEngine, type SyncLogger } from "./sync/sync-engine.js";
-import { SyncQueue } from "./sync/sync-queue.js";
 import { SyncScheduler, systemTimers, type SchedulerTimers } from "./sync/sync-scheduler.js";
 import type { Transport } from "./transport/transport.js";
-import { SyncError } from "../../schema/status.js";
 
 export interface DeviceOptions {
   /** Where everything the device keeps lives (IndexedDB, files, or an encrypting wrapper). */
@@ -34,6 +36,8 @@ export interface DeviceOptions {
   maxBatchBytes?: number;
   /** How often to sync while the app is active (default 5 minutes). */
   syncIntervalMs?: number;
+  /** Automerge documents kept in memory when idle (default 64). */
+  documentCacheSize?: number;
 }
 
 /** What the device keeps about itself. */
@@ -44,11 +48,12 @@ export interface DeviceState {
   cursor: string;
   catalogCursor?: string;
   lastSyncAt?: number | null;
+  /** The relay's clock minus this device's, as measured at the last handshake. */
+  clockOffsetMs?: number;
 }
 
 export interface DeviceParts {
   state: DeviceState;
-  repo: Repo;
   entities: EntityStore;
   queue: SyncQueue;
   engine: SyncEngine;
@@ -57,48 +62,52 @@ export interface DeviceParts {
   settler: ConflictSettler;
   board: NoticeBoard;
   timers: SchedulerTimers;
+  /** The device's clock corrected to the relay's: what stamps and records use. */
+  now(): number;
   checkDuplicate(id: string): Promise<void>;
 }
 
 export async function openDeviceParts(options: DeviceOptions, notify: () => void): Promise<DeviceParts> {
   const base = options.timers ?? systemTimers;
   const timers: SchedulerTimers = options.now ? { ...base, now: options.now } : base;
-  const now = () => timers.now();
   const deviceStore = new RecordStore<DeviceState>(options.storage, "device");
   const state: DeviceState = (await deviceStore.get("self")) ?? { deviceId: newDeviceId(), deviceName: options.deviceName, cursor: "0" };
   await deviceStore.put("self", state);
   const saveState = () => deviceStore.put("self", state);
+  const now = relayCorrectedClock(() => timers.now(), () => state.clockOffsetMs ?? 0);
 
-  const repo = new Repo({
-    storage: options.storage,
-    network: [],
-    peerId: `device-${state.deviceId}` as PeerId,
-    // "Saved on this device" is said after an explicit flush; the debounce only batches.
-    saveDebounceRate: 10,
-  });
   const clock = new HybridLogicalClock(state.deviceId, now);
-  const entities = new EntityStore(repo, new RecordStore<EntityRecord>(options.storage, "entity"), clock, state.deviceId, state.deviceName, now);
+  const documents = new DocumentStore(options.storage, options.documentCacheSize ?? 64);
+  const entities = new EntityStore(documents, new RecordStore<EntityRecord>(options.storage, "entity"), clock, { id: state.deviceId, name: state.deviceName }, now);
   const queue = new SyncQueue(new RecordStore<SyncQueueItem>(options.storage, "queue"));
-  const board = new NoticeBoard(new RecordStore<Notice>(options.storage, "notice"), new RecordStore<DuplicateFlag>(options.storage, "duplicate"));
+  const board = new NoticeBoard(
+    new RecordStore<LibraryNotice>(options.storage, "notice"),
+    new RecordStore<DuplicateFlag>(options.storage, "duplicate"),
+    new RecordStore<{ id: string }>(options.storage, "seen"),
+  );
   await Promise.all([entities.load(), queue.load(), board.load()]);
+  await recoverInterruptedWrites(entities, queue);
 
   const lock = new Mutex();
-  const settler = new ConflictSettler(entities, queue, board, new BlobStore(options.storage, "conflict-doc"), now);
+  const conflictDocs = new BlobStore(options.storage, "conflict-doc");
+  const settler = new ConflictSettler(entities, queue, conflictDocs, now);
   const checkDuplicate = async (id: string) => {
     if (await board.checkDuplicate(entities.record(id)!, entities.allRecords(), now())) notify();
   };
+  let engine: SyncEngine | undefined;
   const remote = new RemoteChanges({
     entities,
     queue,
     settler,
-    lock,
+    conflictDocs,
     hasLibrary: () => BigInt(state.catalogCursor ?? "0") > 0n,
     onAdopted: checkDuplicate,
     onLibraryChange: (id, change) =>
-      board.addNotice({ id: `${id}:library:${now()}`, kind: "library_updated", entityId: id, entityType: "exercise_definition", lost: change, path: "payload", losingDeviceId: "relay", at: now() }),
+      board.addLibraryNotice({ id: `${id}:library:${now()}`, kind: "library_updated", entityId: id, entityType: "exercise_definition", change, at: now() }),
+    onNewWork: () => engine?.queueNewWork(),
   });
   let scheduler: SyncScheduler | undefined;
-  const engine = new SyncEngine({
+  engine = new SyncEngine({
     transport: options.transport,
     identity: { userId: options.userId, deviceId: state.deviceId, deviceName: state.deviceName },
     entities,
@@ -115,10 +124,14 @@ export async function openDeviceParts(options: DeviceOptions, notify: () => void
       state.lastSyncAt = at;
       await saveState();
     },
+    onRelayTime: async (serverTime, localTime) => {
+      state.clockOffsetMs = serverTime - localTime;
+      await saveState();
+    },
     onConnectionLost: () => scheduler?.connectionLost(),
     notify,
     log: options.log ?? { event: () => undefined },
-    now,
+    now: () => timers.now(),
     random: timers.random,
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
     maxBatchItems: options.maxBatchItems ?? 100,
@@ -132,7 +145,34 @@ export async function openDeviceParts(options: DeviceOptions, notify: () => void
     timers,
     intervalMs: options.syncIntervalMs,
   });
-  return { state, repo, entities, queue, engine, scheduler, lock, settler, board, timers, checkDuplicate };
+  return { state, entities, queue, engine, scheduler, lock, settler, board, timers, now, checkDuplicate };
+}
+
+/**
+ * A device killed in the middle of a local change may have queued it (the queue item is written
+ * first) without its document or record: a create whose document never reached storage is
+ * dropped (it was never reported saved), one whose record is missing gets it back, and every
+ * record of an unsynced entity is brought up to date with its document.
+ */
+async function recoverInterruptedWrites(entities: EntityStore, queue: SyncQueue): Promise<void> {
+  for (const item of queue.all()) {
+    if (item.status === "synced") continue;
+    if (!entities.record(item.entityId)) {
+      if (!(await entities.exists(item.entityId))) {
+        await queue.remove(item.entityId);
+        continue;
+      }
+      await entities.putRecord({
+        id: item.entityId,
+        type: item.entityType,
+        summary: { type: item.entityType, id: item.entityId, date: 0, title: "", deleted: false },
+        serverVersion: item.version,
+        syncedHeads: [],
+        serverTime: null,
+      });
+    }
+    await entities.refreshRecord(item.entityId, await entities.json(item.entityId));
+  }
 }
 
 /**

@@ -5,15 +5,17 @@ export {
   type ClientOptions,
   type EntityListItem,
   type EntitySyncState,
+  type ResolutionEntry,
   type SyncMetrics,
   type SyncStatusSnapshot,
 } from "./client.js";
 export type { SyncReport, SyncLogger, SyncProgress } from "./sync/sync-engine.js";
 export type { SyncTrigger, SchedulerTimers } from "./sync/sync-scheduler.js";
-export { RETRY_SCHEDULE_SECONDS } from "./sync/retry-policy.js";
+export { RETRY_SCHEDULE_SECONDS } from "./queue/retry-schedule.js";
 export { jsonSyncLogger } from "./sync/debug-log.js";
-export type { Notice, DuplicateFlag, ConflictChoice } from "./conflicts/records.js";
-export type { SyncQueueItem, ConflictRecord, QueueStatus } from "./sync/records.js";
+export type { LibraryNotice, DuplicateFlag } from "./conflicts/notices.js";
+export type { ConflictChoice } from "./conflicts/plan-resolution.js";
+export type { SyncQueueItem, ConflictRecord, QueueStatus } from "./queue/queue-item.js";
 export type { Transport, Connection } from "./transport/transport.js";
 export { webSocketTransport, type WebSocketFactory, type WebSocketLike } from "./transport/websocket.js";
 export { HybridLogicalClock } from "./clock/hlc.js";

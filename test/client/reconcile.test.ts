@@ -1,10 +1,15 @@
 // Conflict detection by history: a version mismatch is a conflict only when both sides changed.
+// The facts are what the device reads from Automerge (does one side's history hold the other's heads).
 import * as A from "@automerge/automerge";
 import { describe, expect, it } from "vitest";
-import { reconcile } from "../../client/core/sync/reconcile.js";
+import { reconcile } from "../../client/core/conflicts/reconcile.js";
 
 function base() {
   return A.from<{ sets: number[]; title: string }>({ sets: [100], title: "Legs" });
+}
+
+function facts(local: A.Doc<unknown>, server: A.Doc<unknown>) {
+  return { serverHasLocal: A.hasHeads(server, A.getHeads(local)), localHasServer: A.hasHeads(local, A.getHeads(server)) };
 }
 
 describe("reconcile", () => {
@@ -15,7 +20,7 @@ describe("reconcile", () => {
     const server = A.change(A.clone(local), (d) => {
       d.title = "Legs, heavy";
     });
-    expect(reconcile(local, server)).toEqual({ kind: "fast_forward" });
+    expect(reconcile(facts(local, server))).toEqual({ kind: "fast_forward" });
   });
 
   it("the local document already holds the relay's (a peer carried it): push again, no conflict", () => {
@@ -26,7 +31,7 @@ describe("reconcile", () => {
     const local = A.change(A.merge(A.clone(start), server), (d) => {
       d.title = "Legs, peer-merged";
     });
-    expect(reconcile(local, server)).toEqual({ kind: "already_merged" });
+    expect(reconcile(facts(local, server))).toEqual({ kind: "already_merged" });
   });
 
   it("both sides changed since their common version: concurrent", () => {
@@ -37,11 +42,11 @@ describe("reconcile", () => {
     const local = A.change(A.clone(start), (d) => {
       d.sets.push(110);
     });
-    expect(reconcile(local, server)).toEqual({ kind: "concurrent" });
+    expect(reconcile(facts(local, server))).toEqual({ kind: "concurrent" });
   });
 
   it("identical documents are a fast-forward", () => {
     const doc = base();
-    expect(reconcile(doc, A.clone(doc))).toEqual({ kind: "fast_forward" });
+    expect(reconcile(facts(doc, A.clone(doc)))).toEqual({ kind: "fast_forward" });
   });
 });

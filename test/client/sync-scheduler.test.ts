@@ -1,8 +1,8 @@
 // The sync scheduler's policy under a fake clock: triggers, the 5-minute interval, retry timers
 // and reconnect back-off with jitter.
 import { describe, expect, it } from "vitest";
-import { SyncScheduler, type SyncTrigger } from "../../client/core/sync/sync-scheduler.js";
-import { RETRY_SCHEDULE_SECONDS, nextAttemptAt, reconnectDelayMs, waitsForManualSync } from "../../client/core/sync/retry-policy.js";
+import { SyncScheduler, reconnectDelayMs, type SyncTrigger } from "../../client/core/sync/sync-scheduler.js";
+import { RETRY_SCHEDULE_SECONDS, nextAttemptAt, waitsForManualSync } from "../../client/core/queue/retry-schedule.js";
 import { Code, SyncError } from "../../schema/status.js";
 import { FakeClock } from "../support/fake-clock.js";
 

@@ -174,6 +174,44 @@ describe("the browser and a Node device of the same person, both online", () => 
   });
 });
 
+describe("the browser edits through the three-way path", () => {
+  it("a weight typed while another device's edit of the same set arrives is kept and the other value recorded; reps the person did not touch keep the newer change", async () => {
+    const db = await database();
+    const r = await relay(db);
+    const { app, chromium } = await browser();
+    const { page } = chromium;
+    await page.goto(r.url);
+    await app.setUp("lifter-4", "Test phone");
+    await app.connection("Online");
+    await app.logWorkout("Push day", [
+      { name: "Bench Press", sets: [{ reps: 5, weight: 80, unit: "kg", rpe: null }] },
+      { name: "Dips", sets: [{ reps: 10, weight: 0, unit: "kg", rpe: null }] },
+    ]);
+    await app.workoutState("synced");
+    const tablet = await nodeDevice(r.syncUrl, "lifter-4");
+    await tablet.client.syncNow();
+    const id = tablet.client.list("workout")[0]!.id;
+
+    // The person starts typing a weight; before they leave the field, the tablet's edit of the
+    // same set (reps and weight) arrives, with a set added to the other exercise.
+    const weight = page.getByLabel("Bench Press set 1 weight", { exact: true });
+    await weight.fill("85");
+    await tablet.client.update<"workout">(id, (w) => {
+      Object.assign(w.exercises[0]!.sets[0]!, { reps: 6, weight: 90 });
+      w.exercises[1]!.sets.push({ id: "tablet-dip", reps: 8, weight: 0, unit: "kg", rpe: null, completed: true });
+    });
+    await app.setCount("Dips", 2);
+    await weight.press("Enter");
+
+    await waitFor(tablet.client, async () => (await tablet.client.get<"workout">(id))!.payload.exercises[0]!.sets[0]!.weight === 85);
+    expect((await tablet.client.get<"workout">(id))!.payload.exercises[0]!.sets[0]).toMatchObject({ reps: 6, weight: 85 });
+    expect(tablet.client.resolutions()).toMatchObject([{ kind: "overwritten", lost: { value: 90 }, losing: { name: "node-tablet" } }]);
+    await app.workoutState("synced");
+    expect((await app.readWorkout())[0]!.sets[0]).toEqual({ reps: 6, weight: 85, unit: "kg", rpe: null });
+    expect(chromium.pageErrors).toEqual([]);
+  });
+});
+
 describe("the browser on a phone that opens the relay by its LAN address over plain http", () => {
   it("opens its device store and syncs outside a secure context", async () => {
     const db = await database();

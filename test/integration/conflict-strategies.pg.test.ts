@@ -131,7 +131,7 @@ describe("workout and progression: both versions kept, the person chooses", () =
 });
 
 describe("automatic strategies", () => {
-  it("user_profile: last write wins by version first, whatever the clocks say; the loser is kept in a notice", async () => {
+  it("user_profile: last write wins field by field, by version first whatever the clocks say; the loser is kept in a record on both devices", async () => {
     const r = await relay();
     const hoursAhead = () => Date.now() + 5 * 3600_000;
     const { a, b, id } = await shared(
@@ -154,12 +154,18 @@ describe("automatic strategies", () => {
     });
     await b.syncNow();
     await converge(a, b);
-    for (const c of [a, b]) expect((await c.get<"user_profile">(id))?.payload).toMatchObject({ bodyweight: 81, preferredUnit: "kg", goals: "first pull-up" });
+    // Both changed the bodyweight: the phone's write was built on a newer version, so it wins even
+    // though the tablet's clock says later. The unit only the tablet changed is kept.
+    for (const c of [a, b]) expect((await c.get<"user_profile">(id))?.payload).toMatchObject({ bodyweight: 81, preferredUnit: "lb", goals: "first pull-up" });
     expect(b.conflicts()).toEqual([]);
-    expect(b.notices()).toMatchObject([{ kind: "overwritten", entityId: id, path: "payload", lost: { bodyweight: 79, preferredUnit: "lb" } }]);
-    await b.restoreFromNotice(b.notices()[0]!.id);
-    await converge(b, a);
-    expect((await a.get<"user_profile">(id))?.payload).toMatchObject({ bodyweight: 79, preferredUnit: "lb" });
+    for (const c of [a, b]) {
+      expect(c.resolutions()).toMatchObject([{ kind: "overwritten", entityId: id, path: ["payload", "bodyweight"], lost: { value: 79 }, losing: { name: "tablet" }, restorable: true }]);
+    }
+    await a.restoreResolution(a.resolutions()[0]!.id);
+    await converge(a, b);
+    expect((await b.get<"user_profile">(id))?.payload).toMatchObject({ bodyweight: 79, preferredUnit: "lb", goals: "first pull-up" });
+    expect(b.resolutions()).toMatchObject([{ restorable: false }]);
+    expect(b.resolutions()[0]?.restoredAt).not.toBeNull();
   });
 
   it("recovery: last write wins per day, days changed on one side only are all kept", async () => {
@@ -181,7 +187,7 @@ describe("automatic strategies", () => {
     expect(Object.keys(days ?? {}).sort()).toEqual(["2026-11-20", "2026-11-21", "2026-11-22"]);
     // Same base version: the later hybrid clock (the tablet's edit came second) wins the shared day.
     expect(days?.["2026-11-20"]?.sleepHours).toBe(5);
-    expect(b.notices()).toMatchObject([{ path: "days.2026-11-20", lost: { sleepHours: 6 } }]);
+    for (const c of [a, b]) expect(c.resolutions()).toMatchObject([{ path: ["payload", "days", "2026-11-20"], lost: { value: { sleepHours: 6 } } }]);
     expect(await b.get(id)).toEqual(await a.get(id));
   });
 
@@ -223,10 +229,10 @@ describe("edge cases", () => {
       expect(doc?.deleted).toBeNull();
       expect(doc?.payload.exercises[0]?.sets).toHaveLength(2);
     }
-    expect(b.notices()).toMatchObject([{ kind: "restored_by_edit" }]);
+    for (const c of [a, b]) expect(c.resolutions()).toMatchObject([{ kind: "restored_by_edit", losing: { name: "phone" }, restorable: false }]);
   });
 
-  it("edited on B, deleted later on A: the delete wins, the lost edit is kept in a notice and can be restored", async () => {
+  it("edited on B, deleted later on A: the delete wins, the lost edit is kept in a record and can be restored", async () => {
     const r = await relay();
     const { a, b, id } = await shared(r, (a) => a.create("workout", workout("Legs", [{ name: "Squat", sets: [[5, 100]] }])));
     await b.update<"workout">(id, (w) => {
@@ -238,10 +244,8 @@ describe("edge cases", () => {
     await converge(a, b);
     expect((await a.get(id))?.deleted).not.toBeNull();
     expect(b.list("workout")).toEqual([]);
-    const [notice] = b.notices();
-    expect(notice).toMatchObject({ kind: "edit_lost_to_delete", entityId: id });
-    expect((notice?.lost as { exercises: { sets: unknown[] }[] }).exercises[0]?.sets).toHaveLength(2);
-    await b.restoreFromNotice(notice!.id);
+    for (const c of [a, b]) expect(c.resolutions()).toMatchObject([{ kind: "edit_lost_to_delete", entityId: id, losing: { name: "tablet" }, lost: { sets: [{ set: { id: "edit" } }] } }]);
+    await b.restoreResolution(b.resolutions()[0]!.id);
     await converge(b, a);
     const restored = await a.get<"workout">(id);
     expect(restored?.deleted).toBeNull();
@@ -280,12 +284,12 @@ describe("exercise_definition: the relay is the authority", () => {
     await b.syncNow();
     const [entry] = a.list("exercise_definition");
     expect(entry?.title).toBe("Back Squat");
-    expect(a.notices()).toEqual([]); // the first library is not news
+    expect(a.libraryNotices()).toEqual([]); // the first library is not news
 
     await r.publishExerciseLibrary([{ ...squat, definition: { ...squat.definition, muscleGroups: ["quads", "glutes"] } }]);
     for (const c of [a, b]) {
-      await waitFor(c, async () => c.notices().length > 0 && (await c.get<"exercise_definition">(entry!.id))?.payload.muscleGroups.length === 2);
-      expect(c.notices()).toMatchObject([{ kind: "library_updated", entityId: entry!.id, lost: "updated" }]);
+      await waitFor(c, async () => c.libraryNotices().length > 0 && (await c.get<"exercise_definition">(entry!.id))?.payload.muscleGroups.length === 2);
+      expect(c.libraryNotices()).toMatchObject([{ kind: "library_updated", entityId: entry!.id, change: "updated" }]);
     }
 
     await expect(a.update<"exercise_definition">(entry!.id, (e) => {

@@ -207,7 +207,7 @@ async function checkNothingLost(devices: Device[], ledger: Ledger, trace: Trace)
       found.set(setId, item.id);
     }
   }
-  const kept = devices.flatMap((d) => [...d.client.notices().map((n) => JSON.stringify(n.lost)), ...d.client.conflicts().map((c) => JSON.stringify(c.conflict))]);
+  const kept = devices.flatMap((d) => [...d.client.resolutions().map((n) => JSON.stringify(n.lost)), ...d.client.conflicts().map((c) => JSON.stringify(c.conflict))]);
   const lost: string[] = [];
   trace.count("final: notices", kept.length);
   for (const [setId, savedAt] of ledger.saved) {

@@ -116,8 +116,9 @@ async function localChange(ctx: StepContext, device: Device, step: LocalStep, sa
           else w.exercises.push({ id: exerciseId, name: "Row", sets: [set] });
         });
       } catch (err) {
-        // Refusing a change to a workout deleted meanwhile is fine: the person is told, nothing is shown as saved.
-        const refused = step.stale && workout.deleted && err instanceof SyncError && (err.code === Code.FAILED_PRECONDITION || err.code === Code.NOT_FOUND);
+        // Refusing a change to a workout deleted meanwhile (before the step, or by a delete that
+        // arrived live while it ran) is fine: the person is told, nothing is shown as saved.
+        const refused = deletedMeanwhile(err);
         if (!refused) throw err;
         return say(`could not log ${set.id} in deleted ${workout.id}: ${err.message}`);
       }
@@ -130,14 +131,15 @@ async function localChange(ctx: StepContext, device: Device, step: LocalStep, sa
       const workout = pick(live(client, ledger, "workout"), step.target);
       const setId = workout ? pick(setIdsOf(await client.get(workout.id)), step.slot) : undefined;
       if (!workout || !setId) return say(`has no set to ${step.kind === "edit_set" ? "edit" : "delete"}`);
-      await client.update<"workout">(workout.id, (w) => {
+      const refused = await client.update<"workout">(workout.id, (w) => {
         for (const exercise of w.exercises) {
           const at = exercise.sets.findIndex((s) => s.id === setId);
           if (at < 0) continue;
           if (step.kind === "delete_set") exercise.sets.splice(at, 1);
           else Object.assign(exercise.sets[at]!, { reps: step.reps, weight: step.weight });
         }
-      });
+      }).then(() => undefined, refusedIfDeleted);
+      if (refused) return say(`could not change ${setId}: ${refused.message}`);
       if (step.kind === "delete_set") ledger.markRemoved([setId], `deleted by ${where}`);
       say(`${step.kind === "edit_set" ? "edited" : "deleted"} ${setId} in ${workout.id}`);
       return;
@@ -145,9 +147,10 @@ async function localChange(ctx: StepContext, device: Device, step: LocalStep, sa
     case "edit_workout": {
       const workout = pick(live(client, ledger, "workout"), step.target);
       if (!workout) return say("has no workout to rename");
-      await client.update<"workout">(workout.id, (w) => {
+      const refused = await client.update<"workout">(workout.id, (w) => {
         w.title = step.title;
-      });
+      }).then(() => undefined, refusedIfDeleted);
+      if (refused) return say(`could not rename ${workout.id}: ${refused.message}`);
       say(`renamed ${workout.id} to ${step.title}`);
       return;
     }
@@ -261,14 +264,24 @@ async function restoreNotice(ctx: StepContext, device: Device, target: number): 
   const ordered = ctx.ledger.byCreation(restorableNotices(device), (n) => n.entityId).sort((a, b) => a.at - b.at);
   const notice = pick(ordered, target);
   if (!notice) return ctx.trace.add(`${device.name} has no notice to restore`);
-  await client.restoreFromNotice(notice.id);
+  await client.restoreResolution(notice.id);
   ctx.trace.count(`restored: ${notice.kind}`);
-  ctx.trace.add(`${device.name} restored ${notice.kind} ${notice.path} of ${notice.entityId}`);
+  ctx.trace.add(`${device.name} restored ${notice.kind} ${notice.path.join(".")} of ${notice.entityId}`);
 }
 
-/** Notices of something lost; "restored_by_edit" and library news only inform. */
+/** Records of something lost and not restored yet; the others only inform. */
 function restorableNotices(device: Device) {
-  return device.client.notices().filter((n) => n.kind === "overwritten" || n.kind === "edit_lost_to_delete");
+  return device.client.resolutions().filter((n) => n.restorable);
+}
+
+/** A change refused because its entity was deleted meanwhile (the person is told); anything else is a failure. */
+function deletedMeanwhile(err: unknown): err is SyncError {
+  return err instanceof SyncError && (err.code === Code.FAILED_PRECONDITION || err.code === Code.NOT_FOUND);
+}
+
+function refusedIfDeleted(err: unknown): SyncError {
+  if (deletedMeanwhile(err)) return err;
+  throw err;
 }
 
 function firstWith(devices: Device[], from: number, has: (device: Device) => boolean): Device {

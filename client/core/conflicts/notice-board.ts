@@ -1,38 +1,52 @@
-// Notices and possible duplicates: in memory for the app to read, written through to storage.
-import type { EntityRecord } from "../sync/records.js";
-import type { RecordStore } from "../storage/records.js";
-import type { DuplicateFlag, Notice } from "./records.js";
+// This device's notices (library updates), possible duplicates, and which resolution records the
+// person has seen here: in memory for the app to read, written through to storage.
+import type { EntityRecord } from "../entities/entity-record.js";
+import type { RecordStore } from "../storage/record-store.js";
+import type { DuplicateFlag, LibraryNotice } from "./notices.js";
 
 export class NoticeBoard {
-  private readonly notices = new Map<string, Notice>();
+  private readonly notices = new Map<string, LibraryNotice>();
   private readonly duplicates = new Map<string, DuplicateFlag>();
+  private readonly seen = new Set<string>();
 
   constructor(
-    private readonly noticeStore: RecordStore<Notice>,
+    private readonly noticeStore: RecordStore<LibraryNotice>,
     private readonly duplicateStore: RecordStore<DuplicateFlag>,
+    private readonly seenStore: RecordStore<{ id: string }>,
   ) {}
 
   async load(): Promise<void> {
-    for (const n of await this.noticeStore.all()) this.notices.set(n.id, n);
+    for (const n of await this.noticeStore.all()) if (n.kind === "library_updated") this.notices.set(n.id, n);
     for (const d of await this.duplicateStore.all()) this.duplicates.set(d.id, d);
+    for (const s of await this.seenStore.all()) this.seen.add(s.id);
   }
 
-  allNotices(): Notice[] {
+  libraryNotices(): LibraryNotice[] {
     return [...this.notices.values()].sort((a, b) => b.at - a.at);
   }
 
-  notice(id: string): Notice | undefined {
-    return this.notices.get(id);
-  }
-
-  async addNotice(notice: Notice): Promise<void> {
+  async addLibraryNotice(notice: LibraryNotice): Promise<void> {
     await this.noticeStore.put(notice.id, notice);
     this.notices.set(notice.id, notice);
   }
 
-  async dismissNotice(id: string): Promise<void> {
+  async dismissLibraryNotice(id: string): Promise<boolean> {
+    if (!this.notices.has(id)) return false;
     await this.noticeStore.remove(id);
     this.notices.delete(id);
+    return true;
+  }
+
+  isSeen(id: string): boolean {
+    return this.seen.has(id);
+  }
+
+  async markSeen(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      if (this.seen.has(id)) continue;
+      await this.seenStore.put(id, { id });
+      this.seen.add(id);
+    }
   }
 
   allDuplicates(): DuplicateFlag[] {

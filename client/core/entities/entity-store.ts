@@ -1,40 +1,64 @@
-// Entities on the device: one Automerge document per entity in an Automerge Repo, plus the
-// per-entity record (sync metadata and list summary). A change is "saved on this device" only
-// once the Repo has flushed it to storage.
+// Entities on the device: one Automerge document per entity (storage/document-store.ts), and
+// beside it the entity's record (sync metadata, list summary, resolution records). Every method
+// speaks JSON or bytes; Automerge documents never leave this file, so nothing else can hold one
+// that the document store has let go of.
 import * as A from "@automerge/automerge";
+import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import {
-  generateAutomergeUrl,
-  parseAutomergeUrl,
-  type DocHandle,
-  type DocumentId,
-  type Repo,
-} from "@automerge/automerge-repo";
-import {
+  MAX_RESOLUTIONS,
   payloadSchemas,
   summarize,
   validateDocument,
+  type DeviceRef,
   type EntityDocument,
   type EntityType,
   type Payloads,
+  type Resolution,
 } from "../../../schema/entities.js";
+import { deepEqual } from "../../../schema/json.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { HybridLogicalClock } from "../clock/hlc.js";
-import type { RecordStore } from "../storage/records.js";
-import type { EntityRecord } from "../sync/records.js";
-import { deepEqual } from "../../../schema/json.js";
+import { DocumentMissing, type DocumentStore } from "../storage/document-store.js";
+import type { RecordStore } from "../storage/record-store.js";
+import type { EntityRecord } from "./entity-record.js";
 import { applyJsonDiff } from "./json-diff.js";
+import { conflictingLeaves, setAt } from "./three-way.js";
 
-const EMPTY_DOCUMENT = A.save(A.init());
+/** A resolution record before it is given its id, time and settling device. */
+export type ResolutionDraft = Omit<Resolution, "id" | "at" | "by" | "restoredAt">;
+
+export interface ChangeOptions {
+  /**
+   * The heads of the document the person was looking at when they made this change. When the
+   * document moved on meanwhile, only what the person changed is applied on top of it, and a
+   * field they typed over a change that arrived meanwhile is recorded (the other value is kept
+   * in a resolution record, never silently overwritten).
+   */
+  basedOn?: string[];
+  /** Runs once the change is computed and valid, before it is written (the sync queue's intent). */
+  beforeWrite?: (doc: EntityDocument) => Promise<void>;
+  /**
+   * Refuse the change when the entity is deleted by then (a delete that arrived while the person
+   * was editing): saving into a tombstone would hide the edit. Checked on the document as it is
+   * when the change is written, not before.
+   */
+  refuseDeleted?: boolean;
+}
+
+export interface Changed {
+  doc: EntityDocument;
+  record: EntityRecord;
+}
 
 export class EntityStore {
   private readonly records = new Map<string, EntityRecord>();
 
   constructor(
-    private readonly repo: Repo,
+    private readonly docs: DocumentStore,
     private readonly recordStore: RecordStore<EntityRecord>,
     private readonly clock: HybridLogicalClock,
-    private readonly deviceId: string,
-    private readonly deviceName: string,
+    readonly device: DeviceRef,
+    /** The device's clock, corrected to the relay's when they disagree. */
     private readonly now: () => number,
   ) {}
 
@@ -55,17 +79,43 @@ export class EntityStore {
     this.records.set(record.id, record);
   }
 
-  async handle(id: string): Promise<DocHandle<EntityDocument>> {
-    if (!this.records.has(id)) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
-    return this.repo.find<EntityDocument>(id as DocumentId);
+  async removeRecord(id: string): Promise<void> {
+    await this.recordStore.remove(id);
+    this.records.delete(id);
   }
 
-  async doc(id: string): Promise<A.Doc<EntityDocument>> {
-    return (await this.handle(id)).doc();
+  /** The document as JSON. */
+  async json(id: string): Promise<EntityDocument> {
+    return this.read(id, (doc) => A.toJS(doc) as EntityDocument);
+  }
+
+  /** The document as it was at `heads`, or undefined when this device does not have them. */
+  async jsonAt(id: string, heads: string[]): Promise<EntityDocument | undefined> {
+    if (heads.length === 0) return undefined;
+    return this.read(id, (doc) => (A.hasHeads(doc, heads) ? (A.toJS(A.view(doc, heads)) as EntityDocument) : undefined));
+  }
+
+  async heads(id: string): Promise<string[]> {
+    return this.read(id, (doc) => A.getHeads(doc));
+  }
+
+  /** The document's heads and the changes since `since` (its whole history for none). */
+  async changesSince(id: string, since: string[]): Promise<{ heads: string[]; changes: Uint8Array }> {
+    return this.read(id, (doc) => ({ heads: A.getHeads(doc), changes: since.length === 0 ? A.save(doc) : A.saveSince(doc, since) }));
+  }
+
+  /** Whether the document holds every change in `heads`. */
+  async has(id: string, heads: string[]): Promise<boolean> {
+    return this.read(id, (doc) => A.hasHeads(doc, heads));
+  }
+
+  /** Whether storage holds a document for `id` (a record may be missing after a crash). */
+  async exists(id: string): Promise<boolean> {
+    return (await this.docs.read(id, () => true)) ?? false;
   }
 
   /** Creates the entity; resolves once it is in storage. */
-  async create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<{ doc: EntityDocument; record: EntityRecord }> {
+  async create<T extends EntityType>(type: T, payload: Payloads[T], beforeWrite?: (doc: EntityDocument) => Promise<void>): Promise<Changed> {
     const parsedPayload = payloadSchemas[type].safeParse(payload);
     if (!parsedPayload.success) throw new SyncError(Code.INVALID_ARGUMENT, `invalid ${type}: ${parsedPayload.error.issues[0]?.message}`);
     const id = parseAutomergeUrl(generateAutomergeUrl()).documentId;
@@ -75,125 +125,236 @@ export class EntityStore {
       id,
       createdAt: at,
       updatedAt: at,
-      deviceId: this.deviceId,
-      deviceName: this.deviceName,
+      deviceId: this.device.id,
+      deviceName: this.device.name,
       hlc: this.clock.tick(),
+      baseVersion: 0,
       deleted: null,
       payload: parsedPayload.data,
     };
     const checked = validateDocument(type, initial);
     if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
-    const handle = this.importAs(id, A.from<Record<string, unknown>>(initial as unknown as Record<string, unknown>));
-    await this.repo.flush([id]);
-    const record: EntityRecord = {
-      id,
-      type,
-      summary: summarize(checked.value),
-      serverVersion: 0,
-      syncedHeads: [],
-      serverTime: null,
-    };
+    await beforeWrite?.(checked.value);
+    await this.docs.create(id, A.from<Record<string, unknown>>(initial as unknown as Record<string, unknown>));
+    const record: EntityRecord = { id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: [] };
     await this.putRecord(record);
-    return { doc: handle.doc(), record };
+    return { doc: checked.value, record };
   }
 
   /**
-   * Applies a local change and resolves once it is in storage. `mutate` edits a plain copy of
-   * the document; the copy is validated, and only the difference is written to Automerge. A
-   * change that would make the document invalid throws INVALID_ARGUMENT and changes nothing.
+   * A local change: `mutate` edits a plain copy, stamped as this device's write on the server
+   * version it has. Resolves once it is in storage. An invalid result throws INVALID_ARGUMENT and
+   * changes nothing.
    */
-  async change(id: string, mutate: (doc: EntityDocument) => void): Promise<{ doc: EntityDocument; record: EntityRecord }> {
-    const handle = await this.handle(id);
-    const record = this.records.get(id)!;
-    const before = A.toJS(handle.doc() as A.Doc<EntityDocument>) as EntityDocument;
-    const after = structuredClone(before);
-    mutate(after);
-    after.updatedAt = this.now();
-    after.deviceId = this.deviceId;
-    after.deviceName = this.deviceName;
-    after.hlc = this.clock.tick();
-    // A tombstone made by this change carries this change's clock.
-    if (after.deleted && after.deleted.hlc === "") after.deleted.hlc = after.hlc;
-    const checked = validateDocument(record.type, after);
-    if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
-    handle.change((draft) => applyJsonDiff(draft as unknown as Record<string, unknown>, before as unknown as Record<string, unknown>, after as unknown as Record<string, unknown>));
-    await this.repo.flush([id as DocumentId]);
-    const summary = summarize(after);
-    if (deepEqual(summary, record.summary)) return { doc: after, record };
-    const next = { ...record, summary };
-    await this.putRecord(next);
-    return { doc: after, record: next };
+  async change(id: string, mutate: (doc: EntityDocument) => void, options: ChangeOptions = {}): Promise<Changed> {
+    const record = this.requireRecord(id);
+    const doc = await this.update(id, async (current) => {
+      const heads = A.getHeads(current);
+      const rebase = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && A.hasHeads(current, options.basedOn);
+      const now = A.toJS(current) as EntityDocument;
+      if (options.refuseDeleted && now.deleted !== null) {
+        throw new SyncError(Code.FAILED_PRECONDITION, "this was deleted; restore it before editing");
+      }
+      const target = rebase ? rebaseEdit(current, options.basedOn!, mutate) : edited(now, mutate);
+      this.stamp(target.doc, record.serverVersion);
+      this.addResolutions(target.doc, target.records);
+      const checked = this.validate(record.type, target.doc);
+      await options.beforeWrite?.(checked);
+      return { doc: A.change(current, (draft) => applyJsonDiff(asObject(draft), asObject(now), asObject(checked))), value: checked };
+    });
+    return { doc, record: await this.refreshRecord(id, doc) };
   }
 
   /**
-   * A new handle under our id holding `doc`. Repo.import(bytes, {docId}) would replay the whole
-   * document as patches onto an empty one (tens of ms for a workout); handing the loaded
-   * document to the handle does not.
+   * Merges the relay's document into this device's and makes the result `decide`'s target, as
+   * one more change: the smallest change on top of Automerge's merge. `decide` gets the common
+   * base, this device's document and the merge, as JSON; the target it returns is stored as it
+   * is (a settlement carries the winning write's stamp, not a new one).
    */
-  private importAs(id: string, doc: A.Doc<unknown>): DocHandle<EntityDocument> {
-    const handle = this.repo.import<EntityDocument>(EMPTY_DOCUMENT, { docId: id as DocumentId });
-    handle.update(() => doc as A.Doc<EntityDocument>);
-    return handle;
+  async mergeAndSettle(
+    id: string,
+    server: Uint8Array,
+    decide: (sides: { base: EntityDocument | undefined; local: EntityDocument; merged: EntityDocument }) => EntityDocument,
+  ): Promise<Changed> {
+    const record = this.requireRecord(id);
+    const doc = await this.update(id, (current) => {
+      const local = A.toJS(current) as EntityDocument;
+      const base = record.syncedHeads.length > 0 && A.hasHeads(current, record.syncedHeads) ? (A.toJS(A.view(current, record.syncedHeads)) as EntityDocument) : undefined;
+      const merged = A.loadIncremental(current, server);
+      const mergedJson = A.toJS(merged) as EntityDocument;
+      this.clock.observe(mergedJson.hlc);
+      const target = this.validate(record.type, decide({ base, local, merged: mergedJson }));
+      return { doc: A.change(merged, (draft) => applyJsonDiff(asObject(draft), asObject(mergedJson), asObject(target))), value: target };
+    });
+    return { doc, record: await this.refreshRecord(id, doc) };
   }
 
   /**
-   * Applies the relay's changes to the local document. Returns undefined when they depend on
-   * history this device lacks (Automerge holds them until it arrives; the caller pulls the
-   * whole document, which brings it).
+   * Applies the relay's changes. Returns undefined when they depend on history this device lacks
+   * (nothing is stored then; the caller fetches the whole document).
    */
   async applyChanges(id: string, changes: Uint8Array): Promise<EntityDocument | undefined> {
-    const handle = await this.handle(id);
-    handle.update((doc) => A.loadIncremental(doc as A.Doc<unknown>, changes) as A.Doc<EntityDocument>);
-    if (A.getMissingDeps(handle.doc() as A.Doc<unknown>, []).length > 0) return undefined;
-    await this.repo.flush([id as DocumentId]);
-    const doc = handle.doc();
+    this.requireRecord(id);
+    let complete = true;
+    const doc = await this.update(id, (current) => {
+      const next = A.loadIncremental(current, changes);
+      complete = A.getMissingDeps(next, []).length === 0;
+      return { doc: next, value: A.toJS(next) as EntityDocument };
+    });
+    if (!complete) return undefined;
     this.clock.observe(doc.hlc);
+    await this.refreshRecord(id, doc);
     return doc;
   }
 
-  /**
-   * Lets the Repo drop its in-memory handle (the document stays in storage and loads again on
-   * the next use). Catching up on hundreds of documents otherwise keeps every one in memory.
-   */
-  async release(id: string): Promise<void> {
-    await this.repo.removeFromCache(id as DocumentId);
+  /** Takes the relay's whole document in (its history already holds everything this device has). */
+  async mergeIn(id: string, bytes: Uint8Array): Promise<EntityDocument> {
+    this.requireRecord(id);
+    const doc = await this.update(id, (current) => {
+      const next = A.loadIncremental(current, bytes);
+      return { doc: next, value: A.toJS(next) as EntityDocument };
+    });
+    this.clock.observe(doc.hlc);
+    await this.refreshRecord(id, doc);
+    return doc;
   }
 
   /** Takes in a document this device has never seen, from the relay. */
-  async adopt(type: EntityType, id: string, bytes: Uint8Array): Promise<EntityDocument> {
-    const handle = this.importAs(id, A.load(bytes));
-    await this.repo.flush([id as DocumentId]);
-    const doc = handle.doc();
+  async adopt(type: EntityType, id: string, bytes: Uint8Array, sync: Pick<EntityRecord, "serverVersion" | "serverTime">): Promise<EntityDocument> {
+    const loaded = A.load<unknown>(bytes);
+    const doc = A.toJS(loaded) as EntityDocument;
+    const heads = A.getHeads(loaded);
+    await this.docs.create(id, loaded);
     this.clock.observe(doc.hlc);
-    await this.putRecord({
-      id,
-      type,
-      summary: summarize(doc),
-      serverVersion: 0,
-      syncedHeads: [],
-      serverTime: null,
-    });
+    await this.putRecord({ id, type, summary: summarize(doc), syncedHeads: heads, ...sync, resolutions: doc.resolutions ?? [] });
     return doc;
   }
 
-  /**
-   * Merges another replica's document into the local one, then applies `mutate` as one local
-   * change (on a plain copy, validated like any other), and flushes.
-   */
-  async mergeThenChange(id: string, other: A.Doc<unknown>, mutate: (doc: EntityDocument) => void): Promise<{ doc: EntityDocument; record: EntityRecord }> {
-    const handle = await this.handle(id);
-    handle.update((doc) => A.merge(doc as A.Doc<unknown>, other) as A.Doc<EntityDocument>);
-    this.clock.observe((other as { hlc?: string }).hlc ?? "");
-    return this.change(id, mutate);
+  /** Lets go of the document in memory (it stays in storage). */
+  release(id: string): void {
+    this.docs.release(id);
   }
 
-  /** Merges another replica's document into the local one and flushes. */
-  async merge(id: string, other: A.Doc<unknown>): Promise<EntityDocument> {
-    const handle = await this.handle(id);
-    handle.update((doc) => A.merge(doc as A.Doc<unknown>, other) as A.Doc<EntityDocument>);
-    await this.repo.flush([id as DocumentId]);
-    const doc = handle.doc();
-    this.clock.observe(doc.hlc);
-    return doc;
+  /** The summary and resolution records of `doc`, written to its record when they changed. */
+  async refreshRecord(id: string, doc: EntityDocument): Promise<EntityRecord> {
+    const record = this.requireRecord(id);
+    const summary = summarize(doc);
+    const resolutions = doc.resolutions ?? [];
+    if (deepEqual(summary, record.summary) && deepEqual(resolutions, record.resolutions ?? [])) return record;
+    const next = { ...record, summary, resolutions };
+    await this.putRecord(next);
+    return next;
   }
+
+  /** Gives drafted records their id, time and device, and keeps the newest MAX_RESOLUTIONS. */
+  addResolutions(doc: EntityDocument, drafts: ResolutionDraft[]): void {
+    if (drafts.length === 0) return;
+    const at = this.now();
+    const tick = this.clock.tick();
+    const added = drafts.map((draft, i): Resolution => ({ ...draft, id: `${tick}#${i}`, at, by: this.device, restoredAt: null }));
+    const all = [...(doc.resolutions ?? []), ...added];
+    while (all.length > MAX_RESOLUTIONS) {
+      const restored = all.findIndex((r) => r.restoredAt !== null);
+      all.splice(restored >= 0 ? restored : 0, 1);
+    }
+    doc.resolutions = all;
+  }
+
+  /** Marks `doc` as this device's write, now, on `baseVersion`. */
+  stamp(doc: EntityDocument, baseVersion: number): void {
+    doc.updatedAt = this.now();
+    doc.deviceId = this.device.id;
+    doc.deviceName = this.device.name;
+    doc.hlc = this.clock.tick();
+    doc.baseVersion = baseVersion;
+    // A tombstone made by this change carries this change's clock and base version.
+    if (doc.deleted && doc.deleted.hlc === "") doc.deleted = { ...doc.deleted, hlc: doc.hlc, baseVersion };
+  }
+
+  private validate(type: EntityType, doc: EntityDocument): EntityDocument {
+    const checked = validateDocument(type, doc);
+    if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
+    return checked.value;
+  }
+
+  private requireRecord(id: string): EntityRecord {
+    const record = this.records.get(id);
+    if (!record) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
+    return record;
+  }
+
+  private async read<T>(id: string, fn: (doc: A.Doc<unknown>) => T): Promise<T> {
+    const found = await this.docs.read(id, (doc) => ({ value: fn(doc) }));
+    if (!found) throw new SyncError(Code.NOT_FOUND, `no document for entity ${id} on this device`);
+    return found.value;
+  }
+
+  private async update<T>(id: string, fn: (doc: A.Doc<unknown>) => { doc: A.Doc<unknown>; value: T } | Promise<{ doc: A.Doc<unknown>; value: T }>): Promise<T> {
+    try {
+      return await this.docs.update(id, fn);
+    } catch (err) {
+      if (err instanceof DocumentMissing) throw new SyncError(Code.NOT_FOUND, err.message);
+      throw err;
+    }
+  }
+}
+
+function edited(now: EntityDocument, mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
+  const doc = structuredClone(now);
+  mutate(doc);
+  return { doc, records: [] };
+}
+
+/**
+ * The person's edit of the document at `basedOn`, applied to the document as it is now: what they
+ * changed is replayed on top with Automerge (on a copy, so an invalid result changes nothing),
+ * fields that changed meanwhile and that they typed over keep their value and record the other
+ * one, and sets they edited that were removed meanwhile are recorded as dropped.
+ */
+function rebaseEdit(current: A.Doc<unknown>, basedOn: string[], mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
+  const before = A.toJS(A.view(current, basedOn)) as EntityDocument;
+  const now = A.toJS(current) as EntityDocument;
+  const after = structuredClone(before);
+  mutate(after);
+  const fork = A.clone(current);
+  try {
+    const { newDoc } = A.changeAt(fork, basedOn, (draft) => applyJsonDiff(asObject(draft), asObject(before), asObject(after)));
+    const target = A.toJS(newDoc) as EntityDocument;
+    const records: ResolutionDraft[] = [];
+    const losing: DeviceRef = { id: now.deviceId, name: now.deviceName };
+    for (const conflict of conflictingLeaves(before.payload, after.payload, now.payload, () => false, ["payload"])) {
+      if (!setAt(target, conflict.path, conflict.local)) continue;
+      records.push({ kind: "overwritten", path: conflict.path, lost: lostValue(conflict.server), losing });
+    }
+    const dropped = droppedSets(before, after, target);
+    if (dropped.length > 0) records.push({ kind: "dropped_by_merge", path: ["payload"], lost: { sets: dropped }, losing });
+    return { doc: target, records };
+  } finally {
+    A.free(fork);
+  }
+}
+
+/** Sets the person added or changed (from `before` to `after`) that are not in `target`. */
+function droppedSets(before: EntityDocument, after: EntityDocument, target: EntityDocument) {
+  if (after.type !== "workout" || before.type !== "workout" || target.type !== "workout") return [];
+  const kept = new Set(target.payload.exercises.flatMap((e) => e.sets.map((s) => s.id)));
+  const previous = new Map(before.payload.exercises.flatMap((e) => e.sets.map((s) => [s.id, s] as const)));
+  return after.payload.exercises.flatMap((exercise) =>
+    exercise.sets
+      .filter((set) => !kept.has(set.id) && !deepEqual(previous.get(set.id), set))
+      .map((set) => ({ exerciseId: exercise.id, exerciseName: exercise.name, set })),
+  );
+}
+
+/** A losing value as a record keeps it (an absent value: nothing to keep). */
+export function lostValue(value: unknown): Resolution["lost"] {
+  return value === undefined ? {} : { value: structuredClone(value) as Resolution["lost"]["value"] };
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((h) => b.includes(h));
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value as Record<string, unknown>;
 }

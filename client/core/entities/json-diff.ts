@@ -66,20 +66,3 @@ function hasIds(list: unknown[]): list is JsonObject[] {
   }
   return true;
 }
-
-/** Removes later copies of an id from every list of objects with ids, in place (keeps the first). */
-export function dropRepeatedIds(value: unknown): void {
-  if (Array.isArray(value)) {
-    if (allHaveIds(value)) {
-      const seen = new Set<unknown>();
-      for (let i = 0; i < value.length; i++) {
-        const id = value[i]["id"];
-        if (seen.has(id)) value.splice(i--, 1);
-        else seen.add(id);
-      }
-    }
-    for (const element of value) dropRepeatedIds(element);
-  } else if (isObject(value)) {
-    for (const child of Object.values(value)) dropRepeatedIds(child);
-  }
-}

@@ -1,24 +1,28 @@
 // Bringing the relay's versions onto this device: a new entity is adopted, a newer version of a
 // known one is settled by history (fast-forward, already merged, or concurrent: the strategy).
 import * as A from "@automerge/automerge";
-import { isEntityType, summarize, type EntityDocument } from "../../../schema/entities.js";
+import { isEntityType } from "../../../schema/entities.js";
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
+import { reconcile } from "../conflicts/reconcile.js";
 import type { ConflictSettler } from "../conflicts/settle.js";
 import type { EntityStore } from "../entities/entity-store.js";
-import type { Mutex } from "./mutex.js";
-import { reconcile } from "./reconcile.js";
-import type { SyncQueue } from "./sync-queue.js";
+import type { SyncQueue } from "../queue/sync-queue.js";
+import type { BlobStore } from "../storage/record-store.js";
 
 export interface RemoteChangesOptions {
   entities: EntityStore;
   queue: SyncQueue;
   settler: ConflictSettler;
-  lock: Mutex;
+  conflictDocs: BlobStore;
   /** Whether this device already had the exercise library (then changes to it are news). */
   hasLibrary(): boolean;
   onAdopted(id: string): Promise<void>;
   onLibraryChange(id: string, change: "added" | "updated"): Promise<void>;
+  /** Something new is queued to push (a settlement, a merge that a peer had carried): push it now. */
+  onNewWork(): void;
 }
+
+export type SnapshotOutcome = "applied" | "unchanged" | "needs_snapshot";
 
 export class RemoteChanges {
   constructor(private readonly o: RemoteChangesOptions) {}
@@ -28,7 +32,7 @@ export class RemoteChanges {
    * "needs_snapshot" when a fan-out's changes do not apply here (this device is not on their
    * base version, or has unsynced changes): the caller pulls the whole document.
    */
-  async applySnapshot(snapshot: EntitySnapshot): Promise<"applied" | "unchanged" | "needs_snapshot"> {
+  async applySnapshot(snapshot: EntitySnapshot): Promise<SnapshotOutcome> {
     if (!isEntityType(snapshot.entityType)) return "unchanged";
     const id = snapshot.entityId;
     const record = this.o.entities.record(id);
@@ -43,11 +47,9 @@ export class RemoteChanges {
       if (!record || record.serverVersion !== snapshot.baseVersion || !clean) return "needs_snapshot";
       const doc = await this.o.entities.applyChanges(id, snapshot.changes);
       if (!doc) return "needs_snapshot";
-      await this.o.entities.putRecord({ ...record, serverVersion: snapshot.version, syncedHeads: A.getHeads(doc as A.Doc<unknown>), serverTime, summary: summarize(doc) });
+      await this.o.entities.putRecord({ ...this.o.entities.record(id)!, serverVersion: snapshot.version, syncedHeads: await this.o.entities.heads(id), serverTime });
     } else if (!record) {
-      const doc = await this.o.entities.adopt(snapshot.entityType, id, bytes);
-      const adopted = this.o.entities.record(id)!;
-      await this.o.entities.putRecord({ ...adopted, serverVersion: snapshot.version, syncedHeads: A.getHeads(doc as A.Doc<unknown>), serverTime });
+      await this.o.entities.adopt(snapshot.entityType, id, bytes, { serverVersion: snapshot.version, serverTime });
       await this.o.onAdopted(id);
     } else {
       await this.applyServerVersion(id, bytes, snapshot.version, serverTime);
@@ -61,27 +63,34 @@ export class RemoteChanges {
    * could not be settled by history and became a conflict for the person.
    */
   async applyServerVersion(id: string, bytes: Uint8Array, version: number, serverTime: number): Promise<boolean> {
-    const record = this.o.entities.record(id)!;
-    const server = A.load<EntityDocument>(bytes);
+    const localHeads = await this.o.entities.heads(id);
+    const server = A.load(bytes);
     const serverHeads = A.getHeads(server);
-    const local = await this.o.entities.doc(id);
-    try {
-      switch (reconcile(local, server).kind) {
-        case "fast_forward": {
-          const doc = await this.o.entities.merge(id, server);
-          await this.o.entities.putRecord({ ...record, serverVersion: version, syncedHeads: serverHeads, serverTime, summary: summarize(doc) });
-          await this.o.queue.update(id, { status: "synced", version, retryCount: 0, nextAttemptAt: null, lastError: null, conflict: null });
-          return false;
-        }
-        case "already_merged":
-          await this.o.entities.putRecord({ ...record, serverVersion: version, syncedHeads: serverHeads, serverTime });
-          await this.o.queue.update(id, { status: "pending", version, conflict: null });
-          return false;
-        case "concurrent":
-          return await this.o.settler.concurrent(id, { doc: server, bytes, version, serverTime });
+    const serverHasLocal = A.hasHeads(server, localHeads);
+    A.free(server);
+    const localHasServer = await this.o.entities.has(id, serverHeads);
+    const sync = { serverVersion: version, syncedHeads: serverHeads, serverTime };
+    switch (reconcile({ serverHasLocal, localHasServer }).kind) {
+      case "fast_forward": {
+        await this.o.entities.mergeIn(id, bytes);
+        await this.o.entities.putRecord({ ...this.o.entities.record(id)!, ...sync });
+        if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
+        await this.o.queue.update(id, { status: "synced", version, retryCount: 0, nextAttemptAt: null, lastError: null, conflict: null });
+        return false;
       }
-    } finally {
-      A.free(server);
+      case "already_merged": {
+        const record = this.o.entities.record(id)!;
+        await this.o.entities.putRecord({ ...record, ...sync });
+        if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
+        await this.o.queue.markPending(id, record.type, version, serverTime);
+        this.o.onNewWork();
+        return false;
+      }
+      case "concurrent": {
+        const asks = await this.o.settler.concurrent(id, { bytes, version, serverTime });
+        if (!asks) this.o.onNewWork();
+        return asks;
+      }
     }
   }
 }

@@ -3,17 +3,16 @@
 // the relay's live fan-out. Runs never overlap; a sync asked for during a run coalesces into one
 // more run after it. Failures become state on the items (retryCount, nextAttemptAt, lastError)
 // and on the engine (lastError), never a silent catch.
-import * as A from "@automerge/automerge";
 import { Code, SyncError, codeName, isRetryable } from "../../../schema/status.js";
 import { Operation as WireOperation, SyncStatus, type SyncResult } from "../../../schema/protocol/frames.js";
 import type { EntityStore } from "../entities/entity-store.js";
 import type { Transport } from "../transport/transport.js";
 import { RelaySession, type DeviceIdentity, type SyncItemInit } from "../transport/relay-session.js";
+import type { Operation, SyncQueueItem } from "../queue/queue-item.js";
+import { nextAttemptAt, waitsForManualSync } from "../queue/retry-schedule.js";
+import type { SyncQueue } from "../queue/sync-queue.js";
 import type { Mutex } from "./mutex.js";
-import type { Operation, SyncQueueItem } from "./records.js";
 import type { RemoteChanges } from "./remote-changes.js";
-import { nextAttemptAt, waitsForManualSync } from "./retry-policy.js";
-import type { SyncQueue } from "./sync-queue.js";
 import type { SyncTrigger } from "./sync-scheduler.js";
 
 export interface SyncReport {
@@ -55,6 +54,8 @@ export interface SyncEngineOptions {
   onConnectionLost(): void;
   /** A run finished well (the time is kept with the device's state). */
   onSynced(at: number): Promise<void>;
+  /** The relay said its time in the handshake (the device corrects its clock's offset). */
+  onRelayTime(serverTime: number, localTime: number): Promise<void>;
   log: SyncLogger;
   now: () => number;
   random: () => number;
@@ -89,6 +90,10 @@ export class SyncEngine {
   private readonly inFlight = new Set<string>();
   private pulledOn: RelaySession | undefined;
   private lastError: SyncError | undefined;
+  /** Set while a connection is being set up: a change saved meanwhile starts a push after it. */
+  connecting = false;
+  /** A settlement queued new work during this run: push it in one more run, right after. */
+  private newWork = false;
   progress: SyncProgress | undefined;
   lastSyncAt: number | null = null;
   readonly totals = { pushed: 0, conflicts: 0, runs: 0, failedRuns: 0, latencyMs: [] as number[] };
@@ -101,6 +106,12 @@ export class SyncEngine {
 
   get error(): SyncError | undefined {
     return this.lastError;
+  }
+
+  /** New work was queued outside a local change (a settlement): push it once this run is done. */
+  queueNewWork(): void {
+    if (this.running) this.newWork = true;
+    else if (this.online) void this.syncNow("local_change").catch(() => undefined); // a failure is state
   }
 
   isInFlight(entityId: string): boolean {
@@ -160,6 +171,11 @@ export class SyncEngine {
         this.pulledOn = session;
       }
       this.lastError = undefined;
+      if (this.newWork) {
+        // A settlement during this run queued the result: it goes out now, not at a later trigger.
+        this.newWork = false;
+        void this.syncNow("local_change").catch(() => undefined); // a failure is state
+      }
       this.lastSyncAt = this.o.now();
       await this.o.onSynced(this.lastSyncAt);
       const duration = this.o.now() - started;
@@ -206,8 +222,18 @@ export class SyncEngine {
 
   private async connect(): Promise<RelaySession> {
     if (this.session?.isOpen) return this.session;
+    this.connecting = true;
+    try {
+      return await this.openSession();
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private async openSession(): Promise<RelaySession> {
     // Declared first: the connection may close during the handshake, before open() returns.
     let session: RelaySession | undefined;
+    const sentAt = this.o.now();
     session = await RelaySession.open({
       transport: this.o.transport,
       identity: this.o.identity,
@@ -221,6 +247,8 @@ export class SyncEngine {
       },
     });
     this.session = session;
+    const serverTime = Number(session.welcome?.serverTime ?? 0n);
+    if (serverTime > 0) await this.o.onRelayTime(serverTime, Math.round((sentAt + this.o.now()) / 2));
     this.o.notify();
     return session;
   }
@@ -251,7 +279,7 @@ export class SyncEngine {
       // the ones that are now synced (a short push keeps them, for the next edit).
       if (selected.length > maxItems) {
         await this.o.lock.run(async () => {
-          for (const p of batch.prepared) if (this.o.queue.get(p.item.entityId)?.status === "synced") await this.o.entities.release(p.item.entityId);
+          for (const p of batch.prepared) if (this.o.queue.get(p.item.entityId)?.status === "synced") this.o.entities.release(p.item.entityId);
         });
       }
       this.progress.done += batch.prepared.length;
@@ -295,9 +323,7 @@ export class SyncEngine {
         taken += 1; // settled since it was selected (a pull, a live change)
         continue;
       }
-      const doc = await this.o.entities.doc(item.entityId);
-      const heads = A.getHeads(doc);
-      const changes = A.saveSince(doc, record.syncedHeads);
+      const { heads, changes } = await this.o.entities.changesSince(item.entityId, record.syncedHeads);
       if (prepared.length > 0 && bytes + changes.length > maxBytes) break;
       taken += 1;
       if (changes.length === 0) {
@@ -335,7 +361,7 @@ export class SyncEngine {
           syncedHeads: prepared.heads,
           serverTime: Number(result.serverTime),
         });
-        const current = A.getHeads(await this.o.entities.doc(id));
+        const current = await this.o.entities.heads(id);
         await this.o.queue.update(id, {
           status: sameHeads(current, prepared.heads) ? "synced" : "pending",
           version: result.serverVersion,

@@ -2,7 +2,6 @@
 // after a workout is completed (if online), when the network comes back, when a failed item is
 // due again, and with backed-off reconnects after the relay could not be reached. The engine
 // never runs twice at once; triggers that arrive during a run coalesce into one more run.
-import { reconnectDelayMs } from "./retry-policy.js";
 
 export type SyncTrigger =
   | "manual"
@@ -134,4 +133,13 @@ export class SyncScheduler {
     if (this[which] !== undefined) this.timers.clearTimeout(this[which]);
     this[which] = undefined;
   }
+}
+
+/**
+ * Reconnect back-off after the relay could not be reached: 1 s doubling to 5 min, with full
+ * jitter over the upper half so a relay coming back is not hit by every device at once.
+ */
+export function reconnectDelayMs(failures: number, random: () => number): number {
+  const ceiling = Math.min(300_000, 1000 * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }

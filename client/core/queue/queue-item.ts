@@ -1,19 +1,6 @@
-// What the device keeps about sync, per entity. Both are JSON records in the device's storage
-// (storage/records.ts), beside the Automerge documents.
-import type { EntitySummary, EntityType } from "../../../schema/entities.js";
-
-/** Per-entity sync metadata and the summary a list draws from. */
-export interface EntityRecord {
-  id: string;
-  type: EntityType;
-  summary: EntitySummary;
-  /** The relay's version this device last saw or pushed; 0 = never synced. */
-  serverVersion: number;
-  /** Heads of the document at serverVersion: pushes carry the changes since these. */
-  syncedHeads: string[];
-  /** Relay time of serverVersion, ms since epoch. */
-  serverTime: number | null;
-}
+// The sync queue's records: one per entity with unsynced changes, kept in the device's storage
+// (storage/record-store.ts) beside the Automerge documents.
+import type { EntityType } from "../../../schema/entities.js";
 
 export type QueueStatus = "pending" | "synced" | "conflict" | "error";
 export type Operation = "create" | "update" | "delete";
@@ -52,7 +39,7 @@ export interface SyncQueueItem {
   status: QueueStatus;
   /** Failed attempts since the last success. After the first and five retries, a manual sync. */
   retryCount: number;
-  /** When a failed item is due again (retry schedule with jitter); null = now, or manual only. */
+  /** When a failed item is due again (retry schedule with jitter); null = now, or manual only. New work resets it. */
   nextAttemptAt: number | null;
   lastError: { code: string; message: string; at: number } | null;
   conflict: ConflictRecord | null;

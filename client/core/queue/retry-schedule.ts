@@ -17,12 +17,3 @@ export function nextAttemptAt(retryCount: number, failedAt: number, random: () =
 export function waitsForManualSync(retryCount: number): boolean {
   return retryCount > RETRY_SCHEDULE_SECONDS.length;
 }
-
-/**
- * Reconnect back-off after the relay could not be reached: 1 s doubling to 5 min, with full
- * jitter over the upper half so a relay coming back is not hit by every device at once.
- */
-export function reconnectDelayMs(failures: number, random: () => number): number {
-  const ceiling = Math.min(300_000, 1000 * 2 ** Math.max(0, failures - 1));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
-}

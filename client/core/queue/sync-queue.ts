@@ -1,9 +1,9 @@
 // The sync queue: in memory for reads, every change written through to storage before it is
 // reported, so a killed device restarts with exactly the queue it had.
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
-import type { RecordStore } from "../storage/records.js";
-import type { Operation, SyncQueueItem } from "./records.js";
-import { waitsForManualSync } from "./retry-policy.js";
+import type { RecordStore } from "../storage/record-store.js";
+import type { Operation, SyncQueueItem } from "./queue-item.js";
+import { waitsForManualSync } from "./retry-schedule.js";
 
 export class SyncQueue {
   private readonly items = new Map<string, SyncQueueItem>();
@@ -54,7 +54,11 @@ export class SyncQueue {
     return n;
   }
 
-  /** Records a local change. A create stays a create until it is synced; a delete wins. */
+  /**
+   * Records a local change. A create stays a create until it is synced; a delete wins. A new
+   * change is new work: it is due at once, whatever an earlier failure scheduled (retry timers
+   * are for failures), and an item the relay refused is tried again with it.
+   */
   async recordLocalChange(
     change: Pick<SyncQueueItem, "entityType" | "entityId" | "data" | "timestamp" | "version"> & { operation: Operation },
   ): Promise<SyncQueueItem> {
@@ -66,18 +70,44 @@ export class SyncQueue {
       ...change,
       operation,
       status: previous?.status === "conflict" ? "conflict" : "pending",
-      retryCount: unsynced ? previous.retryCount : 0,
-      nextAttemptAt: unsynced ? previous.nextAttemptAt : null,
-      lastError: unsynced ? previous.lastError : null,
+      retryCount: 0,
+      nextAttemptAt: null,
+      lastError: null,
       conflict: previous?.status === "conflict" ? previous.conflict : null,
     };
     await this.put(item);
     return item;
   }
 
+  /**
+   * Queues the entity to push on `version` at once (a settlement or a merge made new work), as a
+   * fresh item when it had none: any open conflict on it is over.
+   */
+  async markPending(entityId: string, entityType: SyncQueueItem["entityType"], version: number, timestamp: number): Promise<void> {
+    const previous = this.items.get(entityId);
+    await this.put({
+      entityType,
+      entityId,
+      operation: previous && previous.status !== "synced" ? previous.operation : "update",
+      data: previous?.data ?? null,
+      timestamp: previous?.timestamp ?? timestamp,
+      version,
+      status: "pending",
+      retryCount: 0,
+      nextAttemptAt: null,
+      lastError: null,
+      conflict: null,
+    });
+  }
+
   async put(item: SyncQueueItem): Promise<void> {
     await this.store.put(item.entityId, item);
     this.items.set(item.entityId, item);
+  }
+
+  async remove(entityId: string): Promise<void> {
+    await this.store.remove(entityId);
+    this.items.delete(entityId);
   }
 
   async update(entityId: string, patch: Partial<SyncQueueItem>): Promise<SyncQueueItem | undefined> {

@@ -1,0 +1,18 @@
+// What the device keeps beside each entity's document: sync metadata, the summary a list draws
+// from, and a copy of the document's resolution records, so neither a list nor the activity of
+// automatic resolutions ever loads a document.
+import type { EntitySummary, EntityType, Resolution } from "../../../schema/entities.js";
+
+export interface EntityRecord {
+  id: string;
+  type: EntityType;
+  summary: EntitySummary;
+  /** The relay's version this device last saw or pushed; 0 = never synced. */
+  serverVersion: number;
+  /** Heads of the document at serverVersion: pushes carry the changes since these. */
+  syncedHeads: string[];
+  /** Relay time of serverVersion, ms since epoch. */
+  serverTime: number | null;
+  /** The document's resolution records (absent in records written before they existed). */
+  resolutions?: Resolution[];
+}

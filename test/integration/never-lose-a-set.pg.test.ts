@@ -1,0 +1,342 @@
+// One deterministic regression test per defect of the never-lose-a-set issue, each against the
+// real relay and Postgres: what each device reported saved is, after sync, on every device and in
+// Postgres, or named in a resolution record every device shows.
+import { afterEach, describe, expect, it } from "vitest";
+import { openNodeClient } from "../../client/node/open-node-client.js";
+import type { EntityDocument, IronFlowClient, Payloads, WorkoutSet } from "../../client/core/index.js";
+import { startRelay, type Relay } from "../../relay/server.js";
+import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { tempDir, waitFor, workout } from "../support/devices.js";
+import { freePort } from "../support/ports.js";
+import { guard } from "../faults/fixtures.js";
+import { TcpProxy } from "../faults/tcp-proxy.js";
+
+const USER = "user-1";
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+interface Setup {
+  db: PgStoreFixture;
+  relay: Relay;
+}
+
+async function relay(port?: number): Promise<Setup> {
+  const db = await freshPgStore();
+  const r = await startRelay({ store: db.store, port });
+  cleanups.push(db.close, () => r.close().catch(() => undefined));
+  return { db, relay: r };
+}
+
+interface DeviceKnobs {
+  now?: () => number;
+  timers?: FakeClock;
+  syncOnChange?: boolean;
+  dataDir?: string;
+  url?: string;
+  maxBatchItems?: number;
+}
+
+async function device(setup: Setup, name: string, knobs: DeviceKnobs = {}): Promise<IronFlowClient> {
+  let dataDir = knobs.dataDir;
+  if (!dataDir) {
+    const dir = tempDir(name);
+    cleanups.push(() => dir.remove());
+    dataDir = dir.path;
+  }
+  const client = await openNodeClient({
+    dataDir,
+    relayUrl: knobs.url ?? setup.relay.syncUrl,
+    userId: USER,
+    deviceName: name,
+    now: knobs.now,
+    timers: knobs.timers,
+    syncOnChange: knobs.syncOnChange ?? false,
+    maxBatchItems: knobs.maxBatchItems,
+  });
+  cleanups.push(() => client.close());
+  return client;
+}
+
+function set(id: string, reps: number, weight: number): WorkoutSet {
+  return { id, reps, weight, unit: "kg", rpe: null, completed: true };
+}
+
+function setIds(doc: EntityDocument | unknown): string[] {
+  const payload = (doc as EntityDocument<"workout"> | undefined)?.payload;
+  return payload?.exercises.flatMap((e) => e.sets.map((s) => s.id)) ?? [];
+}
+
+async function inPostgres(setup: Setup, id: string): Promise<EntityDocument<"workout">> {
+  const row = await setup.db.store.get(USER, id);
+  return row!.data as EntityDocument<"workout">;
+}
+
+async function syncAll(...clients: IronFlowClient[]): Promise<void> {
+  for (let round = 0; round < 3; round++) for (const c of clients) await c.syncNow();
+}
+
+/** Three devices sharing a workout with sets s1 and s2, each then offline. */
+async function threeDevices(setup: Setup) {
+  const a = await device(setup, "phone");
+  const b = await device(setup, "tablet");
+  const c = await device(setup, "laptop");
+  const id = await a.create("workout", { ...workout("Legs", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100), set("s2", 5, 100)] }] });
+  await syncAll(a, b, c);
+  for (const d of [a, b, c]) d.goOffline();
+  return { a, b, c, id };
+}
+
+function addSet(exerciseId: string, added: WorkoutSet) {
+  return (w: Payloads["workout"]) => {
+    w.exercises.find((e) => e.id === exerciseId)!.sets.push(added);
+  };
+}
+
+describe("delete against edit writes nothing over the merge (defect 1)", () => {
+  it("an edit later than the delete brings the workout back with every saved set, and nothing removed on purpose", async () => {
+    const setup = await relay();
+    const { a, b, c, id } = await threeDevices(setup);
+    await c.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets = w.exercises[0]!.sets.filter((s) => s.id !== "s2");
+      w.exercises[0]!.sets.push(set("sC", 5, 110));
+    });
+    await c.syncNow(); // the relay acknowledges sC
+    await b.delete(id);
+    await b.syncNow();
+    await a.update<"workout">(id, addSet("ex", set("sA", 5, 105))); // after the delete
+    await a.syncNow();
+    await syncAll(a, b, c);
+    for (const doc of [await a.get(id), await b.get(id), await c.get(id), await inPostgres(setup, id)]) {
+      expect(doc?.deleted).toBeNull();
+      expect(setIds(doc)).toEqual(["s1", "sC", "sA"]);
+    }
+    for (const d of [a, b, c]) expect(d.resolutions().map((r) => r.kind)).toContain("restored_by_edit");
+  });
+
+  it("a delete later than the edit keeps the edit in a record on every device; restoring brings back only that, on top of the merge", async () => {
+    const setup = await relay();
+    const { a, b, c, id } = await threeDevices(setup);
+    await a.update<"workout">(id, addSet("ex", set("sA", 5, 105))); // before the delete
+    await c.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets = w.exercises[0]!.sets.filter((s) => s.id !== "s2");
+      w.exercises[0]!.sets.push(set("sC", 5, 110));
+    });
+    await c.syncNow();
+    await b.syncNow(); // B sees C's change, then deletes
+    await b.delete(id);
+    await b.syncNow();
+    await a.syncNow();
+    await syncAll(a, b, c);
+    for (const d of [a, b, c]) {
+      expect((await d.get(id))?.deleted).not.toBeNull();
+      expect(d.resolutions()).toMatchObject([{ kind: "edit_lost_to_delete", entityId: id, losing: { name: "phone" }, lost: { sets: [{ set: { id: "sA" } }] }, restorable: true }]);
+    }
+    expect((await inPostgres(setup, id)).deleted).not.toBeNull();
+    await c.restoreResolution(c.resolutions()[0]!.id);
+    await syncAll(c, a, b);
+    for (const doc of [await a.get(id), await b.get(id), await c.get(id), await inPostgres(setup, id)]) {
+      expect(doc?.deleted).toBeNull();
+      expect(setIds(doc)).toEqual(["s1", "sC", "sA"]); // s2 was removed on purpose and stays removed
+    }
+    expect(a.resolutions()[0]).toMatchObject({ restorable: false });
+  });
+});
+
+describe("a catch-up longer than one batch (defect 2)", () => {
+  it("leaves every document intact, read back after reopening", async () => {
+    const setup = await relay();
+    const dir = tempDir("long-offline");
+    cleanups.push(() => dir.remove());
+    const phone = await device(setup, "phone", { dataDir: dir.path });
+    const ids: string[] = [];
+    for (let i = 0; i < 250; i++) {
+      const payload = workout(`Session ${i}`, [{ name: "Squat", sets: [[5, 100 + i]] }]);
+      ids.push(await phone.create("workout", { ...payload, startedAt: payload.startedAt + i * 3_600_000 }));
+    }
+    const report = await phone.syncNow();
+    expect(report.pushed).toBe(250);
+    // The first workout of each batch of 100 came back empty before the fix.
+    for (const id of [ids[0]!, ids[100]!, ids[200]!]) {
+      await phone.update<"workout">(id, (w) => {
+        w.notes = "edited after the catch-up";
+      });
+    }
+    await phone.syncNow();
+    await phone.close();
+    const reopened = await device(setup, "phone", { dataDir: dir.path });
+    for (const [i, id] of ids.entries()) {
+      const doc = await reopened.get<"workout">(id);
+      expect(doc?.payload.title, `workout ${i}`).toBe(`Session ${i}`);
+      expect(doc?.payload.exercises[0]?.sets[0]?.weight).toBe(100 + i);
+    }
+    expect((await inPostgres(setup, ids[100]!)).payload.notes).toBe("edited after the catch-up");
+  });
+});
+
+describe("delete against edit is ordered by versions before clocks (defect 3)", () => {
+  it("a delete built on version 1 loses to edits built on versions 2 and 3 although its clock runs an hour fast; every device gets the record", async () => {
+    const setup = await relay();
+    const anHourFast = () => Date.now() + 3_600_000;
+    const deleting = await device(setup, "phone", { now: anHourFast });
+    const editing = await device(setup, "tablet");
+    const other = await device(setup, "laptop");
+    const id = await editing.create("workout", { ...workout("Push", []), exercises: [{ id: "ex", name: "Bench", sets: [set("s1", 5, 80)] }] });
+    await syncAll(editing, deleting, other);
+    deleting.goOffline();
+    await deleting.delete(id);
+    await editing.update<"workout">(id, addSet("ex", set("s2", 5, 82.5)));
+    await editing.syncNow();
+    await editing.update<"workout">(id, addSet("ex", set("s3", 5, 85)));
+    await editing.syncNow();
+    await syncAll(deleting, editing, other);
+    for (const d of [deleting, editing, other]) {
+      const doc = await d.get(id);
+      expect(doc?.deleted).toBeNull();
+      expect(setIds(doc)).toEqual(["s1", "s2", "s3"]);
+      expect(d.resolutions()).toMatchObject([{ kind: "restored_by_edit", losing: { name: "phone" } }]);
+    }
+  });
+});
+
+describe("settled work is pushed at once, not when an old retry timer comes due (defect 4)", () => {
+  it("a conflict resolved while connected reaches the other device without time passing", async () => {
+    const port = await freePort();
+    let setup = await relay(port);
+    const clock = new FakeClock(Date.now());
+    const a = await device(setup, "phone", { syncOnChange: true });
+    const b = await device(setup, "tablet", { timers: clock, syncOnChange: true });
+    const id = await a.create("workout", workout("Pull", [{ name: "Row", sets: [[8, 60]] }]));
+    await a.syncNow();
+    await b.syncNow();
+    b.goOffline();
+    await a.update<"workout">(id, (w) => {
+      w.title = "Pull (phone)";
+    });
+    await a.syncNow();
+    // The relay goes away: the tablet's edit fails twice and is scheduled a minute out.
+    await setup.relay.close();
+    await b.update<"workout">(id, (w) => {
+      w.title = "Pull (tablet)";
+    });
+    await b.syncNow().catch(() => undefined);
+    await b.syncNow().catch(() => undefined);
+    expect(b.queueItems().find((q) => q.entityId === id)).toMatchObject({ retryCount: 2 });
+    const relayAgain = await startRelay({ store: await setup.db.reopen(), port });
+    cleanups.push(() => relayAgain.close().catch(() => undefined));
+    setup = { db: setup.db, relay: relayAgain };
+    await b.syncNow();
+    expect(b.conflicts()).toHaveLength(1);
+    await a.syncNow(); // the phone reconnects and hears of changes live from here on
+    await b.resolveConflict(id, "mine");
+    await guard(
+      waitFor(a, async () => (await a.get<"workout">(id))?.payload.title === "Pull (tablet)"),
+      10_000,
+      () => `the phone still has "${a.list("workout")[0]?.title}"; the tablet's item: ${JSON.stringify(b.queueItems())}`,
+    );
+  });
+
+  it("an automatic settlement is pushed in the same sync, whatever the item's retry schedule said", async () => {
+    const port = await freePort();
+    const setup = await relay(port);
+    const clock = new FakeClock(Date.now());
+    const a = await device(setup, "phone", { syncOnChange: true });
+    const b = await device(setup, "tablet", { timers: clock });
+    const id = await a.create("user_profile", { displayName: "Sam", preferredUnit: "kg", bodyweight: 80, goals: "" });
+    await a.syncNow();
+    await b.syncNow();
+    b.goOffline();
+    await a.update<"user_profile">(id, (p) => {
+      p.goals = "pull-up";
+    });
+    await a.syncNow();
+    await setup.relay.close();
+    await b.update<"user_profile">(id, (p) => {
+      p.bodyweight = 82;
+    });
+    await b.syncNow().catch(() => undefined);
+    const relayAgain = await startRelay({ store: await setup.db.reopen(), port });
+    cleanups.push(() => relayAgain.close().catch(() => undefined));
+    await a.syncNow();
+    await b.syncNow(); // conflict, settled field by field, pushed again at once
+    await guard(
+      waitFor(a, async () => (await a.get<"user_profile">(id))?.payload.bodyweight === 82),
+      10_000,
+      () => `the tablet's item: ${JSON.stringify(b.queueItems())}`,
+    );
+    expect((await a.get<"user_profile">(id))?.payload).toMatchObject({ bodyweight: 82, goals: "pull-up" });
+  });
+});
+
+describe("a save made while the device is connecting (defect 5)", () => {
+  it("is uploaded right after the connection is up, with no timer", async () => {
+    const setup = await relay();
+    const proxy = await TcpProxy.open({ port: setup.relay.port });
+    cleanups.push(() => proxy.close());
+    const clock = new FakeClock(Date.now());
+    const phone = await device(setup, "phone", { timers: clock, url: proxy.syncUrl, syncOnChange: true });
+    proxy.delay(300); // a slow link: the handshake takes a while
+    const connecting = phone.networkOnline();
+    await proxy.waitFor((stats) => stats.accepted > 0);
+    const id = await phone.create("workout", workout("Basement", [{ name: "Deadlift", sets: [[5, 140]] }]));
+    await connecting;
+    await guard(waitFor(phone, () => phone.syncState(id) === "synced"), 10_000, () => `still ${phone.syncState(id)}; pending timers ${clock.pending()}`);
+    expect(await setup.db.store.get(USER, id)).not.toBeNull();
+  });
+});
+
+describe("an edit based on what the screen showed never silently overwrites a newer change (defect 6)", () => {
+  it("a field typed over a change that arrived meanwhile is kept and the other value recorded; an untouched field keeps the newer change", async () => {
+    const setup = await relay();
+    const a = await device(setup, "phone", { syncOnChange: true });
+    const b = await device(setup, "tablet", { syncOnChange: true });
+    const id = await a.create("workout", { ...workout("Legs", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100)] }] });
+    await a.syncNow();
+    await b.syncNow();
+    const shown = (await b.read<"workout">(id))!; // the tablet's screen opens the workout
+    await a.update<"workout">(id, (w) => {
+      Object.assign(w.exercises[0]!.sets[0]!, { reps: 6, weight: 110 });
+    });
+    await waitFor(b, async () => (await b.get<"workout">(id))?.payload.exercises[0]?.sets[0]?.weight === 110);
+    // The person on the tablet types 105 into the weight they saw as 100, and leaves reps alone.
+    await b.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets[0]!.weight = 105;
+    }, { basedOn: shown.heads });
+    await waitFor(a, async () => (await a.get<"workout">(id))?.payload.exercises[0]?.sets[0]?.weight === 105);
+    for (const d of [a, b]) {
+      expect((await d.get<"workout">(id))?.payload.exercises[0]?.sets[0]).toMatchObject({ reps: 6, weight: 105 });
+      expect(d.resolutions()).toMatchObject([{ kind: "overwritten", path: ["payload", "exercises", "[ex]", "sets", "[s1]", "weight"], lost: { value: 110 }, losing: { name: "phone" } }]);
+    }
+  });
+});
+
+describe("merge both never makes a set nobody entered (defect 7)", () => {
+  it("a set changed differently on both sides is kept twice, marked; a set changed on one side takes that change", async () => {
+    const setup = await relay();
+    const a = await device(setup, "phone");
+    const b = await device(setup, "tablet");
+    const id = await a.create("workout", { ...workout("Legs", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100), set("s2", 5, 100)] }] });
+    await syncAll(a, b);
+    await a.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets[0]!.reps = 6;
+      w.exercises[0]!.sets[1]!.weight = 120;
+    });
+    await b.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets[0]!.weight = 105;
+    });
+    await a.syncNow();
+    await b.syncNow();
+    await b.resolveConflict(id, "merge");
+    await syncAll(b, a);
+    for (const doc of [await a.get<"workout">(id), await b.get<"workout">(id), await inPostgres(setup, id)]) {
+      expect(doc?.payload.exercises[0]?.sets).toEqual([
+        set("s1", 6, 100),
+        { ...set(`s1~${b.deviceId.slice(0, 8)}`, 5, 105), keptFrom: { setId: "s1", device: { id: b.deviceId, name: "tablet" } } },
+        set("s2", 5, 120),
+      ]);
+    }
+    expect(a.resolutions()).toMatchObject([{ kind: "kept_both" }]);
+  });
+});
