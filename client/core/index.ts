@@ -10,7 +10,8 @@ export {
   type SyncStatusSnapshot,
 } from "./client.js";
 export type { SyncReport, SyncLogger, SyncProgress } from "./sync/sync-engine.js";
-export type { SyncTrigger, SchedulerTimers } from "./sync/sync-scheduler.js";
+export type { SyncTrigger } from "./sync/sync-scheduler.js";
+export { systemTimers, type Timers } from "./clock/timers.js";
 export { RETRY_SCHEDULE_SECONDS } from "./queue/retry-schedule.js";
 export { jsonSyncLogger } from "./sync/debug-log.js";
 export type { LibraryNotice, DuplicateFlag } from "./conflicts/notices.js";

@@ -1,7 +1,7 @@
 // A clock the test moves by hand, implementing the scheduler's timers: nothing waits on real time.
-import type { SchedulerTimers } from "../../client/core/index.js";
+import type { Timers } from "../../client/core/index.js";
 
-export class FakeClock implements SchedulerTimers {
+export class FakeClock implements Timers {
   private time: number;
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();

@@ -25,7 +25,9 @@ export class NoticeBoard {
     return [...this.notices.values()].sort((a, b) => b.at - a.at);
   }
 
-  async addLibraryNotice(notice: LibraryNotice): Promise<void> {
+  /** The relay's exercise library added or changed an entry (announced once the device had the library). */
+  async addLibraryChange(entityId: string, change: LibraryNotice["change"], at: number): Promise<void> {
+    const notice: LibraryNotice = { id: `${entityId}:library:${at}`, kind: "library_updated", entityId, entityType: "exercise_definition", change, at };
     await this.noticeStore.put(notice.id, notice);
     this.notices.set(notice.id, notice);
   }

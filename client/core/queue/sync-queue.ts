@@ -1,9 +1,10 @@
 // The sync queue: in memory for reads, every change written through to storage before it is
 // reported, so a killed device restarts with exactly the queue it had.
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
+import { codeName, isRetryable, type SyncError } from "../../../schema/status.js";
 import type { RecordStore } from "../storage/record-store.js";
 import type { Operation, SyncQueueItem } from "./queue-item.js";
-import { waitsForManualSync } from "./retry-schedule.js";
+import { nextAttemptAt, waitsForManualSync } from "./retry-schedule.js";
 
 export class SyncQueue {
   private readonly items = new Map<string, SyncQueueItem>();
@@ -103,6 +104,35 @@ export class SyncQueue {
   async put(item: SyncQueueItem): Promise<void> {
     await this.store.put(item.entityId, item);
     this.items.set(item.entityId, item);
+  }
+
+  /**
+   * A failed attempt. The item keeps its change. A transient failure leaves it pending on the
+   * retry schedule (counted only when `counted`: the item was due); a refusal (validation,
+   * permission) flags it for review, not retried in a loop.
+   */
+  async recordFailure(entityId: string, error: SyncError, counted: boolean, now: number, random: () => number): Promise<void> {
+    const current = this.items.get(entityId);
+    if (!current || current.status !== "pending") return;
+    const retryCount = counted ? current.retryCount + 1 : current.retryCount;
+    const retryable = isRetryable(error.code);
+    await this.update(entityId, {
+      status: retryable ? "pending" : "error",
+      retryCount,
+      nextAttemptAt: retryable ? nextAttemptAt(retryCount, now, random) : null,
+      lastError: { code: codeName(error.code), message: error.message, at: now },
+    });
+  }
+
+  /** The relay stored the item's changes (or there were none to push). */
+  async markSynced(entityId: string, stillPending: boolean, version?: number): Promise<void> {
+    await this.update(entityId, {
+      status: stillPending ? "pending" : "synced",
+      ...(version === undefined ? {} : { version }),
+      retryCount: 0,
+      nextAttemptAt: null,
+      lastError: null,
+    });
   }
 
   async remove(entityId: string): Promise<void> {

@@ -2,6 +2,7 @@
 // after a workout is completed (if online), when the network comes back, when a failed item is
 // due again, and with backed-off reconnects after the relay could not be reached. The engine
 // never runs twice at once; triggers that arrive during a run coalesce into one more run.
+import { systemTimers, type Timers } from "../clock/timers.js";
 
 export type SyncTrigger =
   | "manual"
@@ -15,20 +16,6 @@ export type SyncTrigger =
   | "retry_due"
   | "reconnect";
 
-export interface SchedulerTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  now(): number;
-  random(): number;
-}
-
-export const systemTimers: SchedulerTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  now: () => Date.now(),
-  random: () => Math.random(),
-};
-
 export interface SchedulerOptions {
   /** Runs one sync; rejects when it failed. */
   run(trigger: SyncTrigger): Promise<unknown>;
@@ -36,12 +23,12 @@ export interface SchedulerOptions {
   nextRetryAt(): number | null;
   /** Whether the failure means the relay could not be reached (then reconnect with back-off). */
   isUnreachable(error: unknown): boolean;
-  timers?: SchedulerTimers;
+  timers?: Timers;
   intervalMs?: number;
 }
 
 export class SyncScheduler {
-  private readonly timers: SchedulerTimers;
+  private readonly timers: Timers;
   private readonly intervalMs: number;
   private active = false;
   private stopped = false;

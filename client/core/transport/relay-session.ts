@@ -14,6 +14,7 @@ import {
 } from "../../../schema/protocol/frames.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SyncItemSchema } from "../../../schema/protocol/frames.js";
+import type { Timers } from "../clock/timers.js";
 import type { Connection, Transport } from "./transport.js";
 
 export interface DeviceIdentity {
@@ -27,7 +28,7 @@ export type SyncItemInit = MessageInitShape<typeof SyncItemSchema>;
 interface Pending {
   resolve(body: Reply): void;
   reject(err: SyncError): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: unknown;
 }
 
 type Reply = ReturnType<typeof decodeRelayFrame>["body"];
@@ -41,6 +42,7 @@ export class RelaySession {
   private constructor(
     private readonly connection: Connection,
     private readonly identity: DeviceIdentity,
+    private readonly timers: Timers,
     private readonly timeoutMs: number,
     private readonly onChanges: (entities: EntitySnapshot[]) => void,
     private readonly onClosed: (reason: string) => void,
@@ -52,12 +54,13 @@ export class RelaySession {
   static async open(options: {
     transport: Transport;
     identity: DeviceIdentity;
+    timers: Timers;
     timeoutMs: number;
     onChanges: (entities: EntitySnapshot[]) => void;
     onClosed: (reason: string) => void;
   }): Promise<RelaySession> {
-    const connection = await connectWithin(options.transport, options.timeoutMs);
-    const session = new RelaySession(connection, options.identity, options.timeoutMs, options.onChanges, options.onClosed);
+    const connection = await connectWithin(options.transport, options.timers, options.timeoutMs);
+    const session = new RelaySession(connection, options.identity, options.timers, options.timeoutMs, options.onChanges, options.onClosed);
     const reply = await session.request({
       case: "hello",
       value: { protocolVersion: PROTOCOL_VERSION, ...options.identity },
@@ -101,7 +104,7 @@ export class RelaySession {
     }
     const requestId = this.nextRequestId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         this.pending.delete(requestId);
         reject(new SyncError(Code.UNAVAILABLE, `no reply from the relay within ${this.timeoutMs} ms`));
         // A relay that stops answering is treated as gone: the next sync reconnects.
@@ -137,7 +140,7 @@ export class RelaySession {
     const pending = this.pending.get(decoded.requestId);
     if (!pending) return;
     this.pending.delete(decoded.requestId);
-    clearTimeout(pending.timer);
+    this.timers.clearTimeout(pending.timer);
     pending.resolve(decoded.body);
   }
 
@@ -145,7 +148,7 @@ export class RelaySession {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
+      this.timers.clearTimeout(pending.timer);
       pending.reject(new SyncError(Code.UNAVAILABLE, `connection closed: ${reason}`));
       this.pending.delete(id);
     }
@@ -158,21 +161,21 @@ export class RelaySession {
  * sync run: it fails with UNAVAILABLE after `timeoutMs`, and a connection that opens later is
  * closed.
  */
-function connectWithin(transport: Transport, timeoutMs: number): Promise<Connection> {
+function connectWithin(transport: Transport, timers: Timers, timeoutMs: number): Promise<Connection> {
   return new Promise((resolve, reject) => {
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = timers.setTimeout(() => {
       timedOut = true;
       reject(new SyncError(Code.UNAVAILABLE, `could not connect to the relay within ${timeoutMs} ms`));
     }, timeoutMs);
     transport.connect().then(
       (connection) => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         if (timedOut) connection.close();
         else resolve(connection);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        timers.clearTimeout(timer);
         reject(err);
       },
     );

@@ -1,22 +1,27 @@
-// Wires the parts of one device together from its storage and transport. The public client
-// (client.ts) holds the result and exposes the app-facing API.
+// One device, wired from its storage and transport: which part talks to which. Behaviour lives in
+// the parts; the public client (client.ts) holds the result and exposes the app-facing API.
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 import { Code, SyncError } from "../../schema/status.js";
 import { HybridLogicalClock } from "./clock/hlc.js";
 import { relayCorrectedClock } from "./clock/relay-clock.js";
+import { systemTimers, type Timers } from "./clock/timers.js";
+import { Duplicates } from "./conflicts/duplicates.js";
 import { NoticeBoard } from "./conflicts/notice-board.js";
 import type { DuplicateFlag, LibraryNotice } from "./conflicts/notices.js";
+import { ResolutionLog } from "./conflicts/resolution-log.js";
 import { ConflictSettler } from "./conflicts/settle.js";
+import { DeviceStateStore } from "./device-state.js";
 import type { EntityRecord } from "./entities/entity-record.js";
 import { EntityStore } from "./entities/entity-store.js";
+import { LocalChanges } from "./queue/local-changes.js";
 import type { SyncQueueItem } from "./queue/queue-item.js";
 import { SyncQueue } from "./queue/sync-queue.js";
 import { DocumentStore } from "./storage/document-store.js";
 import { BlobStore, RecordStore } from "./storage/record-store.js";
-import { Mutex } from "./sync/mutex.js";
+import { Mutex } from "./storage/write-lock.js";
 import { RemoteChanges } from "./sync/remote-changes.js";
 import { SyncEngine, type SyncLogger } from "./sync/sync-engine.js";
-import { SyncScheduler, systemTimers, type SchedulerTimers } from "./sync/sync-scheduler.js";
+import { SyncScheduler } from "./sync/sync-scheduler.js";
 import type { Transport } from "./transport/transport.js";
 
 export interface DeviceOptions {
@@ -27,7 +32,7 @@ export interface DeviceOptions {
   userId: string;
   deviceName: string;
   /** Clock, timers and randomness; tests drive them (fake timers). */
-  timers?: SchedulerTimers;
+  timers?: Timers;
   /** The device's wall clock alone (a device whose clock is off), if not given with timers. */
   now?: () => number;
   log?: SyncLogger;
@@ -40,45 +45,35 @@ export interface DeviceOptions {
   documentCacheSize?: number;
 }
 
-/** What the device keeps about itself. */
-export interface DeviceState {
-  deviceId: string;
-  deviceName: string;
-  /** The relay cursors this device has pulled up to (bigints as strings). */
-  cursor: string;
-  catalogCursor?: string;
-  lastSyncAt?: number | null;
-  /** The relay's clock minus this device's, as measured at the last handshake. */
-  clockOffsetMs?: number;
-}
-
-export interface DeviceParts {
-  state: DeviceState;
+export interface Device {
+  state: DeviceStateStore;
   entities: EntityStore;
   queue: SyncQueue;
+  changes: LocalChanges;
   engine: SyncEngine;
   scheduler: SyncScheduler;
   lock: Mutex;
   settler: ConflictSettler;
+  resolutions: ResolutionLog;
+  duplicates: Duplicates;
   board: NoticeBoard;
-  timers: SchedulerTimers;
   /** The device's clock corrected to the relay's: what stamps and records use. */
   now(): number;
-  checkDuplicate(id: string): Promise<void>;
 }
 
-export async function openDeviceParts(options: DeviceOptions, notify: () => void): Promise<DeviceParts> {
-  const base = options.timers ?? systemTimers;
-  const timers: SchedulerTimers = options.now ? { ...base, now: options.now } : base;
-  const deviceStore = new RecordStore<DeviceState>(options.storage, "device");
-  const state: DeviceState = (await deviceStore.get("self")) ?? { deviceId: newDeviceId(), deviceName: options.deviceName, cursor: "0" };
-  await deviceStore.put("self", state);
-  const saveState = () => deviceStore.put("self", state);
-  const now = relayCorrectedClock(() => timers.now(), () => state.clockOffsetMs ?? 0);
+export async function openDevice(options: DeviceOptions, notify: () => void): Promise<Device> {
+  const timers: Timers = options.now ? { ...(options.timers ?? systemTimers), now: options.now } : (options.timers ?? systemTimers);
+  const state = await DeviceStateStore.open(options.storage, options.deviceName);
+  const { deviceId, deviceName } = state.state;
+  const now = relayCorrectedClock(() => timers.now(), () => state.clockOffsetMs);
 
-  const clock = new HybridLogicalClock(state.deviceId, now);
-  const documents = new DocumentStore(options.storage, options.documentCacheSize ?? 64);
-  const entities = new EntityStore(documents, new RecordStore<EntityRecord>(options.storage, "entity"), clock, { id: state.deviceId, name: state.deviceName }, now);
+  const entities = new EntityStore(
+    new DocumentStore(options.storage, options.documentCacheSize ?? 64),
+    new RecordStore<EntityRecord>(options.storage, "entity"),
+    new HybridLogicalClock(deviceId, now),
+    { id: deviceId, name: deviceName },
+    now,
+  );
   const queue = new SyncQueue(new RecordStore<SyncQueueItem>(options.storage, "queue"));
   const board = new NoticeBoard(
     new RecordStore<LibraryNotice>(options.storage, "notice"),
@@ -89,55 +84,43 @@ export async function openDeviceParts(options: DeviceOptions, notify: () => void
   await recoverInterruptedWrites(entities, queue);
 
   const lock = new Mutex();
+  const changes = new LocalChanges(entities, queue, lock, now);
   const conflictDocs = new BlobStore(options.storage, "conflict-doc");
   const settler = new ConflictSettler(entities, queue, conflictDocs, now);
-  const checkDuplicate = async (id: string) => {
-    if (await board.checkDuplicate(entities.record(id)!, entities.allRecords(), now())) notify();
-  };
+  const duplicates = new Duplicates(board, entities, changes, now);
   let engine: SyncEngine | undefined;
   const remote = new RemoteChanges({
     entities,
     queue,
     settler,
     conflictDocs,
-    hasLibrary: () => BigInt(state.catalogCursor ?? "0") > 0n,
-    onAdopted: checkDuplicate,
-    onLibraryChange: (id, change) =>
-      board.addLibraryNotice({ id: `${id}:library:${now()}`, kind: "library_updated", entityId: id, entityType: "exercise_definition", change, at: now() }),
+    hasLibrary: () => state.hasLibrary,
+    onAdopted: async (id) => {
+      if (await duplicates.check(id)) notify();
+    },
+    onLibraryChange: (id, change) => board.addLibraryChange(id, change, now()),
     onNewWork: () => engine?.queueNewWork(),
   });
   let scheduler: SyncScheduler | undefined;
   engine = new SyncEngine({
     transport: options.transport,
-    identity: { userId: options.userId, deviceId: state.deviceId, deviceName: state.deviceName },
+    identity: { userId: options.userId, deviceId, deviceName },
     entities,
     queue,
     remote,
     lock,
-    loadCursors: () => ({ user: BigInt(state.cursor), catalog: BigInt(state.catalogCursor ?? "0") }),
-    saveCursors: async (cursors) => {
-      state.cursor = cursors.user.toString();
-      state.catalogCursor = cursors.catalog.toString();
-      await saveState();
-    },
-    onSynced: async (at) => {
-      state.lastSyncAt = at;
-      await saveState();
-    },
-    onRelayTime: async (serverTime, localTime) => {
-      state.clockOffsetMs = serverTime - localTime;
-      await saveState();
-    },
+    timers,
+    loadCursors: () => state.cursors(),
+    saveCursors: (cursors) => state.saveCursors(cursors),
+    onSynced: (at) => state.recordSync(at),
+    onRelayTime: (serverTime, localTime) => state.recordRelayTime(serverTime, localTime),
     onConnectionLost: () => scheduler?.connectionLost(),
     notify,
     log: options.log ?? { event: () => undefined },
-    now: () => timers.now(),
-    random: timers.random,
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-    maxBatchItems: options.maxBatchItems ?? 100,
-    maxBatchBytes: options.maxBatchBytes ?? 512 * 1024,
+    batch: { items: options.maxBatchItems ?? 100, bytes: options.maxBatchBytes ?? 512 * 1024 },
   });
-  engine.lastSyncAt = state.lastSyncAt ?? null;
+  engine.lastSyncAt = state.state.lastSyncAt ?? null;
   scheduler = new SyncScheduler({
     run: (trigger) => engine.syncNow(trigger),
     nextRetryAt: () => queue.nextRetryAt(),
@@ -145,7 +128,8 @@ export async function openDeviceParts(options: DeviceOptions, notify: () => void
     timers,
     intervalMs: options.syncIntervalMs,
   });
-  return { state, entities, queue, engine, scheduler, lock, settler, board, timers, now, checkDuplicate };
+  const resolutions = new ResolutionLog(entities, board, changes, now);
+  return { state, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, board, now };
 }
 
 /**
@@ -173,16 +157,4 @@ async function recoverInterruptedWrites(entities: EntityStore, queue: SyncQueue)
     }
     await entities.refreshRecord(item.entityId, await entities.json(item.entityId));
   }
-}
-
-/**
- * A random (v4) UUID. Not crypto.randomUUID(): browsers expose it only in secure contexts, and a
- * phone opening the relay by its LAN address over plain http is not one (getRandomValues is).
- */
-function newDeviceId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -1,0 +1,76 @@
+// What the device keeps about itself: its id and name, how far it has pulled, when it last
+// synced, and how far its clock is from the relay's. One record in the device's storage.
+import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
+import type { PullCursors } from "./sync/pull.js";
+import { RecordStore } from "./storage/record-store.js";
+
+export interface DeviceState {
+  deviceId: string;
+  deviceName: string;
+  /** The relay cursors this device has pulled up to (bigints as strings). */
+  cursor: string;
+  catalogCursor?: string;
+  lastSyncAt?: number | null;
+  /** The relay's clock minus this device's, as measured at the last handshake. */
+  clockOffsetMs?: number;
+}
+
+export class DeviceStateStore {
+  private constructor(
+    private readonly store: RecordStore<DeviceState>,
+    readonly state: DeviceState,
+  ) {}
+
+  /** The device's state, made (with a new device id) on first open. */
+  static async open(storage: StorageAdapterInterface, deviceName: string): Promise<DeviceStateStore> {
+    const store = new RecordStore<DeviceState>(storage, "device");
+    const state = (await store.get("self")) ?? { deviceId: newDeviceId(), deviceName, cursor: "0" };
+    await store.put("self", state);
+    return new DeviceStateStore(store, state);
+  }
+
+  get clockOffsetMs(): number {
+    return this.state.clockOffsetMs ?? 0;
+  }
+
+  /** Whether this device already had the exercise library (then changes to it are news). */
+  get hasLibrary(): boolean {
+    return BigInt(this.state.catalogCursor ?? "0") > 0n;
+  }
+
+  cursors(): PullCursors {
+    return { user: BigInt(this.state.cursor), catalog: BigInt(this.state.catalogCursor ?? "0") };
+  }
+
+  saveCursors(cursors: PullCursors): Promise<void> {
+    this.state.cursor = cursors.user.toString();
+    this.state.catalogCursor = cursors.catalog.toString();
+    return this.save();
+  }
+
+  recordSync(at: number): Promise<void> {
+    this.state.lastSyncAt = at;
+    return this.save();
+  }
+
+  recordRelayTime(serverTime: number, localTime: number): Promise<void> {
+    this.state.clockOffsetMs = serverTime - localTime;
+    return this.save();
+  }
+
+  private save(): Promise<void> {
+    return this.store.put("self", this.state);
+  }
+}
+
+/**
+ * A random (v4) UUID. Not crypto.randomUUID(): browsers expose it only in secure contexts, and a
+ * phone opening the relay by its LAN address over plain http is not one (getRandomValues is).
+ */
+function newDeviceId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

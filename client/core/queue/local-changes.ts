@@ -1,0 +1,61 @@
+// The one write path for changes made on this device: the sync queue records the intent first,
+// then the document and its record are written, all under the device's lock. A device killed in
+// between finds the item queued on restart (device-parts.ts recovers what it can), and a change
+// is reported saved only once all of it is in storage.
+import type { EntityDocument, EntityType, Payloads } from "../../../schema/entities.js";
+import { Code, SyncError } from "../../../schema/status.js";
+import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
+import type { ChangeOptions, EntityStore } from "../entities/entity-store.js";
+import type { Mutex } from "../storage/write-lock.js";
+import type { Operation } from "./queue-item.js";
+import type { SyncQueue } from "./sync-queue.js";
+
+export class LocalChanges {
+  constructor(
+    private readonly entities: EntityStore,
+    private readonly queue: SyncQueue,
+    private readonly lock: Mutex,
+    private readonly now: () => number,
+  ) {}
+
+  /** Creates an entity; resolves with its id once it is saved on this device. */
+  create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<string> {
+    refuseReadOnly(type);
+    return this.lock.run(async () => {
+      const { doc } = await this.entities.create(type, payload, async (doc) => {
+        await this.queue.recordLocalChange({ entityType: type, entityId: doc.id, operation: "create", data: doc, timestamp: this.now(), version: 0 });
+      });
+      return doc.id;
+    });
+  }
+
+  /** Changes an entity as `mutate` says; resolves once saved on this device. */
+  async change(id: string, operation: Exclude<Operation, "create">, mutate: (doc: EntityDocument) => void, options: Pick<ChangeOptions, "basedOn" | "refuseDeleted"> = {}): Promise<void> {
+    const record = this.entities.record(id);
+    if (!record) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
+    refuseReadOnly(record.type);
+    await this.lock.run(() =>
+      this.entities.change(id, mutate, {
+        ...options,
+        beforeWrite: async (doc) => {
+          await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version: this.entities.record(id)!.serverVersion });
+        },
+      }),
+    );
+  }
+
+  /** Marks the entity deleted: a tombstone that syncs like any change (the content stays, restorable). */
+  delete(id: string): Promise<void> {
+    return this.change(id, "delete", (doc) => {
+      // hlc and baseVersion: stamped with this change's (entity-store.ts).
+      doc.deleted = { at: this.now(), hlc: "", deviceId: this.entities.device.id };
+    });
+  }
+}
+
+/** Server-authoritative types are read-only on a device: refused here, and again at the relay. */
+function refuseReadOnly(type: EntityType): void {
+  if (!CONFLICT_STRATEGIES[type].deviceWritable) {
+    throw new SyncError(Code.PERMISSION_DENIED, `${type} is managed by IronFlow; devices only read it`);
+  }
+}
