@@ -1,16 +1,23 @@
 // The device's own records (sync queue, per-entity sync metadata, device state) kept in the SAME
 // storage adapter as the Automerge documents, under a prefix no document id can take ("_" is
 // not in base58), so one encryption wrapper covers everything the device keeps.
-import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
+import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 
 const PREFIX = "_ironflow";
+
+/**
+ * Every kind of record the device keeps. None is a string prefix of another: some storages match
+ * key ranges by string prefix (device-storage.ts).
+ */
+export const RECORD_KINDS = ["device", "entity", "queue", "notice", "duplicate", "seen", "conflict-doc"] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export class RecordStore<T> {
   constructor(
     private readonly storage: StorageAdapterInterface,
-    private readonly kind: string,
+    private readonly kind: RecordKind,
   ) {}
 
   private key(id: string): StorageKey {
@@ -41,7 +48,7 @@ export class RecordStore<T> {
 export class BlobStore {
   constructor(
     private readonly storage: StorageAdapterInterface,
-    private readonly kind: string,
+    private readonly kind: RecordKind,
   ) {}
 
   load(id: string): Promise<Uint8Array | undefined> {

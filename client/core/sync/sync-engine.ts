@@ -147,8 +147,10 @@ export class SyncEngine {
     const candidates = selectForRun(this.o.queue.pending(), trigger, started);
     this.totals.runs += 1;
     try {
-      const session = await this.connect(candidates.filter((c) => c.counts).map((c) => c.item.entityId));
-      await this.pusher.push(session, candidates, batchLimits(session.welcome, this.o.batch), report);
+      const pushedOn = await this.connect(candidates.filter((c) => c.counts).map((c) => c.item.entityId));
+      await this.pusher.push(pushedOn, candidates, batchLimits(pushedOn.welcome, this.o.batch), report);
+      // The push may have authenticated again on a new session: pull on the one open now.
+      const session = await this.connection.open();
       // While connected the relay's fan-out brings other devices' changes; a push right after a
       // local change needs no pull once this connection has pulled.
       if (trigger !== "local_change" || this.pulledOn !== session) {

@@ -1,0 +1,67 @@
+// Every transport runs the same suite: the relay's WebSocket (a real `ws` server on loopback as
+// the far end) and the in-memory pair. The LAN peer link joins when it exists.
+import type { AddressInfo } from "node:net";
+import WebSocket, { WebSocketServer } from "ws";
+import { memoryTransport } from "../../../client/core/transport/memory-pair.js";
+import type { Connection } from "../../../client/core/transport/transport.js";
+import { webSocketTransport, type WebSocketLike } from "../../../client/core/transport/websocket.js";
+import { freePort } from "../../support/ports.js";
+import { runTransportSuite } from "./transport.suite.js";
+
+/** Far ends handed out in the order the device connected. */
+class Accepted {
+  private readonly ready: Connection[] = [];
+  private readonly waiting: ((c: Connection) => void)[] = [];
+
+  add(connection: Connection): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(connection);
+    else this.ready.push(connection);
+  }
+
+  next(): Promise<Connection> {
+    const ready = this.ready.shift();
+    return ready ? Promise.resolve(ready) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
+runTransportSuite("in-memory pair", async () => {
+  const accepted = new Accepted();
+  const unreachable = memoryTransport(() => undefined);
+  unreachable.setReachable(false);
+  return { transport: memoryTransport((far) => accepted.add(far)), accepted: () => accepted.next(), unreachable, close: async () => undefined };
+});
+
+runTransportSuite("WebSocket (ws on loopback)", async () => {
+  const accepted = new Accepted();
+  const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  server.on("connection", (socket) => accepted.add(serverEnd(socket)));
+  const { port } = server.address() as AddressInfo;
+  const factory = (url: string) => new WebSocket(url) as unknown as WebSocketLike;
+  return {
+    transport: webSocketTransport(`ws://127.0.0.1:${port}/`, factory),
+    accepted: () => accepted.next(),
+    unreachable: webSocketTransport(`ws://127.0.0.1:${await freePort()}/`, factory),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+});
+
+/** The server's side of a `ws` socket, as a Connection. */
+function serverEnd(socket: WebSocket): Connection {
+  let closed = false;
+  const closeListeners: ((reason: string) => void)[] = [];
+  socket.on("close", (_code, reason) => {
+    if (closed) return;
+    closed = true;
+    for (const listener of closeListeners) listener(reason.toString() || "closed");
+  });
+  return {
+    send: (frame) => {
+      if (!closed && socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: true });
+    },
+    onFrame: (listener) => socket.on("message", (data: Buffer) => !closed && listener(new Uint8Array(data))),
+    onClose: (listener) => closeListeners.push(listener),
+    close: () => socket.close(1000, "server closed"),
+  };
+}

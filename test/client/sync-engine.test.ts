@@ -1,0 +1,225 @@
+// The sync engine's policy under a fake clock, with no socket: the device talks over the
+// in-memory transport to a scripted relay in this file (the engine's injected send), which
+// answers, holds or refuses each frame as a test says. Requests time out only when the fake
+// clock moves.
+import "fake-indexeddb/auto";
+import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
+import { afterEach, describe, expect, it } from "vitest";
+import { IronFlowClient, type IronFlowClient as Client } from "../../client/core/index.js";
+import { memoryTransport } from "../../client/core/transport/memory-pair.js";
+import type { Connection } from "../../client/core/transport/transport.js";
+import {
+  Code,
+  SyncStatus,
+  decodeDeviceFrame,
+  encodeRelayFrame,
+  type RelayBodyInit,
+  type SyncItem,
+} from "../../schema/protocol/frames.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { workout } from "../support/devices.js";
+
+type Frame = ReturnType<typeof decodeDeviceFrame>;
+
+/** A relay played by the test: it records every frame and answers with `answer` (undefined = never). */
+class ScriptedRelay {
+  readonly frames: Frame["body"][] = [];
+  maxBatchItems = 100;
+  private version = 0;
+  private held: (() => void)[] = [];
+  holding = false;
+  answer: (frame: Frame, reply: (body: RelayBodyInit) => void) => void = (frame, reply) => reply(this.ok(frame));
+
+  private readonly watchers: (() => void)[] = [];
+
+  /** Resolves once `count` frames of `kind` have arrived. */
+  received(kind: Frame["body"]["case"], count = 1): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.count(kind) < count) return false;
+        resolve();
+        return true;
+      };
+      if (!check()) this.watchers.push(() => void check());
+    });
+  }
+
+  accept(connection: Connection): void {
+    connection.onFrame((bytes) => {
+      const frame = decodeDeviceFrame(bytes);
+      this.frames.push(frame.body);
+      for (const watcher of this.watchers) watcher();
+      const reply = (body: RelayBodyInit) => connection.send(encodeRelayFrame(frame.requestId, body));
+      const respond = () => this.answer(frame, reply);
+      if (this.holding) this.held.push(respond);
+      else respond();
+    });
+  }
+
+  /** The usual answer: welcome, every item stored, an empty pull page. */
+  ok(frame: Frame): RelayBodyInit {
+    switch (frame.body.case) {
+      case "hello":
+        return { case: "welcome", value: { protocolVersion: 1, serverTime: BigInt(Date.UTC(2026, 10, 25, 12)), maxFrameBytes: 1 << 20, maxBatchItems: this.maxBatchItems } };
+      case "sync":
+        return {
+          case: "sync",
+          value: { results: frame.body.value.items.map((item: SyncItem) => ({ entityId: item.entityId, status: SyncStatus.SUCCESS, code: Code.OK, serverVersion: item.version + 1, cursor: BigInt(++this.version) })) },
+        };
+      case "pull":
+        return { case: "pull", value: { cursor: BigInt(this.version), catalogCursor: 0n, hasMore: false, entities: [] } };
+    }
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const respond of this.held.splice(0)) respond();
+  }
+
+  count(kind: Frame["body"]["case"]): number {
+    return this.frames.filter((f) => f.case === kind).length;
+  }
+
+  syncBatches(): string[][] {
+    return this.frames.flatMap((f) => (f.case === "sync" ? [f.value.items.map((i: SyncItem) => i.entityType)] : []));
+  }
+}
+
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) await client.close();
+});
+
+let stores = 0;
+async function device(relay: ScriptedRelay, clock: FakeClock, options: { syncOnChange?: boolean; maxBatchItems?: number } = {}): Promise<Client> {
+  const client = await IronFlowClient.open({
+    storage: new IndexedDBStorageAdapter(`engine-test-${++stores}`),
+    transport: memoryTransport((far) => relay.accept(far)),
+    userId: "user-1",
+    deviceName: "phone",
+    timers: clock,
+    requestTimeoutMs: 5_000,
+    syncOnChange: options.syncOnChange ?? false,
+    maxBatchItems: options.maxBatchItems,
+  });
+  clients.push(client);
+  return client;
+}
+
+async function logWorkouts(client: Client, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const payload = workout(`W${i}`, [{ name: "Squat", sets: [[5, 100]] }]);
+    ids.push(await client.create("workout", { ...payload, startedAt: payload.startedAt + i * 3_600_000 }));
+  }
+  return ids;
+}
+
+/** Resolves once the client's state satisfies `predicate` (checked on every client event). */
+function until(client: Client, predicate: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!predicate()) return;
+      stop();
+      resolve();
+    };
+    const stop = client.subscribe(check);
+    check();
+  });
+}
+
+describe("the sync engine's policy", () => {
+  it("pushes in batches of the size the relay announced, workouts before statistics", async () => {
+    const relay = new ScriptedRelay();
+    relay.maxBatchItems = 2;
+    const phone = await device(relay, new FakeClock());
+    await phone.create("volume", { weekStart: "2026-11-16", muscleGroups: { legs: { sets: 3 } } });
+    await logWorkouts(phone, 3);
+    const report = await phone.syncNow();
+    expect(report.pushed).toBe(4);
+    expect(relay.syncBatches()).toEqual([["workout", "workout"], ["workout", "volume"]]);
+  });
+
+  it("a request that gets no reply fails after the request timeout on the fake clock, and the item is retried at 30 s", async () => {
+    const relay = new ScriptedRelay();
+    const clock = new FakeClock(Date.UTC(2026, 10, 25, 12), [0.5]);
+    const phone = await device(relay, clock);
+    const [id] = await logWorkouts(phone, 1);
+    relay.answer = (frame, reply) => {
+      if (frame.body.case !== "sync") reply(relay.ok(frame));
+    };
+    const run = phone.syncNow().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await until(phone, () => phone.syncState(id!) === "syncing");
+    expect(phone.status().lastError).toBeNull();
+    clock.advance(5_000);
+    expect(await run).toMatchObject({ code: Code.UNAVAILABLE });
+    expect(phone.queueItems()[0]).toMatchObject({ status: "pending", retryCount: 1, nextAttemptAt: clock.now() + 30_000 });
+  });
+
+  it("syncs asked for during a run coalesce into one more run", async () => {
+    const relay = new ScriptedRelay();
+    const phone = await device(relay, new FakeClock());
+    await logWorkouts(phone, 1);
+    relay.holding = true;
+    const runs = [phone.syncNow(), phone.syncNow(), phone.syncNow()];
+    await relay.received("hello"); // the first run waits for its welcome
+    relay.release();
+    await Promise.all(runs);
+    expect(relay.count("hello")).toBe(1);
+    expect(relay.count("pull")).toBe(2);
+  });
+
+  it("a change saved while the connection is being set up is pushed right after, with no timer", async () => {
+    const relay = new ScriptedRelay();
+    const clock = new FakeClock();
+    const phone = await device(relay, clock, { syncOnChange: true });
+    relay.holding = true;
+    const online = phone.networkOnline();
+    await relay.received("hello");
+    const [id] = await logWorkouts(phone, 1);
+    relay.release();
+    await online;
+    await until(phone, () => phone.syncState(id!) === "synced");
+    expect(clock.pending().filter((ms) => ms < 60_000)).toEqual([]);
+  });
+
+  it("an expired session is authenticated again once, and the batch sent again on it", async () => {
+    const relay = new ScriptedRelay();
+    const phone = await device(relay, new FakeClock());
+    await logWorkouts(phone, 1);
+    let refused = false;
+    relay.answer = (frame, reply) => {
+      if (frame.body.case === "sync" && !refused) {
+        refused = true;
+        reply({ case: "error", value: { code: Code.UNAUTHENTICATED, message: "token expired" } });
+      } else reply(relay.ok(frame));
+    };
+    expect((await phone.syncNow()).pushed).toBe(1);
+    expect(relay.count("hello")).toBe(2);
+    expect(relay.count("sync")).toBe(2);
+  });
+
+  it("an item the relay refuses is flagged for review, not retried, and does not hold back the others", async () => {
+    const relay = new ScriptedRelay();
+    const phone = await device(relay, new FakeClock());
+    const [bad, good] = await logWorkouts(phone, 2);
+    relay.answer = (frame, reply) => {
+      if (frame.body.case !== "sync") return reply(relay.ok(frame));
+      const ok = relay.ok(frame);
+      if (ok.case === "sync") {
+        ok.value.results = ok.value.results!.map((r) =>
+          r.entityId === bad ? { entityId: bad, status: SyncStatus.ERROR, code: Code.INVALID_ARGUMENT, errorMessage: "weight must be a number" } : r,
+        );
+      }
+      reply(ok);
+    };
+    const report = await phone.syncNow();
+    expect(report).toMatchObject({ pushed: 1, errors: 1 });
+    expect(phone.syncState(bad!)).toBe("needs_attention");
+    expect(phone.syncState(good!)).toBe("synced");
+    expect((await phone.syncNow()).pushed).toBe(0); // not retried in a loop
+  });
+});
