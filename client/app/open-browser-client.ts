@@ -1,7 +1,10 @@
-// The browser device: documents and records in IndexedDB, the relay over the page's own origin.
-// The Node twin is client/node/open-node-client.ts.
+// The browser device: documents and records in IndexedDB, encrypted at rest where the page is a
+// secure context, the relay over the page's own origin. The Node twin is
+// client/node/open-node-client.ts.
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
-import { IronFlowClient, webSocketTransport } from "../core/index.js";
+import { EncryptedStorage, IronFlowClient, webSocketTransport } from "../core/index.js";
+
+import { browserStorageKey, canEncrypt } from "./device-key.js";
 import type { DeviceSettings } from "./device-settings.js";
 
 /** The relay serves this app and its sync endpoint on one port: ws(s)://<host>/sync. */
@@ -9,9 +12,11 @@ export function relaySyncUrl(location: Pick<Location, "protocol" | "host">): str
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/sync`;
 }
 
-export function openBrowserClient(settings: DeviceSettings): Promise<IronFlowClient> {
+export async function openBrowserClient(settings: DeviceSettings): Promise<IronFlowClient> {
+  const name = `ironflow-device-${settings.userId}`;
+  const plain = new IndexedDBStorageAdapter(name);
   return IronFlowClient.open({
-    storage: new IndexedDBStorageAdapter(`ironflow-${settings.userId}`),
+    storage: canEncrypt() ? new EncryptedStorage(plain, await browserStorageKey(name)) : plain,
     transport: webSocketTransport(relaySyncUrl(window.location), (url) => new WebSocket(url)),
     userId: settings.userId,
     deviceName: settings.deviceName,

@@ -23,3 +23,6 @@ export { HybridLogicalClock } from "./clock/hlc.js";
 export * from "../../schema/entities.js";
 export { Code, SyncError, codeName } from "../../schema/status.js";
 export { userIdSchema } from "../../schema/identity.js";
+export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey } from "./storage/encrypted-storage.js";
+export type { DeviceStorage } from "./storage/device-storage.js";
+export { memoryTransport, type MemoryTransport } from "./transport/memory-pair.js";

@@ -5,6 +5,7 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
 import { describe, expect, it } from "vitest";
 import { RECORD_KINDS } from "../../../client/core/storage/record-store.js";
+import { EncryptedStorage, StorageUnreadable, newStorageKey } from "../../../client/core/storage/encrypted-storage.js";
 import { tempDir } from "../../support/devices.js";
 import { runDeviceStorageSuite } from "./device-storage.suite.js";
 
@@ -25,6 +26,58 @@ runDeviceStorageSuite("IndexedDB", async () => {
     reopen: async () => new IndexedDBStorageAdapter(name),
     close: async () => undefined,
   };
+});
+
+runDeviceStorageSuite("files, encrypted", async () => {
+  const dir = tempDir("storage-suite-sealed");
+  const key = await newStorageKey();
+  return {
+    storage: new EncryptedStorage(new NodeFSStorageAdapter(dir.path), key),
+    reopen: async () => new EncryptedStorage(new NodeFSStorageAdapter(dir.path), key),
+    close: async () => dir.remove(),
+  };
+});
+
+runDeviceStorageSuite("IndexedDB, encrypted", async () => {
+  const name = `storage-suite-${++databases}`;
+  const key = await newStorageKey();
+  return {
+    storage: new EncryptedStorage(new IndexedDBStorageAdapter(name), key),
+    reopen: async () => new EncryptedStorage(new IndexedDBStorageAdapter(name), key),
+    close: async () => undefined,
+  };
+});
+
+describe("encryption at rest", () => {
+  it("what reaches the storage underneath is ciphertext, with a fresh IV every time", async () => {
+    const plain = new IndexedDBStorageAdapter(`sealed-${++databases}`);
+    const sealed = new EncryptedStorage(plain, await newStorageKey());
+    const secret = new TextEncoder().encode('{"title":"Leg day","weight":140}');
+    await sealed.save(["_ironflow", "queue", "a"], secret);
+    const first = (await plain.load(["_ironflow", "queue", "a"]))!;
+    await sealed.save(["_ironflow", "queue", "a"], secret);
+    const second = (await plain.load(["_ironflow", "queue", "a"]))!;
+    expect(Buffer.from(first).includes(Buffer.from("Leg day"))).toBe(false);
+    expect(Buffer.from(first).equals(Buffer.from(second))).toBe(false);
+    expect(await sealed.load(["_ironflow", "queue", "a"])).toEqual(secret);
+  });
+
+  it("a value changed, moved under another key, or read with another key is refused, not returned", async () => {
+    const plain = new IndexedDBStorageAdapter(`sealed-${++databases}`);
+    const key = await newStorageKey();
+    const sealed = new EncryptedStorage(plain, key);
+    await sealed.save(["doc1", "snapshot", "s"], new Uint8Array([1, 2, 3]));
+    const bytes = (await plain.load(["doc1", "snapshot", "s"]))!;
+    await plain.save(["doc2", "snapshot", "s"], bytes);
+    await expect(sealed.load(["doc2", "snapshot", "s"])).rejects.toBeInstanceOf(StorageUnreadable);
+    const flipped = bytes.slice();
+    flipped[flipped.length - 1]! ^= 1;
+    await plain.save(["doc1", "snapshot", "s"], flipped);
+    await expect(sealed.load(["doc1", "snapshot", "s"])).rejects.toBeInstanceOf(StorageUnreadable);
+    await plain.save(["doc1", "snapshot", "s"], bytes);
+    await expect(new EncryptedStorage(plain, await newStorageKey()).load(["doc1", "snapshot", "s"])).rejects.toBeInstanceOf(StorageUnreadable);
+    expect(await sealed.load(["doc1", "snapshot", "s"])).toEqual(new Uint8Array([1, 2, 3]));
+  });
 });
 
 describe("the device's keys", () => {

@@ -1,0 +1,89 @@
+// Everything the device keeps, encrypted at rest: a device storage (device-storage.ts) that
+// wraps another and seals every value with AES-GCM (WebCrypto), a fresh random 96-bit IV per
+// write. The key path is the additional authenticated data, so a value copied under another key
+// (another document, another person's record) fails to open instead of being read as that one.
+// Keys themselves (document ids, record kinds) are not secret and stay readable.
+//
+// Stored form: [format 1][12-byte IV][ciphertext + 16-byte tag].
+// A value that does not open (tampered, truncated, or sealed with another key) rejects with
+// StorageUnreadable: the caller never gets garbage, and nothing is overwritten to hide it.
+import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
+
+const FORMAT = 1;
+const IV_BYTES = 12;
+const encoder = new TextEncoder();
+
+export class StorageUnreadable extends Error {
+  override readonly name = "StorageUnreadable";
+  constructor(readonly key: StorageKey, reason: string) {
+    super(`stored value ${key.join("/")} cannot be opened: ${reason}`);
+  }
+}
+
+export class EncryptedStorage implements StorageAdapterInterface {
+  constructor(
+    private readonly inner: StorageAdapterInterface,
+    private readonly key: CryptoKey,
+  ) {}
+
+  async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    const sealed = await this.inner.load(key);
+    return sealed === undefined ? undefined : this.open(key, sealed);
+  }
+
+  async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    await this.inner.save(key, await this.seal(key, data));
+  }
+
+  remove(key: StorageKey): Promise<void> {
+    return this.inner.remove(key);
+  }
+
+  async loadRange(prefix: StorageKey): Promise<Chunk[]> {
+    const chunks = await this.inner.loadRange(prefix);
+    return Promise.all(chunks.map(async (chunk) => ({ key: chunk.key, data: chunk.data && (await this.open(chunk.key, chunk.data)) })));
+  }
+
+  removeRange(prefix: StorageKey): Promise<void> {
+    return this.inner.removeRange(prefix);
+  }
+
+  private async seal(key: StorageKey, data: Uint8Array): Promise<Uint8Array> {
+    const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(key) }, this.key, new Uint8Array(data)));
+    const out = new Uint8Array(1 + IV_BYTES + ciphertext.length);
+    out[0] = FORMAT;
+    out.set(iv, 1);
+    out.set(ciphertext, 1 + IV_BYTES);
+    return out;
+  }
+
+  private async open(key: StorageKey, sealed: Uint8Array): Promise<Uint8Array> {
+    if (sealed.length < 1 + IV_BYTES + 16 || sealed[0] !== FORMAT) throw new StorageUnreadable(key, "not a sealed value");
+    try {
+      const plain = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: sealed.slice(1, 1 + IV_BYTES), additionalData: aad(key) },
+        this.key,
+        sealed.slice(1 + IV_BYTES),
+      );
+      return new Uint8Array(plain);
+    } catch {
+      throw new StorageUnreadable(key, "it does not authenticate (changed, moved, or sealed with another key)");
+    }
+  }
+}
+
+function aad(key: StorageKey): Uint8Array<ArrayBuffer> {
+  return encoder.encode(key.join("\u0000"));
+}
+
+/** A new AES-256-GCM key that cannot be read out of the runtime (only used). */
+export function newStorageKey(): Promise<CryptoKey> {
+  return crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+}
+
+/** The key from its raw 32 bytes (Node keeps them in a file only its user can read). */
+export function importStorageKey(raw: Uint8Array): Promise<CryptoKey> {
+  if (raw.length !== 32) throw new Error(`a storage key is 32 bytes, got ${raw.length}`);
+  return crypto.subtle.importKey("raw", new Uint8Array(raw), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+}
