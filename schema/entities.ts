@@ -3,6 +3,7 @@
 // is NOT in the document; it lives in the device's sync metadata and the relay's row.
 //
 // Automerge cannot store `undefined`, so optional values are `null`, never absent-by-undefined.
+// Specification: docs/data-model.md
 import { isValidDocumentId } from "@automerge/automerge-repo/slim";
 import { z } from "zod";
 

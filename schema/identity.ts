@@ -1,5 +1,6 @@
 // How users and devices are named on the wire. One rule, read by the relay (which decides who
 // a connection is) and by the app (which helps the person type a valid one).
+// Specification: docs/data-model.md
 import { z } from "zod";
 
 // Ids starting with "_" are reserved for the relay's own rows (the exercise library).

@@ -1,5 +1,6 @@
 // Status codes of the sync protocol (gRPC's numbering). Who sends each, and what the receiver
 // does with it. The wire enum is `Code` in protocol/sync_pb.ts; this is its contract.
+// Specification: docs/sync-protocol.md
 import { Code } from "./protocol/sync_pb.js";
 
 export { Code };
@@ -9,19 +10,19 @@ export const STATUS_CONTRACT: Readonly<Record<Code, string>> = {
   [Code.INVALID_ARGUMENT]:
     "Relay: the frame, the item or the resulting document is malformed or fails validation. " +
     "Device: keep the change, flag it for review, do not retry it in a loop.",
-  [Code.NOT_FOUND]: "Relay: an update or delete names an entity the relay has never stored.",
+  [Code.NOT_FOUND]: "Not sent by the relay today (an unknown entity's first push is a create).",
   [Code.PERMISSION_DENIED]:
     "Relay: the item belongs to another user, or the type is server authoritative. Device: flag, do not retry.",
   [Code.RESOURCE_EXHAUSTED]:
-    "Relay: frame, batch or rate limit exceeded. Device: split the batch or wait retry_after_ms.",
+    "Relay: frame, batch or rate limit exceeded. Device: keep the item pending and retry it on its schedule.",
   [Code.FAILED_PRECONDITION]:
-    "Relay: the item's base version is newer than the relay's (a version from the future). " +
-    "Device: pull, then push again from the relay's version.",
+    "Relay: the item's base version is newer than the relay's (a version from the future), or a " +
+    "second hello. Device: flag the item for review (the relay lost data or is behind its database).",
   [Code.ABORTED]:
     "Relay: version conflict; the result carries the server's document and version. Device: conflict flow.",
   [Code.UNIMPLEMENTED]: "Relay: unknown frame kind or protocol version. Device: upgrade.",
   [Code.INTERNAL]: "Relay: a bug or an unexpected store error. Device: retry on schedule.",
-  [Code.UNAVAILABLE]: "Relay: the store is unreachable. Device: retry after retry_after_ms, on schedule.",
+  [Code.UNAVAILABLE]: "Relay: the store is unreachable. Device: keep the item pending and retry it on its schedule.",
   [Code.UNAUTHENTICATED]: "Relay: no Hello yet, or bad credentials. Device: authenticate again, then retry.",
 };
 

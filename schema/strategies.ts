@@ -1,11 +1,16 @@
 // The source document's conflict matrix, as data. The client, the relay and the tests all read
 // this table; nothing else decides how a type resolves a concurrent edit.
+// Specification: docs/conflicts.md
 import type { EntityType } from "./entities.js";
 
 export type ConflictStrategy =
   /** Keep both versions; the person keeps this device's, the other's, or Automerge's merge. */
   | "user_choice"
-  /** The later write wins, ordered by server version, then relay time, then hybrid clock. */
+  /**
+   * The later write wins, field by field: ordered by the server version each write was built on,
+   * then by its hybrid logical clock, whose wall time each device corrects to the relay's clock
+   * (so "relay time" orders writes on the same version). The losing value is kept in a record.
+   */
   | "last_write_wins"
   /** Last write wins for each day's entry independently. */
   | "last_write_wins_per_day"

@@ -1,6 +1,7 @@
 // The public client: what an app (the React app, a Node script, a test device) uses. A facade:
 // each call delegates to the part that does the job (device.ts wires them), then tells
 // subscribers that what they show may have changed and, for a local change, starts a push.
+// Specification: docs/sync-engine.md
 import type { EntityDocument, EntitySummary, EntityType, Payloads } from "../../schema/entities.js";
 import { Code, SyncError } from "../../schema/status.js";
 import type { DuplicateAction } from "./conflicts/duplicates.js";

@@ -1,5 +1,6 @@
 // What the device keeps about itself: its id and name, how far it has pulled, when it last
 // synced, and how far its clock is from the relay's. One record in the device's storage.
+// Specification: docs/device-storage.md
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 import type { PullCursors } from "./sync/pull.js";
 import { RecordStore } from "./storage/record-store.js";

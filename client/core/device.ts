@@ -1,5 +1,6 @@
 // One device, wired from its storage and transport: which part talks to which. Behaviour lives in
 // the parts; the public client (client.ts) holds the result and exposes the app-facing API.
+// Specification: docs/device-storage.md
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 import { Code, SyncError } from "../../schema/status.js";
 import { HybridLogicalClock } from "./clock/hlc.js";

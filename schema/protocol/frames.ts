@@ -1,5 +1,6 @@
 // Frame encoding: a 4-byte big-endian request id, then one protobuf message. Decoding happens
 // here, at the edge, so handlers only ever see typed values or a SyncError.
+// Specification: docs/sync-protocol.md
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, SyncError } from "../status.js";
 import {

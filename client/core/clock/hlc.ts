@@ -1,6 +1,7 @@
 // A hybrid logical clock: wall time when clocks agree, a counter when they do not, so a device
 // whose clock runs hours behind still orders its new writes after what it has seen.
 // Encoded as a string that sorts correctly: 15-digit ms, 6-digit counter, device id.
+// Specification: docs/conflicts.md
 export type WallClock = () => number;
 
 export class HybridLogicalClock {

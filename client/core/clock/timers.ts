@@ -10,6 +10,7 @@
 //   inside setTimeout itself.
 // - clearTimeout(handle) of a timer that fired or was cleared already does nothing.
 // - random() is uniform in [0, 1): jitter, nothing secret.
+// Specification: docs/sync-engine.md
 export interface Timers {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;

@@ -1,5 +1,6 @@
 // Two workouts logged for the same minute on two devices: flagged as a possible duplicate, and
 // settled the way the person says (keep both, delete one, or merge one into the other).
+// Specification: docs/conflicts.md
 import { Code, SyncError } from "../../../schema/status.js";
 import type { EntityStore } from "../entities/entity-store.js";
 import type { LocalChanges } from "../queue/local-changes.js";

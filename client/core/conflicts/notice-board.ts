@@ -1,5 +1,6 @@
 // This device's notices (library updates), possible duplicates, and which resolution records the
 // person has seen here: in memory for the app to read, written through to storage.
+// Specification: docs/conflicts.md
 import type { EntityRecord } from "../entities/entity-record.js";
 import type { RecordStore } from "../storage/record-store.js";
 import type { DuplicateFlag, LibraryNotice } from "./notices.js";

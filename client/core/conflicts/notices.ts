@@ -1,5 +1,6 @@
 // What the person is told about on this device only, kept in its storage. What was resolved
 // without asking is not here: those are resolution records inside the documents (they sync).
+// Specification: docs/conflicts.md
 import type { EntityType } from "../../../schema/entities.js";
 
 /** The relay's exercise library added or changed an exercise (every device hears it itself). */

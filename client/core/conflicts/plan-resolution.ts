@@ -3,6 +3,7 @@
 // Pure: JSON in, a target out. The target is always Automerge's merge of both sides with the
 // fewest places changed (the entity store writes only the difference), never one side's payload
 // written over the merge: whatever the rule does not touch keeps every change from every device.
+// Specification: docs/conflicts.md
 import {
   assertNever,
   type DeviceRef,

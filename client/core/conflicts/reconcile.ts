@@ -1,5 +1,6 @@
 // Conflict detection by history, not by version number alone. A version mismatch only says that
 // someone else pushed first; what each side's history holds says whether they really diverged.
+// Specification: docs/conflicts.md
 export type Reconciliation =
   /** The relay's document holds every local change: take it, nothing left to push. */
   | { kind: "fast_forward" }

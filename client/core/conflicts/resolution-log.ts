@@ -1,6 +1,7 @@
 // The person's view of every automatic resolution: the records inside the documents (read from
 // the entity records, so no document is loaded), whether this device has shown them, and the
 // restore action.
+// Specification: docs/conflicts.md
 import type { EntityType, Resolution } from "../../../schema/entities.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { EntityStore } from "../entities/entity-store.js";

@@ -1,6 +1,7 @@
 // Bringing back what a resolution record says was lost: only that, on top of the document as it
 // is now (never an old payload written over it), and the record marked restored so every device
 // of the person sees it was done.
+// Specification: docs/conflicts.md
 import type { EntityDocument, LostSet, Payloads } from "../../../schema/entities.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import { setAt } from "../entities/three-way.js";

@@ -3,6 +3,7 @@
 // device of the person sees it), and queue the result to push on the relay's version at once. A
 // choice made against a version that has since moved on meets a CONFLICT again at the relay and
 // is checked again, never forced over the newer change.
+// Specification: docs/conflicts.md
 import * as A from "@automerge/automerge";
 import type { EntityDocument } from "../../../schema/entities.js";
 import { Code, SyncError } from "../../../schema/status.js";

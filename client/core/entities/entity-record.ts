@@ -1,6 +1,7 @@
 // What the device keeps beside each entity's document: sync metadata, the summary a list draws
 // from, and a copy of the document's resolution records, so neither a list nor the activity of
 // automatic resolutions ever loads a document.
+// Specification: docs/data-model.md
 import type { EntitySummary, EntityType, Resolution } from "../../../schema/entities.js";
 
 export interface EntityRecord {

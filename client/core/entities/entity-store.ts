@@ -2,6 +2,7 @@
 // beside it the entity's record (sync metadata, list summary, resolution records). Every method
 // speaks JSON or bytes; Automerge documents never leave this file, so nothing else can hold one
 // that the document store has let go of.
+// Specification: docs/device-storage.md, docs/conflicts.md
 import * as A from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import {

@@ -2,6 +2,7 @@
 // changed: unchanged subtrees are never read through the draft (each read is a call into
 // Automerge's WASM), and lists of objects with ids (exercises, sets) are edited element by
 // element, so a concurrent edit on another device to another element survives the merge.
+// Specification: docs/conflicts.md
 import { deepEqual } from "../../../schema/json.js";
 
 type JsonObject = Record<string, unknown>;

@@ -4,6 +4,7 @@
 //
 // Paths name list elements by id, in brackets: ["payload", "exercises", "[ex-1]", "sets", "[s-2]"],
 // so a path still finds its element after other elements were added or removed.
+// Specification: docs/conflicts.md
 import { deepEqual } from "../../../schema/json.js";
 
 export type JsonPath = string[];

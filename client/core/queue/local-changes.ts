@@ -1,7 +1,8 @@
 // The one write path for changes made on this device: the sync queue records the intent first,
 // then the document and its record are written, all under the device's lock. A device killed in
-// between finds the item queued on restart (device-parts.ts recovers what it can), and a change
+// between finds the item queued on restart (device.ts recovers what it can), and a change
 // is reported saved only once all of it is in storage.
+// Specification: docs/device-storage.md
 import type { EntityDocument, EntityType, Payloads } from "../../../schema/entities.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";

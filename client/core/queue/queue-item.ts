@@ -1,5 +1,6 @@
 // The sync queue's records: one per entity with unsynced changes, kept in the device's storage
 // (storage/record-store.ts) beside the Automerge documents.
+// Specification: docs/sync-engine.md
 import type { EntityType } from "../../../schema/entities.js";
 
 export type QueueStatus = "pending" | "synced" | "conflict" | "error";

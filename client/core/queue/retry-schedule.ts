@@ -1,6 +1,7 @@
 // The source's retry schedule, per item: after the first failed attempt, five retries at 30 s,
 // 1 min, 5 min, 15 min and 1 h, each with jitter so devices that failed together do not retry
 // in lockstep. When those five retries have failed too, the item waits for a manual sync.
+// Specification: docs/sync-engine.md
 export const RETRY_SCHEDULE_SECONDS = [30, 60, 300, 900, 3600] as const;
 
 /** ±20 %: enough to spread a crowd, small enough to keep the schedule recognisable. */

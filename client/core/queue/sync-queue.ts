@@ -1,5 +1,6 @@
 // The sync queue: in memory for reads, every change written through to storage before it is
 // reported, so a killed device restarts with exactly the queue it had.
+// Specification: docs/sync-engine.md
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import { codeName, isRetryable, type SyncError } from "../../../schema/status.js";
 import type { RecordStore } from "../storage/record-store.js";

@@ -16,6 +16,7 @@
 // - remove(key) and removeRange(prefix) delete; deleting what is not there is not an error.
 // - Keys are arrays of non-empty strings of letters, digits and . _ : # + - (no "/").
 // - A failure (storage full, storage gone) rejects the call; nothing half-written is reported.
+// Specification: docs/device-storage.md
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 
 export type DeviceStorage = StorageAdapterInterface;

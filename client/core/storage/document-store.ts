@@ -10,6 +10,7 @@
 // - Letting go of a document (`release`, or the cache evicting it) never writes to storage.
 // - Memory holds at most `capacity` documents that nobody is using; a document is pinned while
 //   an `update` works on it, so eviction never frees one in use.
+// Specification: docs/device-storage.md
 import * as A from "@automerge/automerge";
 import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 import { sha256 } from "@noble/hashes/sha256";

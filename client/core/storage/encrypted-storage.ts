@@ -7,6 +7,7 @@
 // Stored form: [format 1][12-byte IV][ciphertext + 16-byte tag].
 // A value that does not open (tampered, truncated, or sealed with another key) rejects with
 // StorageUnreadable: the caller never gets garbage, and nothing is overwritten to hide it.
+// Specification: docs/device-storage.md
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 
 const FORMAT = 1;

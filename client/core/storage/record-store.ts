@@ -1,6 +1,7 @@
 // The device's own records (sync queue, per-entity sync metadata, device state) kept in the SAME
 // storage adapter as the Automerge documents, under a prefix no document id can take ("_" is
 // not in base58), so one encryption wrapper covers everything the device keeps.
+// Specification: docs/device-storage.md
 import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 
 const PREFIX = "_ironflow";

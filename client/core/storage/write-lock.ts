@@ -1,5 +1,6 @@
 // Serialises the steps that read and write the device's records (local changes, push results,
 // remote changes), so no step sees another's half-written state across an await.
+// Specification: docs/device-storage.md
 export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
 

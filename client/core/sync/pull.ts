@@ -1,5 +1,6 @@
 // Pulling what other devices pushed: pages by the user's cursor (and the exercise library's), and
 // the relay's live fan-out between pulls.
+// Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
 import type { RelaySession } from "../transport/relay-session.js";
 import type { Mutex } from "../storage/write-lock.js";

@@ -1,6 +1,7 @@
 // Pushing queued changes: batches bounded by items and bytes, each item carrying only the changes
 // since the heads it last synced, and each result applied to the item (stored, a conflict to
 // settle, or a failure that becomes the item's state).
+// Specification: docs/sync-engine.md
 import { Code, SyncError } from "../../../schema/status.js";
 import { SyncStatus, type SyncResult } from "../../../schema/protocol/frames.js";
 import type { EntityStore } from "../entities/entity-store.js";

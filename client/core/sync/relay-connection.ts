@@ -1,6 +1,7 @@
 // The device's connection to the relay: opened when a run needs it, kept while it lives (the
 // relay's fan-out arrives on it), and measured at every handshake (the relay's time corrects the
 // device's clock offset).
+// Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
 import type { Timers } from "../clock/timers.js";
 import { RelaySession, type DeviceIdentity } from "../transport/relay-session.js";

@@ -1,5 +1,6 @@
 // Bringing the relay's versions onto this device: a new entity is adopted, a newer version of a
 // known one is settled by history (fast-forward, already merged, or concurrent: the strategy).
+// Specification: docs/conflicts.md
 import * as A from "@automerge/automerge";
 import { isEntityType } from "../../../schema/entities.js";
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";

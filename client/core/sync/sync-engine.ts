@@ -2,6 +2,7 @@
 // pulls what other devices pushed, and reports. Runs never overlap; a sync asked for during a run
 // coalesces into one more run after it. Failures become state on the items (retryCount,
 // nextAttemptAt, lastError) and on the engine (error), never a silent catch.
+// Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
 import { Code, SyncError, codeName } from "../../../schema/status.js";
 import type { Timers } from "../clock/timers.js";

@@ -1,5 +1,6 @@
 // What a sync run sends, and when: pure decisions over queue items, tested under a fake clock
 // without sockets (test/client/sync-policy.test.ts). The engine carries them out.
+// Specification: docs/sync-engine.md
 import type { Welcome } from "../../../schema/protocol/frames.js";
 import { Operation as WireOperation } from "../../../schema/protocol/frames.js";
 import type { Operation, SyncQueueItem } from "../queue/queue-item.js";

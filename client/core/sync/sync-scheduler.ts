@@ -2,6 +2,7 @@
 // after a workout is completed (if online), when the network comes back, when a failed item is
 // due again, and with backed-off reconnects after the relay could not be reached. The engine
 // never runs twice at once; triggers that arrive during a run coalesce into one more run.
+// Specification: docs/sync-engine.md
 import { systemTimers, type Timers } from "../clock/timers.js";
 
 export type SyncTrigger =

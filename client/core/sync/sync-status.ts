@@ -1,4 +1,5 @@
 // What the app shows about syncing, read from the engine and the queue.
+// Specification: docs/sync-engine.md
 import type { SyncQueue } from "../queue/sync-queue.js";
 import { codeName } from "../../../schema/status.js";
 import type { SyncEngine } from "./sync-engine.js";

@@ -1,4 +1,5 @@
 // What a sync run reports, and what it logs: read by the app, the tests and the benchmarks.
+// Specification: docs/sync-engine.md
 import type { SyncTrigger } from "./sync-scheduler.js";
 
 export interface SyncReport {

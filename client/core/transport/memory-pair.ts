@@ -1,6 +1,7 @@
 // A transport whose connections are in-memory pairs: the device's end, and the far end handed to
 // `accept` (a relay core, a peer, a test). Frames arrive whole, in order, each on a later turn
 // (never inside send), as on a socket. Passes the transport suite (test/client/transport.suite.ts).
+// Specification: docs/sync-protocol.md
 import { Code, SyncError } from "../../../schema/status.js";
 import type { Connection, Transport } from "./transport.js";
 

@@ -1,5 +1,6 @@
 // A session with the relay over any Connection: the Hello handshake, requests matched to
 // replies by request id, and the relay's unasked ChangesAvailable pushes.
+// Specification: docs/sync-protocol.md
 import { Code, SyncError } from "../../../schema/status.js";
 import {
   PROTOCOL_VERSION,

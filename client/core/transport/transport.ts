@@ -6,6 +6,7 @@
 //   other side cannot be reached (the caller retries on its schedule).
 // - After close, or when the other side goes away, onClose listeners run exactly once and send()
 //   is a no-op; frames are never delivered after close.
+// Specification: docs/sync-protocol.md
 export interface Connection {
   send(frame: Uint8Array): void;
   onFrame(listener: (frame: Uint8Array) => void): void;

@@ -1,5 +1,6 @@
 // The relay transport over a WebSocket: the browser's own, or `ws` in Node (passed in, so the
 // core imports no Node module).
+// Specification: docs/sync-protocol.md
 import { Code, SyncError } from "../../../schema/status.js";
 import type { Connection, Transport } from "./transport.js";
 
