@@ -1,8 +1,7 @@
 // The browser device: documents and records in IndexedDB, encrypted at rest where the page is a
 // secure context, the relay over the page's own origin. The Node twin is
 // client/node/open-node-client.ts.
-import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
-import { EncryptedStorage, IronFlowClient, webSocketTransport } from "../core/index.js";
+import { EncryptedStorage, IndexedDbStorage, IronFlowClient, webSocketTransport } from "../core/index.js";
 
 import { browserStorageKey, canEncrypt } from "./device-key.js";
 import type { DeviceSettings } from "./device-settings.js";
@@ -14,7 +13,7 @@ export function relaySyncUrl(location: Pick<Location, "protocol" | "host">): str
 
 export async function openBrowserClient(settings: DeviceSettings): Promise<IronFlowClient> {
   const name = `ironflow-device-${settings.userId}`;
-  const plain = new IndexedDBStorageAdapter(name);
+  const plain = new IndexedDbStorage(name);
   return IronFlowClient.open({
     storage: canEncrypt() ? new EncryptedStorage(plain, await browserStorageKey(name)) : plain,
     transport: webSocketTransport(relaySyncUrl(window.location), (url) => new WebSocket(url)),

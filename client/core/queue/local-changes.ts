@@ -7,6 +7,7 @@ import type { EntityDocument, EntityType, Payloads } from "../../../schema/entit
 import { Code, SyncError } from "../../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import type { ChangeOptions, EntityStore } from "../entities/entity-store.js";
+import { isStorageFull } from "../storage/device-storage.js";
 import type { Mutex } from "../storage/write-lock.js";
 import type { Operation } from "./queue-item.js";
 import type { SyncQueue } from "./sync-queue.js";
@@ -27,7 +28,7 @@ export class LocalChanges {
         await this.queue.recordLocalChange({ entityType: type, entityId: doc.id, operation: "create", data: doc, timestamp: this.now(), version: 0 });
       });
       return doc.id;
-    });
+    }).catch(notSaved);
   }
 
   /** Changes an entity as `mutate` says; resolves once saved on this device. */
@@ -42,7 +43,7 @@ export class LocalChanges {
           await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version: this.entities.record(id)!.serverVersion });
         },
       }),
-    );
+    ).catch(notSaved);
   }
 
   /** Marks the entity deleted: a tombstone that syncs like any change (the content stays, restorable). */
@@ -52,6 +53,12 @@ export class LocalChanges {
       doc.deleted = { at: this.now(), hlc: "", deviceId: this.entities.device.id };
     });
   }
+}
+
+/** A full disk is the person's to know about, in words: nothing was saved, what they typed is theirs to keep. */
+function notSaved(err: unknown): never {
+  if (isStorageFull(err)) throw new SyncError(Code.RESOURCE_EXHAUSTED, "Not saved: this device is out of space");
+  throw err;
 }
 
 /** Server-authoritative types are read-only on a device: refused here, and again at the relay. */

@@ -20,3 +20,21 @@
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 
 export type DeviceStorage = StorageAdapterInterface;
+
+/** A write the storage refused: the disk is full, or the storage went away. Nothing was stored. */
+export class StorageWriteFailed extends Error {
+  override readonly name = "StorageWriteFailed";
+  /** The device is out of space (IndexedDB's QuotaExceededError, a file system's ENOSPC). */
+  readonly full: boolean;
+  constructor(cause: unknown) {
+    super(`the device could not store it: ${cause instanceof Error ? cause.message : String(cause ?? "aborted")}`, { cause });
+    this.full = isStorageFull(cause);
+  }
+}
+
+export function isStorageFull(err: unknown): boolean {
+  if (err instanceof StorageWriteFailed) return err.full;
+  if (typeof err !== "object" || err === null) return false;
+  const { name, code } = err as { name?: unknown; code?: unknown };
+  return name === "QuotaExceededError" || code === "ENOSPC" || code === "EDQUOT";
+}

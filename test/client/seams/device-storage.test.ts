@@ -5,6 +5,7 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
 import { describe, expect, it } from "vitest";
 import { RECORD_KINDS } from "../../../client/core/storage/record-store.js";
+import { IndexedDbStorage } from "../../../client/core/storage/indexeddb-storage.js";
 import { EncryptedStorage, StorageUnreadable, newStorageKey } from "../../../client/core/storage/encrypted-storage.js";
 import { tempDir } from "../../support/devices.js";
 import { runDeviceStorageSuite } from "./device-storage.suite.js";
@@ -19,7 +20,16 @@ runDeviceStorageSuite("files (Node)", async () => {
 });
 
 let databases = 0;
-runDeviceStorageSuite("IndexedDB", async () => {
+runDeviceStorageSuite("IndexedDB (ours)", async () => {
+  const name = `storage-suite-${++databases}`;
+  return {
+    storage: new IndexedDbStorage(name),
+    reopen: async () => new IndexedDbStorage(name),
+    close: async () => undefined,
+  };
+});
+
+runDeviceStorageSuite("IndexedDB (Automerge Repo's adapter)", async () => {
   const name = `storage-suite-${++databases}`;
   return {
     storage: new IndexedDBStorageAdapter(name),
@@ -38,12 +48,12 @@ runDeviceStorageSuite("files, encrypted", async () => {
   };
 });
 
-runDeviceStorageSuite("IndexedDB, encrypted", async () => {
+runDeviceStorageSuite("IndexedDB (ours), encrypted", async () => {
   const name = `storage-suite-${++databases}`;
   const key = await newStorageKey();
   return {
-    storage: new EncryptedStorage(new IndexedDBStorageAdapter(name), key),
-    reopen: async () => new EncryptedStorage(new IndexedDBStorageAdapter(name), key),
+    storage: new EncryptedStorage(new IndexedDbStorage(name), key),
+    reopen: async () => new EncryptedStorage(new IndexedDbStorage(name), key),
     close: async () => undefined,
   };
 });
@@ -77,6 +87,16 @@ describe("encryption at rest", () => {
     await plain.save(["doc1", "snapshot", "s"], bytes);
     await expect(new EncryptedStorage(plain, await newStorageKey()).load(["doc1", "snapshot", "s"])).rejects.toBeInstanceOf(StorageUnreadable);
     expect(await sealed.load(["doc1", "snapshot", "s"])).toEqual(new Uint8Array([1, 2, 3]));
+  });
+});
+
+describe("IndexedDB layout", () => {
+  it("what Automerge Repo's IndexedDB adapter stored, ours reads, ranges included", async () => {
+    const name = `layout-${++databases}`;
+    await new IndexedDBStorageAdapter(name).save(["doc1", "snapshot", "s1"], new Uint8Array([4, 2]));
+    const ours = new IndexedDbStorage(name);
+    expect(await ours.load(["doc1", "snapshot", "s1"])).toEqual(new Uint8Array([4, 2]));
+    expect((await ours.loadRange(["doc1"])).map((c) => c.key)).toEqual([["doc1", "snapshot", "s1"]]);
   });
 });
 
