@@ -9,12 +9,14 @@ import type { DuplicateFlag, LibraryNotice } from "./conflicts/notices.js";
 import type { ConflictChoice } from "./conflicts/plan-resolution.js";
 import type { ResolutionEntry } from "./conflicts/resolution-log.js";
 import { openDevice, type Device, type DeviceOptions } from "./device.js";
+import type { ExportFile, ImportReport } from "./queue/export-import.js";
 import type { SyncQueueItem } from "./queue/queue-item.js";
 import { waitsForManualSync } from "./queue/retry-schedule.js";
 import { syncMetrics, syncStatus, type SyncMetrics, type SyncStatusSnapshot } from "./sync/sync-status.js";
 import type { SyncReport } from "./sync/sync-types.js";
 
 export type { ResolutionEntry } from "./conflicts/resolution-log.js";
+export type { ExportFile, ImportReport } from "./queue/export-import.js";
 export type { SyncMetrics, SyncStatusSnapshot } from "./sync/sync-status.js";
 
 export interface ClientOptions extends DeviceOptions {
@@ -112,6 +114,33 @@ export class IronFlowClient {
 
   conflicts(): SyncQueueItem[] {
     return this.device.queue.all().filter((item) => item.status === "conflict");
+  }
+
+  /** Tries an item the relay refused again (after fixing it, or because it may pass now). */
+  async retryItem(id: string): Promise<void> {
+    await this.device.lock.run(() => this.device.queue.retry(id));
+    this.afterLocalChange();
+  }
+
+  /**
+   * Gives up this device's changes that the relay has not taken: the entity goes back to the
+   * relay's version (one the relay never had is removed from this device).
+   */
+  async discardLocalChanges(id: string): Promise<void> {
+    await this.device.changes.discard(id);
+    this.afterLocalChange();
+  }
+
+  /** Everything the person owns, with its history, as one JSON-ready object. */
+  exportData(): Promise<ExportFile> {
+    return this.device.transfer.exportAll();
+  }
+
+  /** Takes an export in: the same history adds nothing, so importing twice duplicates nothing. */
+  async importData(file: unknown): Promise<ImportReport> {
+    const report = await this.device.transfer.importAll(file);
+    this.afterLocalChange();
+    return report;
   }
 
   /** Keeps this device's version, the other device's, or Automerge's merge of both. */

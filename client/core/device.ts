@@ -14,6 +14,7 @@ import { ConflictSettler } from "./conflicts/settle.js";
 import { DeviceStateStore } from "./device-state.js";
 import type { EntityRecord } from "./entities/entity-record.js";
 import { EntityStore } from "./entities/entity-store.js";
+import { DataTransfer } from "./queue/export-import.js";
 import { LocalChanges } from "./queue/local-changes.js";
 import type { SyncQueueItem } from "./queue/queue-item.js";
 import { SyncQueue } from "./queue/sync-queue.js";
@@ -57,6 +58,7 @@ export interface Device {
   settler: ConflictSettler;
   resolutions: ResolutionLog;
   duplicates: Duplicates;
+  transfer: DataTransfer;
   board: NoticeBoard;
   /** The device's clock corrected to the relay's: what stamps and records use. */
   now(): number;
@@ -130,7 +132,8 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     intervalMs: options.syncIntervalMs,
   });
   const resolutions = new ResolutionLog(entities, board, changes, now);
-  return { state, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, board, now };
+  const transfer = new DataTransfer(entities, queue, lock, now);
+  return { state, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, transfer, board, now };
 }
 
 /**

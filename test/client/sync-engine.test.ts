@@ -7,83 +7,10 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { afterEach, describe, expect, it } from "vitest";
 import { IronFlowClient, type IronFlowClient as Client } from "../../client/core/index.js";
 import { memoryTransport } from "../../client/core/transport/memory-pair.js";
-import type { Connection } from "../../client/core/transport/transport.js";
-import {
-  Code,
-  SyncStatus,
-  decodeDeviceFrame,
-  encodeRelayFrame,
-  type RelayBodyInit,
-  type SyncItem,
-} from "../../schema/protocol/frames.js";
+import { Code, SyncStatus } from "../../schema/protocol/frames.js";
+import { ScriptedRelay } from "../support/scripted-relay.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { workout } from "../support/devices.js";
-
-type Frame = ReturnType<typeof decodeDeviceFrame>;
-
-/** A relay played by the test: it records every frame and answers with `answer` (undefined = never). */
-class ScriptedRelay {
-  readonly frames: Frame["body"][] = [];
-  maxBatchItems = 100;
-  private version = 0;
-  private held: (() => void)[] = [];
-  holding = false;
-  answer: (frame: Frame, reply: (body: RelayBodyInit) => void) => void = (frame, reply) => reply(this.ok(frame));
-
-  private readonly watchers: (() => void)[] = [];
-
-  /** Resolves once `count` frames of `kind` have arrived. */
-  received(kind: Frame["body"]["case"], count = 1): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.count(kind) < count) return false;
-        resolve();
-        return true;
-      };
-      if (!check()) this.watchers.push(() => void check());
-    });
-  }
-
-  accept(connection: Connection): void {
-    connection.onFrame((bytes) => {
-      const frame = decodeDeviceFrame(bytes);
-      this.frames.push(frame.body);
-      for (const watcher of this.watchers) watcher();
-      const reply = (body: RelayBodyInit) => connection.send(encodeRelayFrame(frame.requestId, body));
-      const respond = () => this.answer(frame, reply);
-      if (this.holding) this.held.push(respond);
-      else respond();
-    });
-  }
-
-  /** The usual answer: welcome, every item stored, an empty pull page. */
-  ok(frame: Frame): RelayBodyInit {
-    switch (frame.body.case) {
-      case "hello":
-        return { case: "welcome", value: { protocolVersion: 1, serverTime: BigInt(Date.UTC(2026, 10, 25, 12)), maxFrameBytes: 1 << 20, maxBatchItems: this.maxBatchItems } };
-      case "sync":
-        return {
-          case: "sync",
-          value: { results: frame.body.value.items.map((item: SyncItem) => ({ entityId: item.entityId, status: SyncStatus.SUCCESS, code: Code.OK, serverVersion: item.version + 1, cursor: BigInt(++this.version) })) },
-        };
-      case "pull":
-        return { case: "pull", value: { cursor: BigInt(this.version), catalogCursor: 0n, hasMore: false, entities: [] } };
-    }
-  }
-
-  release(): void {
-    this.holding = false;
-    for (const respond of this.held.splice(0)) respond();
-  }
-
-  count(kind: Frame["body"]["case"]): number {
-    return this.frames.filter((f) => f.case === kind).length;
-  }
-
-  syncBatches(): string[][] {
-    return this.frames.flatMap((f) => (f.case === "sync" ? [f.value.items.map((i: SyncItem) => i.entityType)] : []));
-  }
-}
 
 const clients: Client[] = [];
 afterEach(async () => {

@@ -231,6 +231,50 @@ export class EntityStore {
     return doc;
   }
 
+  /** Deletes an entity that never reached the relay: its document and record are gone from this device. */
+  async forget(id: string): Promise<void> {
+    const record = this.requireRecord(id);
+    if (record.serverVersion !== 0) throw new SyncError(Code.FAILED_PRECONDITION, "only an entity that never synced can be forgotten");
+    await this.docs.remove(id);
+    await this.removeRecord(id);
+  }
+
+  /** The whole document (its history), as it would be sent to a device that never saw it. */
+  async save(id: string): Promise<Uint8Array> {
+    return this.read(id, (doc) => A.save(doc));
+  }
+
+  /**
+   * Takes in a whole document from outside the relay (an import): merged into the local one when
+   * this device has the entity (the same history adds nothing), adopted as a new entity, never
+   * synced, when it does not. The result is validated against its type before it is stored.
+   */
+  async takeIn(type: EntityType, id: string, bytes: Uint8Array, beforeWrite: () => Promise<void>): Promise<{ doc: EntityDocument; changed: boolean }> {
+    const incoming = A.load<unknown>(bytes);
+    const json = A.toJS(incoming) as EntityDocument;
+    const checked = validateDocument(type, json);
+    if (!checked.ok || checked.value.id !== id) {
+      A.free(incoming);
+      throw new SyncError(Code.INVALID_ARGUMENT, checked.ok ? "the document's id is not the entity's" : checked.message);
+    }
+    if (!this.records.has(id)) {
+      await beforeWrite();
+      await this.docs.create(id, incoming);
+      await this.putRecord({ id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: checked.value.resolutions ?? [] });
+      return { doc: checked.value, changed: true };
+    }
+    const incomingHeads = A.getHeads(incoming);
+    A.free(incoming);
+    if (await this.has(id, incomingHeads)) return { doc: await this.json(id), changed: false };
+    await beforeWrite();
+    const doc = await this.update(id, (current) => {
+      const next = A.loadIncremental(current, bytes);
+      return { doc: next, value: this.validate(type, A.toJS(next) as EntityDocument) };
+    });
+    await this.refreshRecord(id, doc);
+    return { doc, changed: true };
+  }
+
   /** Lets go of the document in memory (it stays in storage). */
   release(id: string): void {
     this.docs.release(id);

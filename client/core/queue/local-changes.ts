@@ -46,6 +46,28 @@ export class LocalChanges {
     ).catch(notSaved);
   }
 
+  /**
+   * Drops the changes the relay has not taken (a refused item the person gives up on): the entity
+   * goes back to what the relay has, as one more change; one the relay never had is gone.
+   */
+  async discard(id: string): Promise<void> {
+    const record = this.entities.record(id);
+    if (!record) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
+    if (record.serverVersion === 0) {
+      await this.lock.run(async () => {
+        await this.entities.forget(id);
+        await this.queue.remove(id);
+      });
+      return;
+    }
+    const synced = await this.entities.jsonAt(id, record.syncedHeads);
+    if (!synced) throw new SyncError(Code.FAILED_PRECONDITION, "this device does not have the relay's version to go back to");
+    await this.change(id, "update", (doc) => {
+      doc.payload = structuredClone(synced.payload);
+      doc.deleted = structuredClone(synced.deleted);
+    });
+  }
+
   /** Marks the entity deleted: a tombstone that syncs like any change (the content stays, restorable). */
   delete(id: string): Promise<void> {
     return this.change(id, "delete", (doc) => {

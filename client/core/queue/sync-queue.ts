@@ -136,6 +136,13 @@ export class SyncQueue {
     });
   }
 
+  /** The person asks to try a refused item again (after fixing it, or because it may now pass). */
+  async retry(entityId: string): Promise<void> {
+    const item = this.items.get(entityId);
+    if (!item || item.status !== "error") return;
+    await this.update(entityId, { status: "pending", retryCount: 0, nextAttemptAt: null, lastError: null });
+  }
+
   async remove(entityId: string): Promise<void> {
     await this.store.remove(entityId);
     this.items.delete(entityId);

@@ -94,6 +94,16 @@ export class DocumentStore {
     });
   }
 
+  /** Deletes the document from storage and memory (an entity that never left this device). */
+  async remove(id: string): Promise<void> {
+    await this.serial(id, async () => {
+      const entry = this.entries.get(id);
+      this.entries.delete(id);
+      await this.storage.removeRange([id]);
+      if (entry && entry.pins === 0) A.free(entry.doc);
+    });
+  }
+
   /** Lets go of the document in memory; storage is not touched. */
   release(id: string): void {
     const entry = this.entries.get(id);
