@@ -57,16 +57,19 @@ export class Session {
       const { body } = decodeDeviceFrame(frame);
       switch (body.case) {
         case "hello":
-          return this.hello(requestId, body.value.protocolVersion, () => authenticate(body.value));
+          this.hello(requestId, body.value.protocolVersion, () => authenticate(body.value));
+          return;
         case "sync": {
           const principal = this.requirePrincipal();
           const results = await this.service.sync(principal, body.value);
-          return this.send(requestId, { case: "sync", value: { results } });
+          this.send(requestId, { case: "sync", value: { results } });
+          return;
         }
         case "pull": {
           const principal = this.requirePrincipal();
           const page = await this.service.pull(principal, body.value.cursor, body.value.catalogCursor, body.value.limit);
-          return this.send(requestId, { case: "pull", value: page });
+          this.send(requestId, { case: "pull", value: page });
+          return;
         }
       }
     } catch (err) {

@@ -10,7 +10,7 @@ import { deepEqual } from "../../schema/json.js";
 import { EntitySnapshotSchema } from "../../schema/protocol/frames.js";
 import { Code, SyncError } from "../../schema/status.js";
 import type { Fanout } from "../fanout.js";
-import type { EntityWrite, RelayStore } from "../store/store.js";
+import { pairOutcomes, type EntityWrite, type RelayStore } from "../store/store.js";
 
 /** The owner of the library's rows. Device user ids may not start with "_". */
 export const CATALOG_OWNER = "_catalog";
@@ -69,8 +69,7 @@ export async function publishExerciseLibrary(store: RelayStore, fanout: Fanout, 
   }
   if (writes.length === 0) return 0;
   const outcomes = await store.writeBatch(CATALOG_OWNER, writes);
-  const snapshots = writes.flatMap((write, i) => {
-    const outcome = outcomes[i]!;
+  const snapshots = pairOutcomes(writes, outcomes).flatMap(([write, outcome]) => {
     if (outcome.kind !== "stored") return []; // another relay published the same change first
     return [
       create(EntitySnapshotSchema, {
