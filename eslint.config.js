@@ -38,6 +38,33 @@ export default tseslint.config(
       eqeqeq: ["error", "always", { null: "ignore" }],
     },
   },
+  // The relay reads time and starts timers only through its Clock (relay/clock.ts), so a test's
+  // fake clock reaches all of it.
+  {
+    files: ["relay/**"],
+    ignores: ["relay/clock.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "Date", property: "now", message: "Use the relay's Clock (relay/clock.ts)." },
+        { object: "performance", property: "now", message: "Use the relay's Clock (relay/clock.ts)." },
+      ],
+      "no-restricted-globals": [
+        "error",
+        ...["setTimeout", "clearTimeout", "setInterval", "clearInterval"].map((name) => ({
+          name,
+          message: "Use the relay's Clock (relay/clock.ts).",
+        })),
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: "Use the relay's Clock (relay/clock.ts): new Date(clock.now()).",
+        },
+      ],
+    },
+  },
   // Library code logs through an injected logger, never the console.
   { files: ["relay/**", "schema/**", "client/core/**"], rules: { "no-console": "error" } },
   // In a test or a benchmark a wrong `x!` throws and fails the run, which is what it should do;
