@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer, type RawData } from "ws";
 import { publishExerciseLibrary, type ExerciseEntry } from "./catalog/catalog.js";
 import { systemClock, type Clock } from "./clock.js";
-import { Fanout } from "./fanout.js";
+import { InProcessFanout, type Fanout } from "./fanout.js";
 import { DEFAULT_LIMITS, type RelayLimits } from "./limits.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { CloseCode, Session } from "./session.js";
@@ -23,6 +23,8 @@ export interface RelayOptions {
   log?: Logger;
   /** Time and timers for everything the relay does; the system's by default. */
   clock?: Clock;
+  /** How accepted changes reach other devices; within this process by default. The caller closes its own. */
+  fanout?: Fanout;
 }
 
 export interface Relay {
@@ -41,7 +43,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? silentLogger;
   const clock = options.clock ?? systemClock;
-  const fanout = new Fanout();
+  const fanout = options.fanout ?? new InProcessFanout();
   const service = new SyncService(options.store, fanout, limits);
   const serveApp = options.appDir ? staticFiles(options.appDir) : undefined;
 
