@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import CountsReporter from "./test/tooling/counts-reporter.js";
 
 export default defineConfig({
   test: {
@@ -7,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's summary, then the plain "N passed, N failed, N skipped" line CI reads for counts.
+    reporters: ["default", new CountsReporter()],
   },
 });

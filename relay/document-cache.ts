@@ -5,9 +5,12 @@
 import * as A from "@automerge/automerge";
 import type { EntityType } from "../schema/entities.js";
 
+/** An entity's Automerge document as the relay holds it: its root is always a map. */
+export type RelayDoc = A.Doc<Record<string, unknown>>;
+
 export interface CachedDocument {
   entityType: EntityType;
-  doc: A.Doc<unknown>;
+  doc: RelayDoc;
   version: number;
   cursor: bigint;
   /** Relay time the version was stored, ms since epoch. */

@@ -1,15 +1,43 @@
-// Fan-out of accepted changes to the other connected devices of the same user, in this relay
-// process. Across relay processes a poke (user, entity, version) goes out after the commit
-// (LISTEN/NOTIFY or NATS) and the receiving relay reads the change from Postgres; that plugs in
-// behind `publish` without touching the sync service.
+// Fan-out of accepted changes to the other connected devices of the same user. The seam is the
+// Fanout interface; InProcessFanout delivers within this relay process. Across relay processes a
+// poke (user, entity, version) goes out after the commit (LISTEN/NOTIFY or NATS) and the
+// receiving relay reads the change from Postgres: such an implementation plugs in through
+// startRelay's `fanout` option, without touching the sync service, and must pass the same
+// suite (test/relay/fanout-suite.ts, runFanoutSuite).
 import type { EntitySnapshot } from "../schema/protocol/frames.js";
 
+/** One connection of a device, as the fan-out sees it. */
 export interface Subscriber {
   deviceId: string;
+  /** Hands snapshots to the connection. Must not throw: a connection that cannot send drops them. */
   deliver(snapshots: EntitySnapshot[]): void;
 }
 
-export class Fanout {
+/**
+ * Contract:
+ * - publish(userId, fromDeviceId, snapshots) delivers the snapshots to every subscriber of
+ *   userId whose deviceId is not fromDeviceId, wherever it is connected (this relay or another
+ *   sharing the backbone): the user's other devices. Never to a subscriber of the sending
+ *   device (a device may be connected more than once), never to another user's subscriber.
+ * - publishToAll(snapshots) delivers to every subscriber of every user: the exercise library
+ *   changed.
+ * - An empty list of snapshots delivers nothing.
+ * - subscribe returns an unsubscribe function. Once it returned, nothing more reaches that
+ *   subscriber; calling it again does nothing.
+ * - Ordering per publisher: what one Fanout publishes for one user reaches each subscriber in
+ *   the order it was published; so do its publishToAll calls among themselves.
+ * - A relay hands one publish to all of its own subscribers it reaches at once (in one pass), so
+ *   when one of them has it, every other one on that relay that it reaches has it too.
+ * - Delivery may be synchronous or later; publish neither waits for it nor fails because of it.
+ */
+export interface Fanout {
+  subscribe(userId: string, subscriber: Subscriber): () => void;
+  publish(userId: string, fromDeviceId: string, snapshots: EntitySnapshot[]): void;
+  publishToAll(snapshots: EntitySnapshot[]): void;
+}
+
+/** The fan-out within one relay process: synchronous delivery to this process's connections. */
+export class InProcessFanout implements Fanout {
   private readonly byUser = new Map<string, Set<Subscriber>>();
 
   subscribe(userId: string, subscriber: Subscriber): () => void {
@@ -18,7 +46,7 @@ export class Fanout {
     set.add(subscriber);
     return () => {
       set.delete(subscriber);
-      if (set.size === 0) this.byUser.delete(userId);
+      if (set.size === 0 && this.byUser.get(userId) === set) this.byUser.delete(userId);
     };
   }
 
@@ -29,13 +57,8 @@ export class Fanout {
     }
   }
 
-  /** The exercise library changed: every connected device hears of it. */
   publishToAll(snapshots: EntitySnapshot[]): void {
     if (snapshots.length === 0) return;
     for (const set of this.byUser.values()) for (const subscriber of set) subscriber.deliver(snapshots);
-  }
-
-  get connectedUsers(): number {
-    return this.byUser.size;
   }
 }

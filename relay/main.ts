@@ -2,20 +2,22 @@
 // without, PGlite in a data folder (IRONFLOW_DATA_DIR, default ./data), same SQL.
 import { existsSync } from "node:fs";
 import { EXERCISE_LIBRARY } from "./catalog/exercise-library.js";
+import { systemClock } from "./clock.js";
 import { jsonLogger } from "./logger.js";
 import { startRelay } from "./server.js";
 import { openStore } from "./store/index.js";
 
-const log = jsonLogger();
+const clock = systemClock;
+const log = jsonLogger(undefined, clock);
 const databaseUrl = process.env.DATABASE_URL || undefined;
 const dataDir = process.env.IRONFLOW_DATA_DIR ?? "data";
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? "127.0.0.1";
 const appDir = existsSync("dist/index.html") ? "dist" : undefined;
 
-const started = performance.now();
+const started = clock.now();
 const store = await openStore(databaseUrl ? { databaseUrl } : { dataDir });
-const relay = await startRelay({ store, port, host, appDir, log });
+const relay = await startRelay({ store, port, host, appDir, log, clock });
 const libraryChanges = await relay.publishExerciseLibrary(EXERCISE_LIBRARY);
 log.info("relay_ready", {
   url: relay.url,
@@ -23,7 +25,7 @@ log.info("relay_ready", {
   database: databaseUrl ? "postgres" : `pglite:${dataDir}`,
   app: appDir ? "served" : "not built (run npm run build)",
   exercise_library_changes: libraryChanges,
-  ready_ms: Math.round(performance.now() - started),
+  ready_ms: clock.now() - started,
 });
 
 let stopping = false;

@@ -4,7 +4,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type RawData } from "ws";
 import { publishExerciseLibrary, type ExerciseEntry } from "./catalog/catalog.js";
-import { Fanout } from "./fanout.js";
+import { systemClock, type Clock } from "./clock.js";
+import { InProcessFanout, type Fanout } from "./fanout.js";
 import { DEFAULT_LIMITS, type RelayLimits } from "./limits.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { CloseCode, Session } from "./session.js";
@@ -20,6 +21,10 @@ export interface RelayOptions {
   /** Folder of the built web app to serve; none = API only. */
   appDir?: string;
   log?: Logger;
+  /** Time and timers for everything the relay does; the system's by default. */
+  clock?: Clock;
+  /** How accepted changes reach other devices; within this process by default. The caller closes its own. */
+  fanout?: Fanout;
 }
 
 export interface Relay {
@@ -37,7 +42,8 @@ export interface Relay {
 export async function startRelay(options: RelayOptions): Promise<Relay> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? silentLogger;
-  const fanout = new Fanout();
+  const clock = options.clock ?? systemClock;
+  const fanout = options.fanout ?? new InProcessFanout();
   const service = new SyncService(options.store, fanout, limits);
   const serveApp = options.appDir ? staticFiles(options.appDir) : undefined;
 
@@ -67,10 +73,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         send: (frame) => socket.send(frame, { binary: true }),
         close: (code, reason) => socket.close(code, reason),
       },
-      service,
-      fanout,
-      limits,
-      log,
+      { service, fanout, limits, log, clock },
     );
     // Frames of one connection are handled in arrival order.
     let queue = Promise.resolve();
@@ -99,7 +102,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     port,
     service,
     connections: () => wss.clients.size,
-    publishExerciseLibrary: (entries) => publishExerciseLibrary(options.store, fanout, entries),
+    publishExerciseLibrary: (entries) => publishExerciseLibrary(options.store, fanout, clock, entries),
     async close() {
       for (const client of wss.clients) client.close(CloseCode.GOING_AWAY, "relay shutting down");
       await new Promise<void>((resolve) => wss.close(() => resolve()));

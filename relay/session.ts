@@ -10,6 +10,7 @@ import {
   type EntitySnapshot,
   type RelayBodyInit,
 } from "../schema/protocol/frames.js";
+import type { Clock } from "./clock.js";
 import type { Fanout } from "./fanout.js";
 import type { RelayLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
@@ -31,20 +32,37 @@ export const CloseCode = {
   MESSAGE_TOO_BIG: 1009,
 } as const;
 
+/** What every session of one relay shares. */
+export interface SessionContext {
+  service: SyncService;
+  fanout: Fanout;
+  limits: RelayLimits;
+  log: Logger;
+  clock: Clock;
+}
+
 export class Session {
   private principal: Principal | undefined;
   private unsubscribe: (() => void) | undefined;
   private tokens: number;
-  private lastRefill = Date.now();
+  private lastRefill: number;
+  private readonly service: SyncService;
+  private readonly fanout: Fanout;
+  private readonly limits: RelayLimits;
+  private readonly log: Logger;
+  private readonly clock: Clock;
 
   constructor(
     private readonly socket: SocketLike,
-    private readonly service: SyncService,
-    private readonly fanout: Fanout,
-    private readonly limits: RelayLimits,
-    private readonly log: Logger,
+    context: SessionContext,
   ) {
-    this.tokens = limits.framesPerSecond;
+    this.service = context.service;
+    this.fanout = context.fanout;
+    this.limits = context.limits;
+    this.log = context.log;
+    this.clock = context.clock;
+    this.tokens = this.limits.framesPerSecond;
+    this.lastRefill = this.clock.now();
   }
 
   async receive(frame: Uint8Array): Promise<void> {
@@ -57,16 +75,19 @@ export class Session {
       const { body } = decodeDeviceFrame(frame);
       switch (body.case) {
         case "hello":
-          return this.hello(requestId, body.value.protocolVersion, () => authenticate(body.value));
+          this.hello(requestId, body.value.protocolVersion, () => authenticate(body.value));
+          return;
         case "sync": {
           const principal = this.requirePrincipal();
           const results = await this.service.sync(principal, body.value);
-          return this.send(requestId, { case: "sync", value: { results } });
+          this.send(requestId, { case: "sync", value: { results } });
+          return;
         }
         case "pull": {
           const principal = this.requirePrincipal();
           const page = await this.service.pull(principal, body.value.cursor, body.value.catalogCursor, body.value.limit);
-          return this.send(requestId, { case: "pull", value: page });
+          this.send(requestId, { case: "pull", value: page });
+          return;
         }
       }
     } catch (err) {
@@ -99,7 +120,7 @@ export class Session {
       case: "welcome",
       value: {
         protocolVersion: PROTOCOL_VERSION,
-        serverTime: BigInt(Date.now()),
+        serverTime: BigInt(this.clock.now()),
         maxFrameBytes: this.limits.maxFrameBytes,
         maxBatchItems: this.limits.maxBatchItems,
       },
@@ -112,8 +133,9 @@ export class Session {
   }
 
   private takeToken(): void {
-    const now = Date.now();
-    const refill = ((now - this.lastRefill) / 1000) * this.limits.framesPerSecond;
+    const now = this.clock.now();
+    // A wall clock set back gives a negative interval: no refill, never a debt.
+    const refill = (Math.max(0, now - this.lastRefill) / 1000) * this.limits.framesPerSecond;
     this.tokens = Math.min(this.limits.framesPerSecond, this.tokens + refill);
     this.lastRefill = now;
     if (this.tokens < 1) {

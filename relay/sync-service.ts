@@ -17,19 +17,19 @@ import {
   PullResponseSchema,
 } from "../schema/protocol/frames.js";
 import { CATALOG_OWNER } from "./catalog/catalog.js";
-import { DocumentCache, type CachedDocument } from "./document-cache.js";
+import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
 import type { RelayLimits } from "./limits.js";
 import { applyChanges } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
 import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
-import type { RelayStore, StoredEntity } from "./store/store.js";
+import { pairOutcomes, type RelayStore, type StoredEntity } from "./store/store.js";
 
 interface Staged {
   index: number;
   item: CheckedItem;
-  doc: A.Doc<unknown>;
+  doc: RelayDoc;
   json: Record<string, unknown>;
   deleted: boolean;
   bytes: Uint8Array;
@@ -96,8 +96,8 @@ export class SyncService {
       const outcome = applyChanges(item, current);
       switch (outcome.kind) {
         case "conflict":
-          results[index] = conflictResult(item.entityId, { ...current!, bytes: A.save(current!.doc) });
-          this.cache.put(userId, item.entityId, current!);
+          results[index] = conflictResult(item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });
+          this.cache.put(userId, item.entityId, outcome.current);
           break;
         case "rejected":
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
@@ -139,8 +139,7 @@ export class SyncService {
       throw err;
     }
     const snapshots: EntitySnapshot[] = [];
-    for (const [i, s] of staged.entries()) {
-      const outcome = outcomes[i]!;
+    for (const [s, outcome] of pairOutcomes(staged, outcomes)) {
       if (outcome.kind === "stored") {
         this.cache.put(userId, s.item.entityId, {
           entityType: s.item.entityType,
@@ -190,7 +189,7 @@ export class SyncService {
     if (!row) return undefined;
     return {
       entityType: row.entityType,
-      doc: A.load(row.doc),
+      doc: A.load<Record<string, unknown>>(row.doc),
       version: row.version,
       cursor: row.cursor,
       updatedAt: row.updatedAt,

@@ -32,7 +32,9 @@ export function isRetryable(code: Code): boolean {
 }
 
 export function codeName(code: Code): string {
-  return Code[code] ?? `CODE_${code}`;
+  // Protobuf enums are open: a code from the wire may be one this build does not name.
+  const names: Readonly<Record<number, string | undefined>> = Code;
+  return names[code] ?? `CODE_${code}`;
 }
 
 /** An error with a protocol status code: the one error type that crosses the protocol. */

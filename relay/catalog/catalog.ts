@@ -9,8 +9,9 @@ import { validateDocument, type Payloads } from "../../schema/entities.js";
 import { deepEqual } from "../../schema/json.js";
 import { EntitySnapshotSchema } from "../../schema/protocol/frames.js";
 import { Code, SyncError } from "../../schema/status.js";
+import type { Clock } from "../clock.js";
 import type { Fanout } from "../fanout.js";
-import type { EntityWrite, RelayStore } from "../store/store.js";
+import { pairOutcomes, type EntityWrite, type RelayStore } from "../store/store.js";
 
 /** The owner of the library's rows. Device user ids may not start with "_". */
 export const CATALOG_OWNER = "_catalog";
@@ -31,9 +32,14 @@ export function catalogEntityId(key: string): string {
  * Stores every entry that is new or changed, in one transaction, and sends the new versions
  * to every connected device. Returns how many entries changed.
  */
-export async function publishExerciseLibrary(store: RelayStore, fanout: Fanout, entries: readonly ExerciseEntry[]): Promise<number> {
+export async function publishExerciseLibrary(
+  store: RelayStore,
+  fanout: Fanout,
+  clock: Clock,
+  entries: readonly ExerciseEntry[],
+): Promise<number> {
   const writes: EntityWrite[] = [];
-  const now = Date.now();
+  const now = clock.now();
   for (const entry of entries) {
     const id = catalogEntityId(entry.key);
     const row = await store.get(CATALOG_OWNER, id);
@@ -69,8 +75,7 @@ export async function publishExerciseLibrary(store: RelayStore, fanout: Fanout, 
   }
   if (writes.length === 0) return 0;
   const outcomes = await store.writeBatch(CATALOG_OWNER, writes);
-  const snapshots = writes.flatMap((write, i) => {
-    const outcome = outcomes[i]!;
+  const snapshots = pairOutcomes(writes, outcomes).flatMap(([write, outcome]) => {
     if (outcome.kind !== "stored") return []; // another relay published the same change first
     return [
       create(EntitySnapshotSchema, {

@@ -4,12 +4,13 @@
 import * as A from "@automerge/automerge";
 import { validateDocument } from "../../schema/entities.js";
 import { Code } from "../../schema/status.js";
-import type { CachedDocument } from "../document-cache.js";
+import type { CachedDocument, RelayDoc } from "../document-cache.js";
 import type { CheckedItem, ItemFailure } from "./check-item.js";
 
 export type ApplyOutcome =
-  | { kind: "applied"; doc: A.Doc<unknown>; json: Record<string, unknown>; deleted: boolean }
-  | { kind: "conflict" }
+  | { kind: "applied"; doc: RelayDoc; json: Record<string, unknown>; deleted: boolean }
+  /** The device built on an older version: `current` is the relay's, unchanged. */
+  | { kind: "conflict"; current: CachedDocument }
   /** Refused before touching the document: `current` is unchanged and may be cached again. */
   | ({ kind: "rejected" } & ItemFailure)
   /** The changes were applied and the result refused: `current.doc` is consumed (freed). */
@@ -25,16 +26,16 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
       message: `version ${item.baseVersion} is from the future: the relay has version ${currentVersion}`,
     };
   }
-  if (item.baseVersion < currentVersion) return { kind: "conflict" };
+  if (current && item.baseVersion < current.version) return { kind: "conflict", current };
   if (current && current.entityType !== item.entityType) {
     return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `entity is a ${current.entityType}, not a ${item.entityType}` };
   }
 
-  let doc: A.Doc<unknown>;
+  let doc: RelayDoc;
   try {
     // A new entity's changes are its whole history: loading them is several times cheaper than
     // replaying them onto an empty document.
-    doc = current ? A.loadIncremental(current.doc, item.changes) : A.load<unknown>(item.changes);
+    doc = current ? A.loadIncremental(current.doc, item.changes) : A.load<Record<string, unknown>>(item.changes);
   } catch (err) {
     if (current) A.free(current.doc);
     return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${(err as Error).message}` };
@@ -47,7 +48,7 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
       message: "changes depend on history the relay does not have: push the changes since the last synced heads",
     };
   }
-  const json = A.toJS(doc) as Record<string, unknown>;
+  const json = A.toJS(doc);
   const validation = validateDocument(item.entityType, json);
   if (!validation.ok) {
     A.free(doc);

@@ -117,18 +117,20 @@ class PgSqlClient implements SqlClient {
     }
     // A checked-out client has no pool listener: an 'error' event here (the server went away
     // mid-query) would otherwise be thrown by the EventEmitter and end the process.
-    let broken = false;
+    // An object, not a `let`: the flag is set from a listener, which control-flow analysis
+    // cannot see, so a plain `false` would read as always false.
+    const connection = { broken: false };
     const onError = (): void => {
-      broken = true;
+      connection.broken = true;
     };
     client.on("error", onError);
     try {
       return await fn(client, onError);
     } catch (err) {
-      throw broken ? withConnectionCode(err, "08006") : err;
+      throw connection.broken ? withConnectionCode(err, "08006") : err;
     } finally {
       client.off("error", onError);
-      client.release(broken);
+      client.release(connection.broken);
     }
   }
 }

@@ -1,6 +1,7 @@
 // The relay's store seam. One SQL core (sql-store.ts) runs over either the machine's Postgres
 // (pg) or PGlite; both pass test/relay/store.conformance.pg.test.ts.
 import type { EntityType } from "../../schema/entities.js";
+import { Code, SyncError } from "../../schema/status.js";
 
 export interface StoredEntity {
   userId: string;
@@ -62,4 +63,18 @@ export interface RelayStore {
   get(userId: string, entityId: string): Promise<StoredEntity | null>;
   changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage>;
   close(): Promise<void>;
+}
+
+/**
+ * Pairs each write with its outcome. A store that broke "one outcome per write, in order" is an
+ * INTERNAL error here, never a write silently left without an answer.
+ */
+export function pairOutcomes<W>(writes: readonly W[], outcomes: readonly WriteOutcome[]): [W, WriteOutcome][] {
+  const mismatch = () => new SyncError(Code.INTERNAL, `the store answered ${outcomes.length} outcomes for ${writes.length} writes`);
+  if (outcomes.length !== writes.length) throw mismatch();
+  return writes.map((write, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) throw mismatch();
+    return [write, outcome];
+  });
 }

@@ -12,7 +12,10 @@ import {
 
 export * from "./sync_pb.js";
 
-/** Bump on any incompatible change, and write the change in sync.proto's history. */
+/**
+ * Bump on any change of sync.proto's definitions, and write the change in its history;
+ * test/schema/protocol-version.test.ts fails until both are done and the new hash is recorded.
+ */
 export const PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 4;
 

@@ -1,0 +1,131 @@
+// ESLint (flat config): typescript-eslint's strict type-checked rules on every TypeScript file.
+// Import direction and cycles are held by dependency-cruiser (.dependency-cruiser.cjs), which
+// `npm run lint` runs after this.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const TS = ["**/*.ts", "**/*.tsx"];
+
+/** Temporary: turns off exactly the named rules in exactly the named files, nothing wider. */
+function pending(byFile) {
+  return Object.entries(byFile).map(([file, rules]) => ({
+    files: [file],
+    rules: Object.fromEntries(rules.map((rule) => [rule, "off"])),
+  }));
+}
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", "schema/protocol/sync_pb.ts", "test-results/", "bench/results/", "prof/"] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked.map((config) => ({ ...config, files: TS })),
+  {
+    files: TS,
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Named here although strictTypeChecked has it: a promise nobody awaits loses its error.
+      "@typescript-eslint/no-floating-promises": "error",
+      // Numbers and booleans print predictably in a template; objects, unknown and nullish do not.
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true }],
+      // `() => doSomething()` as a callback is clear; a void value returned or assigned is not.
+      "@typescript-eslint/no-confusing-void-expression": ["error", { ignoreArrowShorthand: true }],
+      // A switch over a union (status codes, frame bodies, outcomes) names every case.
+      "@typescript-eslint/switch-exhaustiveness-check": [
+        "error",
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      eqeqeq: ["error", "always", { null: "ignore" }],
+    },
+  },
+  // The relay reads time and starts timers only through its Clock (relay/clock.ts), so a test's
+  // fake clock reaches all of it.
+  {
+    files: ["relay/**"],
+    ignores: ["relay/clock.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "Date", property: "now", message: "Use the relay's Clock (relay/clock.ts)." },
+        { object: "performance", property: "now", message: "Use the relay's Clock (relay/clock.ts)." },
+      ],
+      "no-restricted-globals": [
+        "error",
+        ...["setTimeout", "clearTimeout", "setInterval", "clearInterval"].map((name) => ({
+          name,
+          message: "Use the relay's Clock (relay/clock.ts).",
+        })),
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: "Use the relay's Clock (relay/clock.ts): new Date(clock.now()).",
+        },
+      ],
+    },
+  },
+  // Library code logs through an injected logger, never the console.
+  { files: ["relay/**", "schema/**", "client/core/**"], rules: { "no-console": "error" } },
+  // In a test or a benchmark a wrong `x!` throws and fails the run, which is what it should do;
+  // in product code it would hide a missing value, so the rule stays there.
+  { files: ["test/**", "bench/**"], rules: { "@typescript-eslint/no-non-null-assertion": "off" } },
+
+  // TODO(architecture): remove once client/core lint is fixed
+  // (client/core and test/property are being rewritten on another branch; findings listed in the
+  // architecture issue.)
+  ...pending({
+  "client/core/client.ts": ["@typescript-eslint/no-non-null-assertion", "@typescript-eslint/no-unnecessary-type-parameters", "@typescript-eslint/require-await", "prefer-const"],
+  "client/core/clock/hlc.ts": ["@typescript-eslint/no-non-null-assertion"],
+  "client/core/conflicts/notice-board.ts": ["@typescript-eslint/no-unnecessary-condition"],
+  "client/core/conflicts/settle.ts": ["@typescript-eslint/no-non-null-assertion", "@typescript-eslint/no-unnecessary-type-assertion"],
+  "client/core/device-parts.ts": ["@typescript-eslint/no-non-null-assertion", "@typescript-eslint/unbound-method", "prefer-const"],
+  "client/core/entities/entity-store.ts": ["@typescript-eslint/no-generated-empty-object-type", "@typescript-eslint/no-non-null-assertion", "@typescript-eslint/no-unnecessary-condition", "@typescript-eslint/no-unnecessary-type-assertion"],
+  "client/core/entities/json-diff.ts": ["@typescript-eslint/no-dynamic-delete", "@typescript-eslint/no-non-null-assertion"],
+  "client/core/entities/three-way.ts": ["@typescript-eslint/no-dynamic-delete", "@typescript-eslint/no-non-null-assertion"],
+  "client/core/storage/document-store.ts": ["@typescript-eslint/no-deprecated", "@typescript-eslint/no-generated-empty-object-type", "@typescript-eslint/no-non-null-assertion"],
+  "client/core/sync/remote-changes.ts": ["@typescript-eslint/no-non-null-assertion"],
+  "client/core/sync/sync-engine.ts": ["@typescript-eslint/no-non-null-assertion", "@typescript-eslint/require-await", "prefer-const"],
+  "client/core/sync/sync-scheduler.ts": ["@typescript-eslint/unbound-method"],
+  "client/core/transport/relay-session.ts": ["@typescript-eslint/no-unnecessary-type-assertion", "@typescript-eslint/prefer-promise-reject-errors"],
+  "test/property/convergence.pg.test.ts": ["@typescript-eslint/no-deprecated", "@typescript-eslint/no-unnecessary-condition"],
+  "test/property/faulty-link.ts": ["prefer-const"],
+  "test/property/run-scenario.ts": ["@typescript-eslint/no-unnecessary-type-assertion"],
+  "test/property/steps.ts": ["@typescript-eslint/no-confusing-void-expression"],
+  }),
+
+  // TODO(architecture): remove once these files' owners fix their findings (they are outside the
+  // tooling branch: the app, the Node device, the benchmarks, schema/entities.ts and the older tests).
+  ...pending({
+  "bench/anchors/automerge-repo-server.ts": ["@typescript-eslint/require-await", "@typescript-eslint/unbound-method"],
+  "bench/anchors/floor.ts": ["@typescript-eslint/no-unnecessary-type-assertion"],
+  "bench/long-offline.ts": ["@typescript-eslint/require-await"],
+  "bench/support/bounded.ts": ["@typescript-eslint/no-unnecessary-condition"],
+  "client/app/app.tsx": ["@typescript-eslint/unbound-method"],
+  "client/app/device-settings.ts": ["@typescript-eslint/no-non-null-assertion"],
+  "client/app/device-setup.tsx": ["@typescript-eslint/no-deprecated", "@typescript-eslint/unbound-method"],
+  "client/app/editable-set.tsx": ["@typescript-eslint/unbound-method"],
+  "client/app/exercise-editor.tsx": ["@typescript-eslint/unbound-method"],
+  "client/app/main.tsx": ["@typescript-eslint/no-non-null-assertion"],
+  "client/app/new-workout-form.tsx": ["@typescript-eslint/no-deprecated"],
+  "client/app/set-fields.tsx": ["@typescript-eslint/unbound-method"],
+  "client/app/single-tab.ts": ["@typescript-eslint/no-unnecessary-condition"],
+  "client/app/use-client-version.ts": ["@typescript-eslint/unbound-method"],
+  "client/app/use-route.ts": ["@typescript-eslint/no-non-null-assertion"],
+  "client/app/workout-editor.tsx": ["@typescript-eslint/no-deprecated"],
+  "client/node/open-node-client.ts": ["@typescript-eslint/no-unnecessary-type-assertion"],
+  "schema/entities.ts": ["@typescript-eslint/no-deprecated"],
+  "test/client/json-diff.test.ts": ["@typescript-eslint/no-unnecessary-type-assertion"],
+  "test/client/reconcile.test.ts": ["@typescript-eslint/no-generated-empty-object-type"],
+  "test/client/sync-scheduler.test.ts": ["@typescript-eslint/require-await"],
+  "test/e2e/browser-device.e2e.test.ts": ["@typescript-eslint/unbound-method"],
+  "test/faults/fixtures.ts": ["@typescript-eslint/no-invalid-void-type", "@typescript-eslint/only-throw-error"],
+  "test/integration/conflict-strategies.pg.test.ts": ["@typescript-eslint/unbound-method"],
+  "test/integration/never-lose-a-set.pg.test.ts": ["@typescript-eslint/no-invalid-void-type", "@typescript-eslint/no-redundant-type-constituents", "@typescript-eslint/restrict-template-expressions", "@typescript-eslint/unbound-method", "no-useless-assignment"],
+  "test/integration/relay-protocol.pg.test.ts": ["@typescript-eslint/no-unnecessary-condition", "@typescript-eslint/unbound-method"],
+  "test/integration/retries.pg.test.ts": ["@typescript-eslint/unbound-method"],
+  "test/integration/two-devices.pg.test.ts": ["@typescript-eslint/require-await", "@typescript-eslint/unbound-method"],
+  "test/relay/store.conformance.pg.test.ts": ["@typescript-eslint/unbound-method"],
+  "test/support/raw-relay-socket.ts": ["@typescript-eslint/no-unnecessary-type-assertion"],
+  }),
+);
