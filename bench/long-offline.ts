@@ -97,7 +97,10 @@ async function main(): Promise<void> {
     const schema = await createBenchSchema();
     cleanup.add("bench schema", () => schema.drop());
     const dataDir = mkdtempSync(join(tmpdir(), "ironflow-bench-long-offline-"));
-    cleanup.add("device folder", async () => rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }));
+    cleanup.add("device folder", () => {
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+      return Promise.resolve();
+    });
     const port = await freePort();
 
     if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });

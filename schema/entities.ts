@@ -26,7 +26,8 @@ export const entityIdSchema = z.string().max(64).refine((id): boolean => isValid
 
 const unit = z.enum(["kg", "lb"]);
 const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected a day as YYYY-MM-DD");
-const nonNegative = z.number().finite().nonnegative();
+// zod 4 numbers refuse Infinity and NaN already.
+const nonNegative = z.number().nonnegative();
 const shortText = z.string().max(200);
 const longText = z.string().max(5000);
 

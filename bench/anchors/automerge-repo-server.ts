@@ -61,7 +61,7 @@ export async function runAutomergeRepoServer(options: ScenarioOptions, cleanup: 
     network: [new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0])],
     storage: new NodeFSStorageAdapter(folders.make("amrepo-server")),
     peerId: SERVER_PEER,
-    sharePolicy: async () => false,
+    sharePolicy: () => Promise.resolve(false),
   });
   cleanup.add("anchor server", async () => {
     await server.shutdown().catch(() => undefined);
@@ -97,13 +97,16 @@ export async function runAutomergeRepoServer(options: ScenarioOptions, cleanup: 
     wanted.delete(documentId);
     const fail = (err: unknown) => want.fail(err instanceof Error ? err : new Error(String(err)));
     // The server applies a message before its handle leaves "requesting"; wait for "ready".
-    onServer.whenReady().then(() => b.find<Workout>(documentId).then(want.deliver, fail), fail);
+    onServer.whenReady().then(() => b.find<Workout>(documentId).then((handle) => want.deliver(handle), fail), fail);
   };
   const onMetrics = (event: DocMetrics) => {
     if (event.type === "receive-sync-message" && event.fromPeer === PEER_A && event.numChanges > 0) dispatch(event.documentId);
   };
   server.on("doc-metrics", onMetrics);
-  cleanup.add("anchor metrics listener", async () => void server.off("doc-metrics", onMetrics));
+  cleanup.add("anchor metrics listener", () => {
+    server.off("doc-metrics", onMetrics);
+    return Promise.resolve();
+  });
 
   /** Creates `count` documents on A; resolves when B holds all of them, whole. */
   const createAndReceive = async (count: number, first: number) => {

@@ -24,7 +24,7 @@ export interface FloorResult {
 
 export async function measureFloor(options: { samples: number; schema: string }): Promise<FloorResult> {
   const wsRoundTrip = await wsEcho(options.samples);
-  const doc = A.from(workoutDocument(0, parseAutomergeUrl(generateAutomergeUrl()).documentId, "floor-device", "floor", Date.now()) as unknown as Record<string, unknown>);
+  const doc = A.from(workoutDocument(0, parseAutomergeUrl(generateAutomergeUrl()).documentId, "floor-device", "floor", Date.now()));
   const bytes = A.save(doc);
   A.free(doc);
   const pgCommit = await pgOptimisticCommit(options.samples, options.schema, bytes);

@@ -26,7 +26,9 @@ export function observe(
   const observed = new Promise<number>((resolve, reject) => {
     let done = false;
     let checking = false;
-    let again = false;
+    // Set by a check that arrives while one is running (across its await): run once more.
+    const pending = { again: false };
+    const checkAgain = (): boolean => pending.again && !done;
     const finish = (err: Error | undefined, at?: number) => {
       if (done) return;
       done = true;
@@ -38,18 +40,18 @@ export function observe(
     const check = async (): Promise<void> => {
       if (done) return;
       if (checking) {
-        again = true;
+        pending.again = true;
         return;
       }
       checking = true;
       try {
         do {
-          again = false;
+          pending.again = false;
           if (await predicate()) {
             finish(undefined, performance.now());
             return;
           }
-        } while (again && !done);
+        } while (checkAgain());
       } catch (err) {
         finish(err instanceof Error ? err : new Error(String(err)));
       } finally {

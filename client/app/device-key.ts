@@ -9,14 +9,15 @@ const DATABASE = "ironflow-keys";
 const STORE = "keys";
 
 export function canEncrypt(): boolean {
-  return typeof crypto !== "undefined" && crypto.subtle !== undefined;
+  // Typed as always there; a page that is not a secure context has none.
+  return typeof crypto !== "undefined" && (crypto as { subtle?: SubtleCrypto }).subtle !== undefined;
 }
 
 /** The key named `name`, made on first use. */
 export async function browserStorageKey(name: string): Promise<CryptoKey> {
   const db = await openKeys();
   try {
-    const existing = await request<CryptoKey | undefined>(db.transaction(STORE).objectStore(STORE).get(name));
+    const existing = await readKey(db, name);
     if (existing) return existing;
     const key = await newStorageKey();
     const tx = db.transaction(STORE, "readwrite");
@@ -26,10 +27,18 @@ export async function browserStorageKey(name: string): Promise<CryptoKey> {
       tx.oncomplete = () => resolve(true);
       tx.onabort = () => resolve(false);
     });
-    return stored ? key : (await request<CryptoKey | undefined>(db.transaction(STORE).objectStore(STORE).get(name)))!;
+    if (stored) return key;
+    const theirs = await readKey(db, name);
+    if (!theirs) throw new Error("the device key could not be stored");
+    return theirs;
   } finally {
     db.close();
   }
+}
+
+async function readKey(db: IDBDatabase, name: string): Promise<CryptoKey | undefined> {
+  const value: unknown = await request(db.transaction(STORE).objectStore(STORE).get(name));
+  return value instanceof CryptoKey ? value : undefined;
 }
 
 function openKeys(): Promise<IDBDatabase> {
@@ -41,6 +50,6 @@ function openKeys(): Promise<IDBDatabase> {
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
+    req.onerror = () => reject(req.error ?? new Error("IndexedDB request failed"));
   });
 }

@@ -47,9 +47,11 @@ export class IronFlowClient {
   }
 
   static async open(options: ClientOptions): Promise<IronFlowClient> {
-    let client: IronFlowClient | undefined;
-    const device = await openDevice(options, () => client?.emit());
-    client = new IronFlowClient(device, options.syncOnChange ?? true);
+    // The device tells the client of changes; the client exists only once the device is open.
+    const listeners: { emit?: () => void } = {};
+    const device = await openDevice(options, () => listeners.emit?.());
+    const client = new IronFlowClient(device, options.syncOnChange ?? true);
+    listeners.emit = () => client.emit();
     return client;
   }
 
@@ -68,6 +70,8 @@ export class IronFlowClient {
    * only what the person changed is written, and a value typed over a change that arrived
    * meanwhile keeps the other one in a resolution record.
    */
+  // T is how a caller names the type it edits: update<"workout">(id, (w) => ...).
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async update<T extends EntityType>(id: string, mutate: (payload: Payloads[T]) => void, options: { basedOn?: string[] } = {}): Promise<void> {
     await this.device.changes.change(id, "update", (doc) => mutate(doc.payload as Payloads[T]), { ...options, refuseDeleted: true });
     this.afterLocalChange();
@@ -208,7 +212,10 @@ export class IronFlowClient {
    */
   syncNow(): Promise<SyncReport> {
     if (this.closed) return Promise.reject(new SyncError(Code.FAILED_PRECONDITION, "client is closed"));
-    return this.device.scheduler.run<SyncReport>("manual").then((report) => report!);
+    return this.device.scheduler.run<SyncReport>("manual").then((report) => {
+      if (!report) throw new SyncError(Code.FAILED_PRECONDITION, "client is closed");
+      return report;
+    });
   }
 
   /**
@@ -244,7 +251,7 @@ export class IronFlowClient {
     this.device.scheduler.stop();
     this.device.engine.disconnect();
     // Whatever was being written finishes before the storage is let go of.
-    await this.device.lock.run(async () => undefined);
+    await this.device.lock.run(() => Promise.resolve());
     this.listeners.clear();
   }
 

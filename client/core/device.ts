@@ -91,7 +91,6 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   const conflictDocs = new BlobStore(options.storage, "conflict-doc");
   const settler = new ConflictSettler(entities, queue, conflictDocs, now);
   const duplicates = new Duplicates(board, entities, changes, now);
-  let engine: SyncEngine | undefined;
   const remote = new RemoteChanges({
     entities,
     queue,
@@ -102,10 +101,10 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
       if (await duplicates.check(id)) notify();
     },
     onLibraryChange: (id, change) => board.addLibraryChange(id, change, now()),
-    onNewWork: () => engine?.queueNewWork(),
+    // The engine is made below; this runs only once it exists.
+    onNewWork: () => engine.queueNewWork(),
   });
-  let scheduler: SyncScheduler | undefined;
-  engine = new SyncEngine({
+  const engine = new SyncEngine({
     transport: options.transport,
     identity: { userId: options.userId, deviceId, deviceName },
     entities,
@@ -117,14 +116,14 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     saveCursors: (cursors) => state.saveCursors(cursors),
     onSynced: (at) => state.recordSync(at),
     onRelayTime: (serverTime, localTime) => state.recordRelayTime(serverTime, localTime),
-    onConnectionLost: () => scheduler?.connectionLost(),
+    onConnectionLost: () => scheduler.connectionLost(),
     notify,
     log: options.log ?? { event: () => undefined },
     requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
     batch: { items: options.maxBatchItems ?? 100, bytes: options.maxBatchBytes ?? 512 * 1024 },
   });
   engine.lastSyncAt = state.state.lastSyncAt ?? null;
-  scheduler = new SyncScheduler({
+  const scheduler = new SyncScheduler({
     run: (trigger) => engine.syncNow(trigger),
     nextRetryAt: () => queue.nextRetryAt(),
     isUnreachable: (err) => err instanceof SyncError && err.code === Code.UNAVAILABLE,

@@ -5,7 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
 import WebSocket from "ws";
-import { EncryptedStorage, IronFlowClient, webSocketTransport, type ClientOptions, type WebSocketLike } from "../core/index.js";
+import { EncryptedStorage, IronFlowClient, webSocketTransport, type ClientOptions } from "../core/index.js";
 import { storageKeyFromFile } from "./storage-key.js";
 
 export interface NodeClientOptions extends Omit<ClientOptions, "storage" | "transport"> {
@@ -22,6 +22,6 @@ export async function openNodeClient(options: NodeClientOptions): Promise<IronFl
   return IronFlowClient.open({
     ...rest,
     storage: new EncryptedStorage(new NodeFSStorageAdapter(join(dataDir, "store")), key),
-    transport: webSocketTransport(relayUrl, (url) => new WebSocket(url) as unknown as WebSocketLike),
+    transport: webSocketTransport(relayUrl, (url) => new WebSocket(url)),
   });
 }

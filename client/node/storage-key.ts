@@ -15,8 +15,8 @@ export async function storageKeyFromFile(path: string): Promise<CryptoKey> {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     raw = randomBytes(32);
     // "wx": two processes opening one new device never write two different keys.
-    await writeFile(path, raw, { mode: 0o600, flag: "wx" }).catch(async (writeErr: NodeJS.ErrnoException) => {
-      if (writeErr.code !== "EEXIST") throw writeErr;
+    await writeFile(path, raw, { mode: 0o600, flag: "wx" }).catch(async (writeErr: unknown) => {
+      if ((writeErr as NodeJS.ErrnoException).code !== "EEXIST") throw writeErr;
       raw = await readFile(path);
     });
   }

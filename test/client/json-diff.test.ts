@@ -6,7 +6,7 @@ import { applyJsonDiff } from "../../client/core/entities/json-diff.js";
 type Doc = { title: string; sets: { id: string; reps: number }[]; notes?: string };
 
 function edit(doc: A.Doc<Doc>, mutate: (plain: Doc) => void): A.Doc<Doc> {
-  const before = A.toJS(doc) as Doc;
+  const before = A.toJS<Doc>(doc);
   const after = structuredClone(before);
   mutate(after);
   return A.change(doc, (d) => applyJsonDiff(d as unknown as Record<string, unknown>, before as never, after as never));
@@ -32,7 +32,7 @@ describe("applyJsonDiff", () => {
     const two = edit(A.clone(start), (p) => {
       p.sets[0]!.reps = 4;
     });
-    const merged = A.toJS(A.merge(one, two)) as Doc;
+    const merged = A.toJS<Doc>(A.merge(one, two));
     expect(merged.sets).toEqual([{ id: "a", reps: 4 }, { id: "b", reps: 5 }, { id: "c", reps: 8 }]);
   });
 });

@@ -8,7 +8,7 @@ function base() {
   return A.from<{ sets: number[]; title: string }>({ sets: [100], title: "Legs" });
 }
 
-function facts(local: A.Doc<unknown>, server: A.Doc<unknown>) {
+function facts(local: A.Doc<object>, server: A.Doc<object>) {
   return { serverHasLocal: A.hasHeads(server, A.getHeads(local)), localHasServer: A.hasHeads(local, A.getHeads(server)) };
 }
 

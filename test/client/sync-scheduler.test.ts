@@ -9,9 +9,9 @@ import { FakeClock } from "../support/fake-clock.js";
 function scheduler(clock: FakeClock, behaviour: { fail?: () => boolean; nextRetryAt?: () => number | null } = {}) {
   const runs: SyncTrigger[] = [];
   const s = new SyncScheduler({
-    run: async (trigger) => {
+    run: (trigger) => {
       runs.push(trigger);
-      if (behaviour.fail?.()) throw new SyncError(Code.UNAVAILABLE, "relay unreachable");
+      return behaviour.fail?.() ? Promise.reject(new SyncError(Code.UNAVAILABLE, "relay unreachable")) : Promise.resolve();
     },
     nextRetryAt: behaviour.nextRetryAt ?? (() => null),
     isUnreachable: (err) => err instanceof SyncError && err.code === Code.UNAVAILABLE,

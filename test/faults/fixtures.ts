@@ -8,9 +8,9 @@ import { tempDir, waitFor, workout } from "../support/devices.js";
 export const USER = "user-1";
 
 export class Cleanups {
-  private readonly closers: (() => Promise<unknown> | void)[] = [];
+  private readonly closers: (() => unknown)[] = [];
 
-  add(close: () => Promise<unknown> | void): void {
+  add(close: () => unknown): void {
     this.closers.push(close);
   }
 
@@ -24,7 +24,7 @@ export class Cleanups {
         first ??= err;
       }
     }
-    if (first !== undefined) throw first;
+    if (first !== undefined) throw first instanceof Error ? first : new Error("a cleanup failed", { cause: first });
   }
 }
 

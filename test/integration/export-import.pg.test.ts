@@ -9,7 +9,7 @@ import { startRelay, type Relay } from "../../relay/server.js";
 import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
 import { tempDir, workout } from "../support/devices.js";
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -17,7 +17,7 @@ afterEach(async () => {
 async function setup(): Promise<{ db: PgStoreFixture; relay: Relay }> {
   const db = await freshPgStore();
   const relay = await startRelay({ store: db.store });
-  cleanups.push(db.close, () => relay.close().catch(() => undefined));
+  cleanups.push(() => db.close(), () => relay.close().catch(() => undefined));
   return { db, relay };
 }
 
@@ -71,7 +71,11 @@ describe("export and import", () => {
   it("a file that is not an export is refused with a typed error, and nothing changes", async () => {
     const { relay } = await setup();
     const phone = await device(relay, "ada", "phone");
-    await expect(phone.importData({ format: "something-else" })).rejects.toMatchObject({ message: expect.stringContaining("not an IronFlow export") });
+    const refused = await phone.importData({ format: "something-else" }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(String(refused)).toContain("not an IronFlow export");
     const id = parseAutomergeUrl(generateAutomergeUrl()).documentId;
     const broken = { format: "ironflow-export", version: 1, exportedAt: 1, entities: [{ type: "workout", id, data: {}, automerge: "!!!" }] };
     expect(await phone.importData(broken)).toMatchObject({ added: 0, refused: [{ id }] });

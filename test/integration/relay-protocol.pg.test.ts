@@ -183,12 +183,13 @@ describe("pull by cursor", () => {
     const writers = await Promise.all(Array.from({ length: 8 }, (_, i) => connect(r, "user-1", `writer-${i}`)));
     const puller = await connect(r, "user-1", "puller");
     const rounds = 12;
-    let writing = true;
+    // Read by the puller across awaits while the writers change it.
+    const state = { writing: true };
     const seen = new Map<string, number>();
     let cursor = 0n;
     let lastCursor = -1n;
     const pulling = (async () => {
-      while (writing || cursor !== lastCursor) {
+      while (state.writing || cursor !== lastCursor) {
         lastCursor = cursor;
         const page = await pullAll(puller, cursor);
         for (const e of page.entities) {
@@ -222,7 +223,7 @@ describe("pull by cursor", () => {
         }
       }),
     );
-    writing = false;
+    state.writing = false;
     await pulling;
     expect(seen.size).toBe(8 * 3);
     for (const version of seen.values()) expect(version).toBe(rounds);

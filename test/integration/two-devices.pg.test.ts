@@ -8,7 +8,7 @@ import { openDevice, tempDir, waitFor, workout, type TestDevice } from "../suppo
 import { freshPgStore } from "../support/databases.js";
 import type { RelayStore } from "../../relay/store/store.js";
 
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -70,7 +70,9 @@ describe("nothing reported saved is lost", () => {
     cleanups.push(db.close);
     const relay = await relayOn(db.store);
     const dir = tempDir("killed");
-    cleanups.push(async () => dir.remove());
+    cleanups.push(() => {
+      dir.remove();
+    });
     const child = spawn(process.execPath, ["--import", "tsx", "test/support/device-process.ts", dir.path, relay.syncUrl, "200"], {
       stdio: ["ignore", "pipe", "inherit"],
     });

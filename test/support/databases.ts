@@ -14,9 +14,9 @@ export const databaseUrl = process.env["DATABASE_URL"] || "postgres://postgres@1
 export interface StoreFixture {
   store: RelayStore;
   /** Closes the current store and opens the same database again (migrations run again). */
-  reopen(): Promise<RelayStore>;
+  reopen: () => Promise<RelayStore>;
   /** Closes the store and throws its database state away. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface PgStoreFixture extends StoreFixture {
@@ -107,7 +107,7 @@ export async function freshPgliteStore(): Promise<StoreFixture> {
 
 export interface StoreBackend {
   name: string;
-  open(): Promise<StoreFixture>;
+  open: () => Promise<StoreFixture>;
 }
 
 export const storeBackends: StoreBackend[] = [

@@ -79,7 +79,7 @@ export class RawRelaySocket {
 
 /** A valid entity document built the way a device builds one, as Automerge bytes. */
 export function entityDoc<T extends EntityType>(type: T, id: string, payload: Payloads[T], deviceId = "raw-device"): A.Doc<EntityDocument<T>> {
-  return A.from({
+  return A.from<EntityDocument<T>>({
     type,
     id,
     createdAt: 1,
@@ -89,7 +89,7 @@ export function entityDoc<T extends EntityType>(type: T, id: string, payload: Pa
     hlc: "",
     deleted: null,
     payload,
-  } as unknown as Record<string, unknown>) as unknown as A.Doc<EntityDocument<T>>;
+  } as EntityDocument<T>);
 }
 
 const idsByLabel = new Map<string, string>();

@@ -43,5 +43,6 @@ function encode(wall: number, counter: number, deviceId: string): string {
 export function decodeHlc(value: string): { wall: number; counter: number; deviceId: string } | undefined {
   const match = /^(\d{15}):(\d{6}):(.*)$/.exec(value);
   if (!match) return undefined;
-  return { wall: Number(match[1]), counter: Number(match[2]), deviceId: match[3]! };
+  const [, wall = "", counter = "", deviceId = ""] = match;
+  return { wall: Number(wall), counter: Number(counter), deviceId };
 }

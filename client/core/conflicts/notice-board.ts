@@ -17,7 +17,8 @@ export class NoticeBoard {
   ) {}
 
   async load(): Promise<void> {
-    for (const n of await this.noticeStore.all()) if (n.kind === "library_updated") this.notices.set(n.id, n);
+    // Notices of other kinds were written before resolution records moved into the documents.
+    for (const n of await this.noticeStore.all()) if ((n as { kind: string }).kind === "library_updated") this.notices.set(n.id, n);
     for (const d of await this.duplicateStore.all()) this.duplicates.set(d.id, d);
     for (const s of await this.seenStore.all()) this.seen.add(s.id);
   }

@@ -29,7 +29,8 @@ export class ConflictSettler {
 
   /** Returns true when the person must choose (a conflict record was kept). */
   async concurrent(id: string, server: ServerVersion): Promise<boolean> {
-    const record = this.entities.record(id)!;
+    const record = this.entities.record(id);
+    if (!record) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
     const { json: serverJson, heads: serverHeads } = readDocument(server.bytes);
     const local = await this.entities.json(id);
     const base = await this.entities.jsonAt(id, record.syncedHeads);
@@ -99,7 +100,7 @@ export class ConflictSettler {
 export function readDocument(bytes: Uint8Array): { json: EntityDocument; heads: string[] } {
   const doc = A.load<EntityDocument>(bytes);
   try {
-    return { json: A.toJS(doc) as EntityDocument, heads: A.getHeads(doc) };
+    return { json: A.toJS<EntityDocument>(doc), heads: A.getHeads(doc) };
   } finally {
     A.free(doc);
   }

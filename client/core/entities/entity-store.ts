@@ -19,7 +19,7 @@ import {
 import { deepEqual } from "../../../schema/json.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { HybridLogicalClock } from "../clock/hlc.js";
-import { DocumentMissing, type DocumentStore } from "../storage/document-store.js";
+import { DocumentMissing, type AnyDoc, type DocumentStore } from "../storage/document-store.js";
 import type { RecordStore } from "../storage/record-store.js";
 import type { EntityRecord } from "./entity-record.js";
 import { applyJsonDiff } from "./json-diff.js";
@@ -136,7 +136,7 @@ export class EntityStore {
     const checked = validateDocument(type, initial);
     if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
     await beforeWrite?.(checked.value);
-    await this.docs.create(id, A.from<Record<string, unknown>>(initial as unknown as Record<string, unknown>));
+    await this.docs.create(id, A.from<Record<string, unknown>>(initial));
     const record: EntityRecord = { id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: [] };
     await this.putRecord(record);
     return { doc: checked.value, record };
@@ -151,12 +151,12 @@ export class EntityStore {
     const record = this.requireRecord(id);
     const doc = await this.update(id, async (current) => {
       const heads = A.getHeads(current);
-      const rebase = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && A.hasHeads(current, options.basedOn);
+      const basedOn = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && A.hasHeads(current, options.basedOn) ? options.basedOn : undefined;
       const now = A.toJS(current) as EntityDocument;
       if (options.refuseDeleted && now.deleted !== null) {
         throw new SyncError(Code.FAILED_PRECONDITION, "this was deleted; restore it before editing");
       }
-      const target = rebase ? rebaseEdit(current, options.basedOn!, mutate) : edited(now, mutate);
+      const target = basedOn ? rebaseEdit(current, basedOn, mutate) : edited(now, mutate);
       this.stamp(target.doc, record.serverVersion);
       this.addResolutions(target.doc, target.records);
       const checked = this.validate(record.type, target.doc);
@@ -196,11 +196,9 @@ export class EntityStore {
    */
   async applyChanges(id: string, changes: Uint8Array): Promise<EntityDocument | undefined> {
     this.requireRecord(id);
-    let complete = true;
-    const doc = await this.update(id, (current) => {
+    const { doc, complete } = await this.update(id, (current) => {
       const next = A.loadIncremental(current, changes);
-      complete = A.getMissingDeps(next, []).length === 0;
-      return { doc: next, value: A.toJS(next) as EntityDocument };
+      return { doc: next, value: { doc: A.toJS(next) as EntityDocument, complete: A.getMissingDeps(next, []).length === 0 } };
     });
     if (!complete) return undefined;
     this.clock.observe(doc.hlc);
@@ -322,19 +320,20 @@ export class EntityStore {
     return checked.value;
   }
 
-  private requireRecord(id: string): EntityRecord {
+  /** The entity's record; NOT_FOUND when this device does not have the entity. */
+  requireRecord(id: string): EntityRecord {
     const record = this.records.get(id);
     if (!record) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
     return record;
   }
 
-  private async read<T>(id: string, fn: (doc: A.Doc<unknown>) => T): Promise<T> {
+  private async read<T>(id: string, fn: (doc: AnyDoc) => T): Promise<T> {
     const found = await this.docs.read(id, (doc) => ({ value: fn(doc) }));
     if (!found) throw new SyncError(Code.NOT_FOUND, `no document for entity ${id} on this device`);
     return found.value;
   }
 
-  private async update<T>(id: string, fn: (doc: A.Doc<unknown>) => { doc: A.Doc<unknown>; value: T } | Promise<{ doc: A.Doc<unknown>; value: T }>): Promise<T> {
+  private async update<T>(id: string, fn: (doc: AnyDoc) => { doc: AnyDoc; value: T } | Promise<{ doc: AnyDoc; value: T }>): Promise<T> {
     try {
       return await this.docs.update(id, fn);
     } catch (err) {
@@ -356,7 +355,7 @@ function edited(now: EntityDocument, mutate: (doc: EntityDocument) => void): { d
  * fields that changed meanwhile and that they typed over keep their value and record the other
  * one, and sets they edited that were removed meanwhile are recorded as dropped.
  */
-function rebaseEdit(current: A.Doc<unknown>, basedOn: string[], mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
+function rebaseEdit(current: AnyDoc, basedOn: string[], mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
   const before = A.toJS(A.view(current, basedOn)) as EntityDocument;
   const now = A.toJS(current) as EntityDocument;
   const after = structuredClone(before);

@@ -8,7 +8,7 @@ import { deepEqual } from "../../../schema/json.js";
 type JsonObject = Record<string, unknown>;
 
 export function applyJsonDiff(draft: JsonObject, before: JsonObject, after: JsonObject): void {
-  for (const key of Object.keys(before)) if (!(key in after)) delete draft[key];
+  for (const key of Object.keys(before)) if (!(key in after)) Reflect.deleteProperty(draft, key);
   for (const [key, next] of Object.entries(after)) {
     const previous = before[key];
     if (deepEqual(previous, next)) continue;
@@ -34,12 +34,14 @@ function applyListDiff(list: unknown[], before: JsonObject[], after: JsonObject[
     if (!firstAt.has(e["id"])) firstAt.set(e["id"], i);
   });
   const stays = (e: JsonObject, i: number) => keep.has(e["id"]) && firstAt.get(e["id"]) === i;
-  for (let i = before.length - 1; i >= 0; i--) if (!stays(before[i]!, i)) list.splice(i, 1);
+  // From the end, so the indices of the elements still to look at do not move.
+  for (const [i, element] of [...before.entries()].reverse()) if (!stays(element, i)) list.splice(i, 1);
   const current = before.filter(stays);
   after.forEach((element, index) => {
     const at = current.findIndex((e) => e["id"] === element["id"]);
-    if (at === index) {
-      applyJsonDiff(list[index] as JsonObject, current[index]!, element);
+    const previous = current[at];
+    if (at === index && previous) {
+      applyJsonDiff(list[index] as JsonObject, previous, element);
       return;
     }
     if (at > index) {

@@ -66,7 +66,7 @@ export function getAt(root: unknown, path: JsonPath): unknown {
 export function setAt(root: unknown, path: JsonPath, value: unknown): boolean {
   if (path.length === 0) return false;
   const parent = getAt(root, path.slice(0, -1));
-  const last = path[path.length - 1]!;
+  const last = path.at(-1) ?? "";
   const id = elementId(last);
   if (id !== undefined) {
     if (!isIdList(parent)) return false;
@@ -80,7 +80,7 @@ export function setAt(root: unknown, path: JsonPath, value: unknown): boolean {
     return true;
   }
   if (!isObject(parent)) return false;
-  if (value === undefined) delete parent[last];
+  if (value === undefined) Reflect.deleteProperty(parent, last);
   else parent[last] = structuredClone(value);
   return true;
 }

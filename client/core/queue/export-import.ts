@@ -4,7 +4,7 @@
 // there. What an import adds is queued like any local change.
 // Specification: docs/device-storage.md
 import { z } from "zod";
-import { ENTITY_TYPES, entityIdSchema, type EntityDocument, type EntityType } from "../../../schema/entities.js";
+import { ENTITY_TYPES, entityIdSchema, type EntityType } from "../../../schema/entities.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import type { EntityStore } from "../entities/entity-store.js";
@@ -84,7 +84,7 @@ export class DataTransfer {
     if (!changed) report.unchanged += 1;
     else if (had) report.merged += 1;
     else report.added += 1;
-    if (changed) await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", data: doc as EntityDocument, timestamp: this.now(), version: this.entities.record(id)!.serverVersion });
+    if (changed) await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", data: doc, timestamp: this.now(), version: this.entities.requireRecord(id).serverVersion });
   }
 
   /** Queued before the document is written, as every local change is (local-changes.ts). */

@@ -40,7 +40,7 @@ export class LocalChanges {
       this.entities.change(id, mutate, {
         ...options,
         beforeWrite: async (doc) => {
-          await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version: this.entities.record(id)!.serverVersion });
+          await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version: this.entities.requireRecord(id).serverVersion });
         },
       }),
     ).catch(notSaved);

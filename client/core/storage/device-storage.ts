@@ -27,7 +27,7 @@ export class StorageWriteFailed extends Error {
   /** The device is out of space (IndexedDB's QuotaExceededError, a file system's ENOSPC). */
   readonly full: boolean;
   constructor(cause: unknown) {
-    super(`the device could not store it: ${cause instanceof Error ? cause.message : String(cause ?? "aborted")}`, { cause });
+    super(`the device could not store it: ${cause instanceof Error ? cause.message : "the write was aborted"}`, { cause });
     this.full = isStorageFull(cause);
   }
 }

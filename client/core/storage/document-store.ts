@@ -13,7 +13,10 @@
 // Specification: docs/device-storage.md
 import * as A from "@automerge/automerge";
 import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
-import { sha256 } from "@noble/hashes/sha256";
+import { sha256 } from "@noble/hashes/sha2";
+
+/** A document whose shape the store does not look at. */
+export type AnyDoc = A.Doc<Record<string, unknown>>;
 
 interface Chunk {
   key: StorageKey;
@@ -23,7 +26,7 @@ interface Chunk {
 
 interface Entry {
   /** The latest document. Automerge's older versions of it share its memory: only this one is ever freed. */
-  doc: A.Doc<unknown>;
+  doc: AnyDoc;
   /** Heads of what storage holds. */
   savedHeads: A.Heads;
   chunks: Chunk[];
@@ -42,7 +45,7 @@ export class DocumentStore {
   ) {}
 
   /** Runs `fn` on the document synchronously, or resolves undefined when storage has none. */
-  async read<T>(id: string, fn: (doc: A.Doc<unknown>) => T): Promise<T | undefined> {
+  async read<T>(id: string, fn: (doc: AnyDoc) => T): Promise<T | undefined> {
     const entry = await this.entry(id);
     if (!entry) return undefined;
     const result = fn(entry.doc);
@@ -54,7 +57,7 @@ export class DocumentStore {
    * Replaces the document with what `fn` makes of it and stores the difference. `fn` may return
    * `value` beside the new document. Runs after any earlier update of the same document.
    */
-  async update<T>(id: string, fn: (doc: A.Doc<unknown>) => { doc: A.Doc<unknown>; value: T } | Promise<{ doc: A.Doc<unknown>; value: T }>): Promise<T> {
+  async update<T>(id: string, fn: (doc: AnyDoc) => { doc: AnyDoc; value: T } | Promise<{ doc: AnyDoc; value: T }>): Promise<T> {
     return this.serial(id, async () => {
       const entry = await this.entry(id);
       if (!entry) throw new DocumentMissing(id);
@@ -76,7 +79,7 @@ export class DocumentStore {
   }
 
   /** Stores a document this device did not have (a create, or one adopted from the relay). */
-  async create(id: string, doc: A.Doc<unknown>): Promise<void> {
+  async create(id: string, doc: AnyDoc): Promise<void> {
     await this.serial(id, async () => {
       const existing = await this.entry(id);
       if (existing) throw new Error(`document ${id} already exists`);
@@ -116,7 +119,7 @@ export class DocumentStore {
     return this.entries.size;
   }
 
-  private async persist(id: string, entry: Entry, doc: A.Doc<unknown>): Promise<void> {
+  private async persist(id: string, entry: Entry, doc: AnyDoc): Promise<void> {
     const heads = A.getHeads(doc);
     if (!sameHeads(heads, entry.savedHeads)) {
       const incrementalBytes = entry.chunks.reduce((n, c) => n + (c.kind === "incremental" ? c.size : 0), 0);
@@ -174,7 +177,7 @@ export class DocumentStore {
     if (parts.length === 0) return undefined;
     // A.load takes concatenated chunks (duplicated changes included) and is several times cheaper
     // than replaying them onto an empty document.
-    const doc = A.load<unknown>(concat(parts));
+    const doc = A.load<Record<string, unknown>>(concat(parts));
     const entry: Entry = { doc, savedHeads: A.getHeads(doc), chunks, pins: 0 };
     this.entries.set(id, entry);
     return entry;
@@ -215,7 +218,8 @@ function sameHeads(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
+  const [only] = parts;
+  if (parts.length === 1 && only) return only;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -97,7 +97,7 @@ export class Pusher {
         }
       }
       await this.o.lock.run(async () => {
-        for (const p of prepared) await this.o.queue.recordFailure(p.item.entityId, error, p.counts, this.o.now(), this.o.random);
+        for (const p of prepared) await this.o.queue.recordFailure(p.item.entityId, error, p.counts, this.o.now(), () => this.o.random());
       });
       throw error;
     }
@@ -143,7 +143,7 @@ export class Pusher {
   /** Runs under the lock. */
   private async applyResult(prepared: Prepared, result: SyncResult, report: SyncReport): Promise<void> {
     const id = prepared.item.entityId;
-    const record = this.o.entities.record(id)!;
+    const record = this.o.entities.requireRecord(id);
     switch (result.status) {
       case SyncStatus.SUCCESS: {
         report.pushed += 1;
@@ -172,7 +172,7 @@ export class Pusher {
       }
       default:
         report.errors += 1;
-        await this.o.queue.recordFailure(id, new SyncError(result.code, result.errorMessage), prepared.counts, this.o.now(), this.o.random);
+        await this.o.queue.recordFailure(id, new SyncError(result.code, result.errorMessage), prepared.counts, this.o.now(), () => this.o.random());
         return;
     }
   }

@@ -56,22 +56,23 @@ export class RelayConnection {
   }
 
   private async handshake(): Promise<RelaySession> {
-    // Declared first: the connection may close during the handshake, before open() returns.
-    let session: RelaySession | undefined;
+    // Filled in once open() returns: the connection may close during the handshake, before that.
+    const opened: { session?: RelaySession } = {};
     const sentAt = this.o.timers.now();
-    session = await RelaySession.open({
+    const session = await RelaySession.open({
       transport: this.o.transport,
       identity: this.o.identity,
       timers: this.o.timers,
       timeoutMs: this.o.requestTimeoutMs,
       onChanges: (entities) => this.o.onChanges(entities),
       onClosed: () => {
-        if (!session || this.session !== session) return;
+        if (!opened.session || this.session !== opened.session) return;
         this.session = undefined;
         this.o.onLost();
         this.o.notify();
       },
     });
+    opened.session = session;
     this.session = session;
     const serverTime = Number(session.welcome?.serverTime ?? 0n);
     // The relay read its clock between our send and its reply arriving: halfway is the best guess.

@@ -48,7 +48,7 @@ export class RemoteChanges {
       if (!record || record.serverVersion !== snapshot.baseVersion || !clean) return "needs_snapshot";
       const doc = await this.o.entities.applyChanges(id, snapshot.changes);
       if (!doc) return "needs_snapshot";
-      await this.o.entities.putRecord({ ...this.o.entities.record(id)!, serverVersion: snapshot.version, syncedHeads: await this.o.entities.heads(id), serverTime });
+      await this.o.entities.putRecord({ ...this.o.entities.requireRecord(id), serverVersion: snapshot.version, syncedHeads: await this.o.entities.heads(id), serverTime });
     } else if (!record) {
       await this.o.entities.adopt(snapshot.entityType, id, bytes, { serverVersion: snapshot.version, serverTime });
       await this.o.onAdopted(id);
@@ -74,13 +74,13 @@ export class RemoteChanges {
     switch (reconcile({ serverHasLocal, localHasServer }).kind) {
       case "fast_forward": {
         await this.o.entities.mergeIn(id, bytes);
-        await this.o.entities.putRecord({ ...this.o.entities.record(id)!, ...sync });
+        await this.o.entities.putRecord({ ...this.o.entities.requireRecord(id), ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.update(id, { status: "synced", version, retryCount: 0, nextAttemptAt: null, lastError: null, conflict: null });
         return false;
       }
       case "already_merged": {
-        const record = this.o.entities.record(id)!;
+        const record = this.o.entities.requireRecord(id);
         await this.o.entities.putRecord({ ...record, ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.markPending(id, record.type, version, serverTime);

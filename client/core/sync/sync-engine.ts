@@ -66,9 +66,9 @@ export class SyncEngine {
       timers: o.timers,
       requestTimeoutMs: o.requestTimeoutMs,
       onChanges: (entities) => void this.applyLive(entities),
-      onLost: o.onConnectionLost,
-      onRelayTime: o.onRelayTime,
-      notify: o.notify,
+      onLost: () => o.onConnectionLost(),
+      onRelayTime: (serverTime, localTime) => o.onRelayTime(serverTime, localTime),
+      notify: () => o.notify(),
     });
     this.pusher = new Pusher({
       entities: o.entities,
@@ -80,13 +80,13 @@ export class SyncEngine {
       totals: this.totals,
       now: () => o.timers.now(),
       random: () => o.timers.random(),
-      notify: o.notify,
+      notify: () => o.notify(),
       reconnect: () => {
         this.connection.close();
         return this.connection.open();
       },
     });
-    this.puller = new Puller({ remote: o.remote, lock: o.lock, loadCursors: o.loadCursors, saveCursors: o.saveCursors });
+    this.puller = new Puller({ remote: o.remote, lock: o.lock, loadCursors: () => o.loadCursors(), saveCursors: (cursors) => o.saveCursors(cursors) });
   }
 
   get online(): boolean {

@@ -114,7 +114,7 @@ export class SyncScheduler {
     this.reconnectTimer = this.timers.setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.trigger("reconnect");
-    }, reconnectDelayMs(this.reconnectFailures, this.timers.random));
+    }, reconnectDelayMs(this.reconnectFailures, () => this.timers.random()));
   }
 
   private clear(which: "intervalTimer" | "retryTimer" | "reconnectTimer"): void {

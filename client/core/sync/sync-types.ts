@@ -43,7 +43,7 @@ export class SyncTotals {
     const sorted = [...this.latencyMs].sort((a, b) => a - b);
     return {
       last: this.latencyMs.at(-1) ?? null,
-      p50: sorted.length ? sorted[Math.floor(sorted.length / 2)]! : null,
+      p50: sorted[Math.floor(sorted.length / 2)] ?? null,
       max: sorted.at(-1) ?? null,
     };
   }

@@ -9,7 +9,6 @@ import {
   type DeviceBodyInit,
   type EntitySnapshot,
   type PullResponse,
-  type SyncItem,
   type SyncResult,
   type Welcome,
 } from "../../../schema/protocol/frames.js";
@@ -81,7 +80,7 @@ export class RelaySession {
   async sync(items: SyncItemInit[]): Promise<SyncResult[]> {
     const reply = await this.request({
       case: "sync",
-      value: { userId: this.identity.userId, deviceId: this.identity.deviceId, items: items as SyncItem[] },
+      value: { userId: this.identity.userId, deviceId: this.identity.deviceId, items },
     });
     if (reply.case !== "sync") throw new SyncError(Code.INTERNAL, `relay answered sync with ${reply.case}`);
     return reply.value.results;
@@ -177,7 +176,7 @@ function connectWithin(transport: Transport, timers: Timers, timeoutMs: number):
       },
       (err: unknown) => {
         timers.clearTimeout(timer);
-        reject(err);
+        reject(err instanceof Error ? err : new SyncError(Code.UNAVAILABLE, String(err)));
       },
     );
   });

@@ -6,8 +6,8 @@ import type { DeviceStorage } from "../../../client/core/storage/device-storage.
 export interface StorageFixture {
   storage: DeviceStorage;
   /** The same storage opened again (a restarted device). */
-  reopen(): Promise<DeviceStorage>;
-  close(): Promise<void>;
+  reopen: () => Promise<DeviceStorage>;
+  close: () => Promise<void>;
 }
 
 const bytes = (...values: number[]) => new Uint8Array(values);

@@ -8,55 +8,35 @@ import { RECORD_KINDS } from "../../../client/core/storage/record-store.js";
 import { IndexedDbStorage } from "../../../client/core/storage/indexeddb-storage.js";
 import { EncryptedStorage, StorageUnreadable, newStorageKey } from "../../../client/core/storage/encrypted-storage.js";
 import { tempDir } from "../../support/devices.js";
-import { runDeviceStorageSuite } from "./device-storage.suite.js";
+import type { DeviceStorage } from "../../../client/core/storage/device-storage.js";
+import { runDeviceStorageSuite, type StorageFixture } from "./device-storage.suite.js";
 
-runDeviceStorageSuite("files (Node)", async () => {
-  const dir = tempDir("storage-suite");
-  return {
-    storage: new NodeFSStorageAdapter(dir.path),
-    reopen: async () => new NodeFSStorageAdapter(dir.path),
-    close: async () => dir.remove(),
-  };
+runDeviceStorageSuite("files (Node)", () => filesFixture());
+runDeviceStorageSuite("IndexedDB (ours)", () => indexedDbFixture((name) => new IndexedDbStorage(name)));
+runDeviceStorageSuite("IndexedDB (Automerge Repo's adapter)", () => indexedDbFixture((name) => new IndexedDBStorageAdapter(name)));
+runDeviceStorageSuite("files, encrypted", async () => filesFixture(await newStorageKey()));
+runDeviceStorageSuite("IndexedDB (ours), encrypted", async () => {
+  const key = await newStorageKey();
+  return indexedDbFixture((name) => new EncryptedStorage(new IndexedDbStorage(name), key));
 });
+
+function filesFixture(key?: CryptoKey): Promise<StorageFixture> {
+  const dir = tempDir("storage-suite");
+  const open = () => {
+    const files = new NodeFSStorageAdapter(dir.path);
+    return key ? new EncryptedStorage(files, key) : files;
+  };
+  return Promise.resolve({ storage: open(), reopen: () => Promise.resolve(open()), close: () => {
+      dir.remove();
+      return Promise.resolve();
+    } });
+}
 
 let databases = 0;
-runDeviceStorageSuite("IndexedDB (ours)", async () => {
+function indexedDbFixture(open: (name: string) => DeviceStorage): Promise<StorageFixture> {
   const name = `storage-suite-${++databases}`;
-  return {
-    storage: new IndexedDbStorage(name),
-    reopen: async () => new IndexedDbStorage(name),
-    close: async () => undefined,
-  };
-});
-
-runDeviceStorageSuite("IndexedDB (Automerge Repo's adapter)", async () => {
-  const name = `storage-suite-${++databases}`;
-  return {
-    storage: new IndexedDBStorageAdapter(name),
-    reopen: async () => new IndexedDBStorageAdapter(name),
-    close: async () => undefined,
-  };
-});
-
-runDeviceStorageSuite("files, encrypted", async () => {
-  const dir = tempDir("storage-suite-sealed");
-  const key = await newStorageKey();
-  return {
-    storage: new EncryptedStorage(new NodeFSStorageAdapter(dir.path), key),
-    reopen: async () => new EncryptedStorage(new NodeFSStorageAdapter(dir.path), key),
-    close: async () => dir.remove(),
-  };
-});
-
-runDeviceStorageSuite("IndexedDB (ours), encrypted", async () => {
-  const name = `storage-suite-${++databases}`;
-  const key = await newStorageKey();
-  return {
-    storage: new EncryptedStorage(new IndexedDbStorage(name), key),
-    reopen: async () => new EncryptedStorage(new IndexedDbStorage(name), key),
-    close: async () => undefined,
-  };
-});
+  return Promise.resolve({ storage: open(name), reopen: () => Promise.resolve(open(name)), close: () => Promise.resolve() });
+}
 
 describe("encryption at rest", () => {
   it("what reaches the storage underneath is ciphertext, with a fresh IV every time", async () => {

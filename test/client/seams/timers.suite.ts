@@ -6,7 +6,7 @@ import type { Timers } from "../../../client/core/clock/timers.js";
 export interface TimersFixture {
   timers: Timers;
   /** Lets `ms` of this clock's time pass (the fake moves its hands; the real one waits). */
-  advance(ms: number): Promise<void>;
+  advance: (ms: number) => Promise<void>;
 }
 
 export function runTimersSuite(name: string, setup: () => TimersFixture): void {

@@ -8,10 +8,10 @@ export interface TransportFixture {
   /** The device's side. */
   transport: Transport;
   /** The far end of the next connection the device makes. */
-  accepted(): Promise<Connection>;
+  accepted: () => Promise<Connection>;
   /** A transport to a place nobody answers. */
   unreachable: Transport;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** Resolves with the next `count` frames a connection receives. */

@@ -25,11 +25,11 @@ class Accepted {
   }
 }
 
-runTransportSuite("in-memory pair", async () => {
+runTransportSuite("in-memory pair", () => {
   const accepted = new Accepted();
   const unreachable = memoryTransport(() => undefined);
   unreachable.setReachable(false);
-  return { transport: memoryTransport((far) => accepted.add(far)), accepted: () => accepted.next(), unreachable, close: async () => undefined };
+  return Promise.resolve({ transport: memoryTransport((far) => accepted.add(far)), accepted: () => accepted.next(), unreachable, close: () => Promise.resolve() });
 });
 
 runTransportSuite("WebSocket (ws on loopback)", async () => {
