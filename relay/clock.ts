@@ -5,6 +5,7 @@
 // Versions are stamped by the store with the database's clock (relay/store/sql-store.ts), read
 // after the row lock is granted, so updatedAt follows the commit order across relay processes;
 // that time is the database's, deliberately not this one.
+// Specification: docs/relay.md
 
 /** What setTimeout returns; only the clock that made it can clear it. */
 export type TimerHandle = unknown;

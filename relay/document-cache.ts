@@ -2,6 +2,7 @@
 // Postgres, so recently used documents stay loaded instead of being loaded per push.
 // A document being worked on is taken OUT of the cache (take/put), so eviction never frees a
 // document that a batch is still using.
+// Specification: docs/relay.md
 import * as A from "@automerge/automerge";
 import type { EntityType } from "../schema/entities.js";
 

@@ -4,6 +4,7 @@
 // receiving relay reads the change from Postgres: such an implementation plugs in through
 // startRelay's `fanout` option, without touching the sync service, and must pass the same
 // suite (test/relay/fanout-suite.ts, runFanoutSuite).
+// Specification: docs/relay.md
 import type { EntitySnapshot } from "../schema/protocol/frames.js";
 
 /** One connection of a device, as the fan-out sees it. */

@@ -1,4 +1,5 @@
 // Limits the relay enforces at its edge. Announced to devices in Welcome so they size batches.
+// Specification: docs/sync-protocol.md
 export interface RelayLimits {
   /** Largest frame the relay decodes; a larger one is answered RESOURCE_EXHAUSTED. */
   maxFrameBytes: number;

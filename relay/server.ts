@@ -1,5 +1,6 @@
 // The relay's one port: HTTP (health, the built app) and the WebSocket sync endpoint at /sync.
 // This is the only file that knows about `ws`.
+// Specification: docs/relay.md
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type RawData } from "ws";

@@ -1,6 +1,7 @@
 // One device connection, independent of the socket library: frames in, frames out. The first
 // frame must be Hello; every reply carries its request's id; errors are Error frames with a
 // status code, and the connection stays open unless the session cannot go on.
+// Specification: docs/sync-protocol.md
 import { Code, SyncError } from "../schema/status.js";
 import {
   PROTOCOL_VERSION,

@@ -2,6 +2,7 @@
 // goes through check -> version check and apply -> validate -> store (one transaction) ->
 // fan-out. Batches of one user are serialised in this process; across processes the store's
 // optimistic lock decides.
+// Specification: docs/relay.md
 import * as A from "@automerge/automerge";
 import { create } from "@bufbuild/protobuf";
 import { assertNever } from "../schema/entities.js";

@@ -1,6 +1,7 @@
 // The exercise library: server authoritative and shared by every user. Its entries live in the
 // same table as everyone's entities, under a reserved owner no device can name, with their own
 // cursor; devices pull it beside their own changes and never write it.
+// Specification: docs/relay.md
 import { createHash } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { parseAutomergeUrl, stringifyAutomergeUrl, type BinaryDocumentId } from "@automerge/automerge-repo/slim";

@@ -1,6 +1,7 @@
 // Version check and apply: the item's changes go onto the relay's snapshot only when the device
 // built on the relay's current version; the result must validate against its type before it is
 // stored.
+// Specification: docs/relay.md
 import * as A from "@automerge/automerge";
 import { validateDocument } from "../../schema/entities.js";
 import { Code } from "../../schema/status.js";

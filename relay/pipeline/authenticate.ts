@@ -1,6 +1,7 @@
 // The ONE place where the relay decides who a connection's user is. Until accounts exist the
 // device names its user in Hello; the accounts issue replaces this function's body with token
 // verification and nothing else changes.
+// Specification: docs/relay.md
 import { deviceIdSchema, userIdSchema } from "../../schema/identity.js";
 import { Code, SyncError } from "../../schema/status.js";
 import type { Hello } from "../../schema/protocol/frames.js";

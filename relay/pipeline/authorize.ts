@@ -1,5 +1,6 @@
 // Every request is checked against the session's principal: a device pushes only as itself,
 // for its own user.
+// Specification: docs/relay.md
 import { Code, SyncError } from "../../schema/status.js";
 import type { SyncRequest } from "../../schema/protocol/frames.js";
 import type { Principal } from "./authenticate.js";

@@ -1,4 +1,5 @@
 // Validation of one SyncItem's envelope, before any document is touched.
+// Specification: docs/relay.md
 import { entityIdSchema, isEntityType, type EntityType } from "../../schema/entities.js";
 import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
 import { Code } from "../../schema/status.js";
@@ -22,7 +23,7 @@ export function checkItem(item: SyncItem): CheckedItem | ItemFailure {
     return { code: Code.INVALID_ARGUMENT, message: `unknown entity type "${item.entityType.slice(0, 64)}"` };
   }
   if (!entityIdSchema.safeParse(item.entityId).success) {
-    return { code: Code.INVALID_ARGUMENT, message: "entity id must be 1-64 url-safe characters" };
+    return { code: Code.INVALID_ARGUMENT, message: "entity id must be an Automerge document id" };
   }
   if (!CONFLICT_STRATEGIES[item.entityType].deviceWritable) {
     return { code: Code.PERMISSION_DENIED, message: `${item.entityType} is server authoritative; devices only read it` };

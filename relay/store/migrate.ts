@@ -1,5 +1,6 @@
 // Applies schema/migrations/*.sql in file-name order, each at most once, all in one transaction:
 // a relay that dies mid-migration leaves the database as it was.
+// Specification: docs/relay.md
 import { readdir, readFile } from "node:fs/promises";
 import type { SqlClient } from "./sql-store.js";
 

@@ -1,5 +1,6 @@
 // The relay store on a Postgres server, through a pg Pool. A thin shim: the SQL and the error
 // mapping live in sql-store.ts.
+// Specification: docs/relay.md
 import { Pool } from "pg";
 import type { PoolClient } from "pg";
 import { migrate } from "./migrate.js";

@@ -8,6 +8,7 @@
 //
 // PGlite is one connection: statements of concurrent calls queue behind each other, and a write
 // transaction holds the database until it commits. Enough for one person's relay, not for scale.
+// Specification: docs/relay.md
 import { PGlite } from "@electric-sql/pglite";
 import type { Transaction } from "@electric-sql/pglite";
 import { migrate } from "./migrate.js";

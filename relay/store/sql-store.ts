@@ -1,5 +1,6 @@
 // The one SQL core behind RelayStore. pg and PGlite are thin shims over the SqlClient seam below;
 // every difference in result shapes and every error mapping lives in this file, once.
+// Specification: docs/relay.md
 import { isEntityType } from "../../schema/entities.js";
 import { Code, SyncError } from "../../schema/status.js";
 import type { ChangesPage, EntityWrite, RelayStore, StoredEntity, WriteOutcome } from "./store.js";

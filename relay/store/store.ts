@@ -1,5 +1,6 @@
 // The relay's store seam. One SQL core (sql-store.ts) runs over either the machine's Postgres
 // (pg) or PGlite; both pass test/relay/store.conformance.pg.test.ts.
+// Specification: docs/relay.md
 import type { EntityType } from "../../schema/entities.js";
 import { Code, SyncError } from "../../schema/status.js";
 
