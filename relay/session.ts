@@ -4,8 +4,10 @@
 // Specification: docs/sync-protocol.md
 import { Code, SyncError } from "../schema/status.js";
 import {
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   decodeDeviceFrame,
+  negotiateVersion,
   encodeRelayFrame,
   readRequestId,
   type EntitySnapshot,
@@ -44,6 +46,8 @@ export interface SessionContext {
 
 export class Session {
   private principal: Principal | undefined;
+  /** The protocol version this connection speaks, once Hello is done. */
+  private version = 0;
   private unsubscribe: (() => void) | undefined;
   private tokens: number;
   private lastRefill: number;
@@ -76,7 +80,7 @@ export class Session {
       const { body } = decodeDeviceFrame(frame);
       switch (body.case) {
         case "hello":
-          this.hello(requestId, body.value.protocolVersion, () => authenticate(body.value));
+          this.hello(requestId, { min: body.value.minProtocolVersion, max: body.value.protocolVersion }, () => authenticate(body.value));
           return;
         case "sync": {
           const principal = this.requirePrincipal();
@@ -90,6 +94,11 @@ export class Session {
           this.send(requestId, { case: "pull", value: page });
           return;
         }
+        case "ping":
+          this.requirePrincipal();
+          if (this.version < 2) throw new SyncError(Code.UNIMPLEMENTED, "ping is protocol version 2; this connection speaks 1");
+          this.send(requestId, { case: "pong", value: { serverTime: BigInt(this.clock.now()) } });
+          return;
       }
     } catch (err) {
       this.sendError(requestId, err);
@@ -104,13 +113,21 @@ export class Session {
     this.unsubscribe = undefined;
   }
 
-  private hello(requestId: number, protocolVersion: number, decide: () => Principal): void {
+  private hello(requestId: number, offered: { min: number; max: number }, decide: () => Principal): void {
     if (this.principal) throw new SyncError(Code.FAILED_PRECONDITION, "hello was already received");
-    if (protocolVersion !== PROTOCOL_VERSION) {
-      throw new SyncError(Code.UNIMPLEMENTED, `protocol version ${protocolVersion} is not supported; this relay speaks ${PROTOCOL_VERSION}`);
+    const version = negotiateVersion(offered, { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION });
+    if (version === undefined) {
+      const tooOld = offered.max < MIN_PROTOCOL_VERSION;
+      throw new SyncError(
+        Code.UNIMPLEMENTED,
+        tooOld
+          ? `protocol version ${offered.max} is too old: update the app (this relay speaks ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION})`
+          : `protocol version ${offered.max} is newer than this relay's (${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION})`,
+      );
     }
     const principal = decide();
     this.principal = principal;
+    this.version = version;
     this.unsubscribe = this.fanout.subscribe(principal.userId, {
       deviceId: principal.deviceId,
       deliver: (entities: EntitySnapshot[]) =>
@@ -120,7 +137,7 @@ export class Session {
     this.send(requestId, {
       case: "welcome",
       value: {
-        protocolVersion: PROTOCOL_VERSION,
+        protocolVersion: version,
         serverTime: BigInt(this.clock.now()),
         maxFrameBytes: this.limits.maxFrameBytes,
         maxBatchItems: this.limits.maxBatchItems,

@@ -16,8 +16,20 @@ export * from "./sync_pb.js";
  * Bump on any change of sync.proto's definitions, and write the change in its history;
  * test/schema/protocol-version.test.ts fails until both are done and the new hash is recorded.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** The oldest version this code still speaks: the previous one, so old and new apps sync side by side. */
+export const MIN_PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 4;
+
+/**
+ * The version a connection speaks: the newest both sides accept, or undefined when their ranges
+ * do not meet. A `min` of 0 means "only `max`" (a version 1 Hello has no minimum).
+ */
+export function negotiateVersion(device: { min: number; max: number }, relay: { min: number; max: number }): number | undefined {
+  const deviceMin = device.min === 0 ? device.max : device.min;
+  const chosen = Math.min(device.max, relay.max);
+  return chosen >= Math.max(deviceMin, relay.min) ? chosen : undefined;
+}
 
 
 export interface Decoded<T> {

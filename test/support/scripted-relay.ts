@@ -51,7 +51,7 @@ export class ScriptedRelay {
   ok(frame: Frame): RelayBodyInit {
     switch (frame.body.case) {
       case "hello":
-        return { case: "welcome", value: { protocolVersion: 1, serverTime: BigInt(Date.UTC(2026, 10, 25, 12)), maxFrameBytes: 1 << 20, maxBatchItems: this.maxBatchItems } };
+        return { case: "welcome", value: { protocolVersion: 2, serverTime: BigInt(Date.UTC(2026, 10, 25, 12)), maxFrameBytes: 1 << 20, maxBatchItems: this.maxBatchItems } };
       case "sync":
         return {
           case: "sync",
@@ -59,6 +59,8 @@ export class ScriptedRelay {
         };
       case "pull":
         return { case: "pull", value: { cursor: BigInt(this.version), catalogCursor: 0n, hasMore: false, entities: [] } };
+      case "ping":
+        return { case: "pong", value: { serverTime: BigInt(Date.UTC(2026, 10, 25, 12)) } };
     }
   }
 

@@ -1,6 +1,8 @@
 // The device's connection to the relay: opened when a run needs it, kept while it lives (the
-// relay's fan-out arrives on it), and measured at every handshake (the relay's time corrects the
-// device's clock offset).
+// relay's fan-out arrives on it), measured at every handshake (the relay's time corrects the
+// device's clock offset), and checked by a heartbeat: a connection silent for `heartbeatMs` is
+// pinged, and one that stays silent as long again is closed, so the app says "offline" within
+// seconds of the network going, not when TCP gives up minutes later.
 // Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
 import type { Timers } from "../clock/timers.js";
@@ -12,6 +14,8 @@ export interface RelayConnectionOptions {
   identity: DeviceIdentity;
   timers: Timers;
   requestTimeoutMs: number;
+  /** Silence after which the relay is pinged, and then declared gone (default 5 s). */
+  heartbeatMs?: number;
   /** The relay pushed other devices' changes. */
   onChanges(entities: EntitySnapshot[]): void;
   /** The connection dropped while open (the scheduler reconnects with back-off). */
@@ -25,6 +29,7 @@ export interface RelayConnectionOptions {
 export class RelayConnection {
   private session: RelaySession | undefined;
   private opening = false;
+  private heartbeatTimer: unknown;
 
   constructor(private readonly o: RelayConnectionOptions) {}
 
@@ -52,6 +57,7 @@ export class RelayConnection {
   close(): void {
     const session = this.session;
     this.session = undefined;
+    this.stopHeartbeat();
     session?.close();
   }
 
@@ -68,6 +74,7 @@ export class RelayConnection {
       onClosed: () => {
         if (!opened.session || this.session !== opened.session) return;
         this.session = undefined;
+        this.stopHeartbeat();
         this.o.onLost();
         this.o.notify();
       },
@@ -77,7 +84,44 @@ export class RelayConnection {
     const serverTime = Number(session.welcome?.serverTime ?? 0n);
     // The relay read its clock between our send and its reply arriving: halfway is the best guess.
     if (serverTime > 0) await this.o.onRelayTime(serverTime, Math.round((sentAt + this.o.timers.now()) / 2));
+    this.startHeartbeat(session);
     this.o.notify();
     return session;
+  }
+
+  /** Version 2 on: ping after `heartbeatMs` of silence; no answer within as long again closes the session. */
+  private startHeartbeat(session: RelaySession): void {
+    if (session.version < 2) return;
+    const interval = this.o.heartbeatMs ?? 5_000;
+    const { timers } = this.o;
+    const beat = (): void => {
+      this.heartbeatTimer = undefined;
+      if (this.session !== session || !session.isOpen) return;
+      const silent = timers.now() - session.lastHeardAt;
+      if (silent < interval) {
+        this.heartbeatTimer = timers.setTimeout(beat, interval - silent);
+        return;
+      }
+      // A request on its way has its own deadline; a ping would only queue behind it at the relay.
+      if (session.awaitingReplies > 0) {
+        this.heartbeatTimer = timers.setTimeout(beat, interval);
+        return;
+      }
+      session.ping(interval).then(
+        () => {
+          if (this.session === session) this.heartbeatTimer = timers.setTimeout(beat, interval);
+        },
+        // No answer: the connection is dead even if the socket has not noticed. Closing it tells
+        // the engine (offline, reconnect with back-off).
+        () => session.close(),
+      );
+    };
+    this.stopHeartbeat();
+    this.heartbeatTimer = timers.setTimeout(beat, interval);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer !== undefined) this.o.timers.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
   }
 }

@@ -3,6 +3,7 @@
 // Specification: docs/sync-protocol.md
 import { Code, SyncError } from "../../../schema/status.js";
 import {
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   decodeRelayFrame,
   encodeDeviceFrame,
@@ -33,10 +34,20 @@ interface Pending {
 
 type Reply = ReturnType<typeof decodeRelayFrame>["body"];
 
+interface SessionOptions {
+  transport: Transport;
+  identity: DeviceIdentity;
+  timers: Timers;
+  timeoutMs: number;
+  onChanges: (entities: EntitySnapshot[]) => void;
+  onClosed: (reason: string) => void;
+}
+
 export class RelaySession {
   private nextRequestId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedReason: string | undefined;
+  private heardAt: number;
   welcome: Welcome | undefined;
 
   private constructor(
@@ -47,30 +58,61 @@ export class RelaySession {
     private readonly onChanges: (entities: EntitySnapshot[]) => void,
     private readonly onClosed: (reason: string) => void,
   ) {
+    this.heardAt = timers.now();
     connection.onFrame((frame) => this.receive(frame));
     connection.onClose((reason) => this.shutdown(reason));
   }
 
-  static async open(options: {
-    transport: Transport;
-    identity: DeviceIdentity;
-    timers: Timers;
-    timeoutMs: number;
-    onChanges: (entities: EntitySnapshot[]) => void;
-    onClosed: (reason: string) => void;
-  }): Promise<RelaySession> {
+  /**
+   * Connects and says Hello, offering every protocol version this device speaks. A relay of the
+   * previous release refuses a range it does not know (UNIMPLEMENTED, and closes): the device
+   * connects once more offering only the previous version, so old relays and new apps still sync.
+   */
+  static async open(options: SessionOptions): Promise<RelaySession> {
+    try {
+      return await RelaySession.handshake(options, { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION });
+    } catch (err) {
+      if (!(err instanceof SyncError) || err.code !== Code.UNIMPLEMENTED) throw err;
+      return RelaySession.handshake(options, { min: 0, max: MIN_PROTOCOL_VERSION });
+    }
+  }
+
+  private static async handshake(options: SessionOptions, versions: { min: number; max: number }): Promise<RelaySession> {
     const connection = await connectWithin(options.transport, options.timers, options.timeoutMs);
     const session = new RelaySession(connection, options.identity, options.timers, options.timeoutMs, options.onChanges, options.onClosed);
-    const reply = await session.request({
-      case: "hello",
-      value: { protocolVersion: PROTOCOL_VERSION, ...options.identity },
-    });
+    const reply = await session
+      .request({ case: "hello", value: { protocolVersion: versions.max, minProtocolVersion: versions.min, ...options.identity } })
+      .catch((err: unknown) => {
+        session.close();
+        throw err;
+      });
     if (reply.case !== "welcome") {
       connection.close();
       throw new SyncError(Code.INTERNAL, `relay answered hello with ${reply.case}`);
     }
     session.welcome = reply.value;
     return session;
+  }
+
+  /** The protocol version this connection speaks. */
+  get version(): number {
+    return this.welcome?.protocolVersion ?? 0;
+  }
+
+  /** Requests sent and not answered yet. */
+  get awaitingReplies(): number {
+    return this.pending.size;
+  }
+
+  /** When the relay was last heard from, on the device's timers. */
+  get lastHeardAt(): number {
+    return this.heardAt;
+  }
+
+  /** Resolves when the relay answers (version 2 on); rejects UNAVAILABLE after `timeoutMs` of silence. */
+  async ping(timeoutMs: number): Promise<void> {
+    const reply = await this.request({ case: "ping", value: {} }, timeoutMs);
+    if (reply.case !== "pong") throw new SyncError(Code.INTERNAL, `relay answered ping with ${reply.case}`);
   }
 
   get isOpen(): boolean {
@@ -98,7 +140,7 @@ export class RelaySession {
   }
 
   /** Resolves with the reply; an Error frame rejects with its SyncError. */
-  private request(body: DeviceBodyInit): Promise<Exclude<Reply, { case: "error" }>> {
+  private request(body: DeviceBodyInit, timeoutMs = this.timeoutMs): Promise<Exclude<Reply, { case: "error" }>> {
     if (this.closedReason !== undefined) {
       return Promise.reject(new SyncError(Code.UNAVAILABLE, `connection closed: ${this.closedReason}`));
     }
@@ -106,10 +148,10 @@ export class RelaySession {
     return new Promise((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         this.pending.delete(requestId);
-        reject(new SyncError(Code.UNAVAILABLE, `no reply from the relay within ${this.timeoutMs} ms`));
+        reject(new SyncError(Code.UNAVAILABLE, `no reply from the relay within ${timeoutMs} ms`));
         // A relay that stops answering is treated as gone: the next sync reconnects.
         this.close();
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending.set(requestId, {
         resolve: (reply) => {
           if (reply.case === "error") {
@@ -126,6 +168,7 @@ export class RelaySession {
   }
 
   private receive(frame: Uint8Array): void {
+    this.heardAt = this.timers.now();
     let decoded: ReturnType<typeof decodeRelayFrame>;
     try {
       decoded = decodeRelayFrame(frame);
