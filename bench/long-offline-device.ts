@@ -2,6 +2,7 @@
 // runs in the parent). Offline, it makes ENTITIES workouts and EDITS edits of each, round-robin;
 // told the relay is up, it catches up, sampling its memory and the progress it reports.
 // Talks to the parent over the fork IPC channel; run by long-offline.ts, not by hand.
+import { benchAccount } from "./support/account.js";
 import { openNodeClient } from "../client/node/open-node-client.js";
 import type { IronFlowClient } from "../client/core/index.js";
 import { profileWindow } from "./support/cpu-profile.js";
@@ -127,7 +128,9 @@ function nextMessage(): Promise<ParentMessage> {
 
 function open(args: DeviceArgs): Promise<IronFlowClient> {
   // Offline nothing syncs; once the relay is up, the bench's one syncNow() does the catch-up.
-  return openNodeClient({ dataDir: args.dataDir, relayUrl: args.relayUrl, userId: "bench-user", deviceName: "long-offline", syncOnChange: false, requestTimeoutMs: 60_000 });
+  // The first open signs in; a reopened device (the catch-up after a restart) uses the session it kept.
+  const signIn = args.role === "catch_up" ? {} : { account: benchAccount("long-offline") };
+  return openNodeClient({ dataDir: args.dataDir, relayUrl: args.relayUrl, ...signIn, deviceName: "long-offline", syncOnChange: false, requestTimeoutMs: 60_000 });
 }
 
 async function offline(client: IronFlowClient, args: DeviceArgs): Promise<LocalPhase> {

@@ -21,6 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startRelay, type Relay } from "../relay/server.js";
+import { BENCH_AUTH } from "./support/account.js";
 import { openStore } from "../relay/store/index.js";
 import type { CatchUp, DeviceArgs, DeviceMessage, LocalPhase, ParentMessage, Ready } from "./long-offline-device.js";
 import { Cleanup, withTimeout } from "./support/bounded.js";
@@ -116,6 +117,17 @@ async function main(): Promise<void> {
       return device;
     };
 
+    // The relay runs from the start so the device can sign in; it syncs only when told to ("go").
+    const store = await openStore({ databaseUrl, pg: { searchPath: schema.name } });
+    let relay: Relay;
+    try {
+      relay = await startRelay({ store, port, auth: BENCH_AUTH });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    cleanup.add("relay", () => relay.close());
+
     process.stdout.write(`long offline: ${entities} workouts x ${1 + edits} changes, offline...\n`);
     let device = spawnDevice(restart ? "offline" : "both");
     const local: LocalPhase = await withTimeout(device.next("local_done"), 30 * 60_000, "the offline changes");
@@ -125,16 +137,6 @@ async function main(): Promise<void> {
       device = spawnDevice("catch_up");
     }
     const ready: Ready = await withTimeout(device.next("ready"), 120_000, "the device to open");
-
-    const store = await openStore({ databaseUrl, pg: { searchPath: schema.name } });
-    let relay: Relay;
-    try {
-      relay = await startRelay({ store, port });
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
-    cleanup.add("relay", () => relay.close());
 
     const relayProfile = cpuProfDir ? await profileWindow(cpuProfDir, "relay-catch-up") : undefined;
     device.send({ kind: "go" });
@@ -176,7 +178,7 @@ async function relayCheck(schema: string, entities: number, edits: number) {
       await admin.query<{ rows: string; ids: string; min_version: number | null; max_version: number | null; complete: string }>(
         `SELECT count(*) AS rows, count(DISTINCT entity_id) AS ids, min(version) AS min_version, max(version) AS max_version,
                 count(*) FILTER (WHERE (SELECT sum(jsonb_array_length(e->'sets')) FROM jsonb_array_elements(data->'payload'->'exercises') e) = $1) AS complete
-           FROM ${schema}.entities WHERE user_id = 'bench-user'`,
+           FROM ${schema}.entities WHERE user_id <> '_catalog'`,
         [EXERCISES * SETS_PER_EXERCISE + edits],
       )
     ).rows[0]!;

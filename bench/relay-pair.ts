@@ -5,6 +5,7 @@
 import type { IronFlowClient } from "../client/core/index.js";
 import { openNodeClient } from "../client/node/open-node-client.js";
 import { startRelay, type Relay } from "../relay/server.js";
+import { BENCH_AUTH, benchAccount } from "./support/account.js";
 import { openStore, type RelayStore } from "../relay/store/index.js";
 import { withTimeout, type Cleanup } from "./support/bounded.js";
 import { openPgliteStoreFromTemplate } from "./support/pglite-template.js";
@@ -48,7 +49,7 @@ export async function openRelayPair(backend: Backend, schema: string, cleanup: C
   const timed = timedStore(inner);
   let relay: Relay;
   try {
-    relay = await startRelay({ store: timed.store, host: "127.0.0.1", port: 0, limits: { framesPerSecond: BENCH_FRAMES_PER_SECOND } });
+    relay = await startRelay({ store: timed.store, host: "127.0.0.1", port: 0, limits: { framesPerSecond: BENCH_FRAMES_PER_SECOND }, auth: BENCH_AUTH });
   } catch (err) {
     await inner.close();
     throw err;
@@ -57,7 +58,7 @@ export async function openRelayPair(backend: Backend, schema: string, cleanup: C
 
   const device = async (name: string): Promise<IronFlowClient> => {
     const dataDir = folders.make(`${backend}-${name}`);
-    const client = await openNodeClient({ dataDir, relayUrl: relay.syncUrl, userId: USER_ID, deviceName: name, requestTimeoutMs: waitMs });
+    const client = await openNodeClient({ dataDir, relayUrl: relay.syncUrl, account: benchAccount(USER_ID), deviceName: name, requestTimeoutMs: waitMs });
     cleanup.add(`device ${name} (${backend})`, async () => {
       // Let a sync still running finish first: its writes after close would land in a removed folder.
       await withTimeout(client.syncNow(), 10_000, `device ${name} settling`).catch(() => undefined);

@@ -1,6 +1,6 @@
 // `npm start`: the relay and the web app on one port. With DATABASE_URL it uses that Postgres;
 // without, PGlite in a data folder (IRONFLOW_DATA_DIR, default ./data), same SQL.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { EXERCISE_LIBRARY } from "./catalog/exercise-library.js";
 import { systemClock } from "./clock.js";
 import { jsonLogger } from "./logger.js";
@@ -14,10 +14,14 @@ const dataDir = process.env.IRONFLOW_DATA_DIR ?? "data";
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? "127.0.0.1";
 const appDir = existsSync("dist/index.html") ? "dist" : undefined;
+// TLS_CERT and TLS_KEY: paths of a PEM certificate and key; then the relay serves https and wss.
+const tlsCert = process.env.TLS_CERT;
+const tlsKey = process.env.TLS_KEY;
+const tls = tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
 
 const started = clock.now();
 const store = await openStore(databaseUrl ? { databaseUrl } : { dataDir });
-const relay = await startRelay({ store, port, host, appDir, log, clock });
+const relay = await startRelay({ store, port, host, appDir, log, clock, ...(tls ? { tls } : {}) });
 const libraryChanges = await relay.publishExerciseLibrary(EXERCISE_LIBRARY);
 log.info("relay_ready", {
   url: relay.url,

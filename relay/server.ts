@@ -1,15 +1,18 @@
-// The relay's one port: HTTP (health, the built app) and the WebSocket sync endpoint at /sync.
-// This is the only file that knows about `ws`.
+// The relay's one port: HTTP (accounts, health, the built app) and the WebSocket sync endpoint at
+// /sync. This is the only file that knows about `ws`.
 // Specification: docs/relay.md
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type RawData } from "ws";
+import { AccountService, DEFAULT_AUTH, type AuthOptions } from "./auth/account-service.js";
 import { publishExerciseLibrary, type ExerciseEntry } from "./catalog/catalog.js";
 import { systemClock, type Clock } from "./clock.js";
 import { InProcessFanout, type Fanout } from "./fanout.js";
 import { DEFAULT_LIMITS, type RelayLimits } from "./limits.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { CloseCode, Session } from "./session.js";
+import { CloseCode, LiveSessions, Session } from "./session.js";
+import { handleAuth } from "./http/auth-routes.js";
 import { staticFiles } from "./http/static-files.js";
 import type { RelayStore } from "./store/store.js";
 import { SyncService } from "./sync-service.js";
@@ -26,6 +29,19 @@ export interface RelayOptions {
   clock?: Clock;
   /** How accepted changes reach other devices; within this process by default. The caller closes its own. */
   fanout?: Fanout;
+  /** Token lifetimes, password hashing cost, sign-in limits; the signing secret (else one shared through the database). */
+  auth?: Partial<AuthOptions>;
+  /**
+   * Pages allowed to open the sync socket, by origin ("https://app.example"). Clients that send no
+   * Origin (not browsers) are always allowed; a browser page is by default only if it was served
+   * by this relay (its Origin's host is the one it asked for).
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * Serve https and wss with this certificate and key (PEM). Phones on the Wi-Fi need it: a
+   * browser gives a page on a plain-http LAN address no service worker and no WebCrypto.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface Relay {
@@ -33,6 +49,7 @@ export interface Relay {
   readonly syncUrl: string;
   readonly port: number;
   readonly service: SyncService;
+  readonly accounts: AccountService;
   connections(): number;
   /** Publishes new or changed exercise library entries to every device; returns how many changed. */
   publishExerciseLibrary(entries: readonly ExerciseEntry[]): Promise<number>;
@@ -46,15 +63,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const clock = options.clock ?? systemClock;
   const fanout = options.fanout ?? new InProcessFanout();
   const service = new SyncService(options.store, fanout, limits);
+  const live = new LiveSessions();
+  const accounts = new AccountService(options.store.accounts, clock, { ...DEFAULT_AUTH, ...options.auth }, (userId, deviceId) => live.revoke(userId, deviceId));
   const serveApp = options.appDir ? staticFiles(options.appDir) : undefined;
 
-  const http: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       if (req.url === "/healthz") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ ok: true, connections: wss.clients.size }));
         return;
       }
+      if (await handleAuth(accounts, req, res)) return;
       if (serveApp && (await serveApp(req, res))) return;
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found");
@@ -63,18 +83,26 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  };
+  const http: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);
 
   // ws refuses frames past maxPayload by closing with 1009; set it above our own limit so an
   // oversized frame up to twice the limit still gets a typed RESOURCE_EXHAUSTED reply.
-  const wss = new WebSocketServer({ server: http, path: "/sync", maxPayload: limits.maxFrameBytes * 2 });
+  const wss = new WebSocketServer({
+    server: http,
+    path: "/sync",
+    maxPayload: limits.maxFrameBytes * 2,
+    // Compression of attacker-chosen frames costs the relay memory and CPU; frames are small.
+    perMessageDeflate: false,
+    verifyClient: ({ origin, req }: { origin: string | undefined; req: { headers: { host?: string } } }) => originAllowed(origin, req.headers.host, options.allowedOrigins),
+  });
   wss.on("connection", (socket) => {
     const session = new Session(
       {
         send: (frame) => socket.send(frame, { binary: true }),
         close: (code, reason) => socket.close(code, reason),
       },
-      { service, fanout, limits, log, clock },
+      { service, accounts, live, fanout, limits, log, clock },
     );
     // Frames of one connection are handled in arrival order.
     let queue = Promise.resolve();
@@ -97,13 +125,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { port } = http.address() as AddressInfo;
   const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
 
+  const secure = options.tls !== undefined;
   return {
-    url: `http://${host}:${port}`,
-    syncUrl: `ws://${host}:${port}/sync`,
+    url: `${secure ? "https" : "http"}://${host}:${port}`,
+    syncUrl: `${secure ? "wss" : "ws"}://${host}:${port}/sync`,
     port,
     service,
+    accounts,
     connections: () => wss.clients.size,
-    publishExerciseLibrary: (entries) => publishExerciseLibrary(options.store, fanout, clock, entries),
+    publishExerciseLibrary: async (entries) => {
+      const changed = await publishExerciseLibrary(options.store, fanout, clock, entries);
+      service.libraryChanged();
+      return changed;
+    },
     async close() {
       for (const client of wss.clients) client.close(CloseCode.GOING_AWAY, "relay shutting down");
       await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -119,4 +153,15 @@ function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** A browser page may open the sync socket only from an allowed origin; other clients send none. */
+function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[] | undefined): boolean {
+  if (origin === undefined || origin === "") return true;
+  if (allowed) return allowed.includes(origin);
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }

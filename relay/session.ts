@@ -17,6 +17,7 @@ import type { Clock } from "./clock.js";
 import type { Fanout } from "./fanout.js";
 import type { RelayLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
+import type { AccountService } from "./auth/account-service.js";
 import { authenticate, type Principal } from "./pipeline/authenticate.js";
 import type { SyncService } from "./sync-service.js";
 
@@ -38,6 +39,9 @@ export const CloseCode = {
 /** What every session of one relay shares. */
 export interface SessionContext {
   service: SyncService;
+  accounts: AccountService;
+  /** Sessions by user and device, so a revoked device's connections can be closed at once. */
+  live: LiveSessions;
   fanout: Fanout;
   limits: RelayLimits;
   log: Logger;
@@ -46,12 +50,15 @@ export interface SessionContext {
 
 export class Session {
   private principal: Principal | undefined;
+  private helloPending = false;
   /** The protocol version this connection speaks, once Hello is done. */
   private version = 0;
   private unsubscribe: (() => void) | undefined;
   private tokens: number;
   private lastRefill: number;
   private readonly service: SyncService;
+  private readonly accounts: AccountService;
+  private readonly live: LiveSessions;
   private readonly fanout: Fanout;
   private readonly limits: RelayLimits;
   private readonly log: Logger;
@@ -62,6 +69,8 @@ export class Session {
     context: SessionContext,
   ) {
     this.service = context.service;
+    this.accounts = context.accounts;
+    this.live = context.live;
     this.fanout = context.fanout;
     this.limits = context.limits;
     this.log = context.log;
@@ -80,7 +89,7 @@ export class Session {
       const { body } = decodeDeviceFrame(frame);
       switch (body.case) {
         case "hello":
-          this.hello(requestId, { min: body.value.minProtocolVersion, max: body.value.protocolVersion }, () => authenticate(body.value));
+          await this.hello(requestId, { min: body.value.minProtocolVersion, max: body.value.protocolVersion }, () => authenticate(body.value, this.accounts));
           return;
         case "sync": {
           const principal = this.requirePrincipal();
@@ -111,10 +120,17 @@ export class Session {
   closed(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    if (this.principal) this.live.remove(this.principal, this);
   }
 
-  private hello(requestId: number, offered: { min: number; max: number }, decide: () => Principal): void {
-    if (this.principal) throw new SyncError(Code.FAILED_PRECONDITION, "hello was already received");
+  /** The device was revoked: it is told why, and the connection closes. */
+  revoked(): void {
+    this.sendError(0, new SyncError(Code.UNAUTHENTICATED, "this device was signed out on another device: sign in"));
+    this.socket.close(CloseCode.POLICY_VIOLATION, "device revoked");
+  }
+
+  private async hello(requestId: number, offered: { min: number; max: number }, decide: () => Promise<Principal>): Promise<void> {
+    if (this.principal || this.helloPending) throw new SyncError(Code.FAILED_PRECONDITION, "hello was already received");
     const version = negotiateVersion(offered, { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION });
     if (version === undefined) {
       const tooOld = offered.max < MIN_PROTOCOL_VERSION;
@@ -125,9 +141,13 @@ export class Session {
           : `protocol version ${offered.max} is newer than this relay's (${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION})`,
       );
     }
-    const principal = decide();
+    this.helloPending = true;
+    const principal = await decide().finally(() => {
+      this.helloPending = false;
+    });
     this.principal = principal;
     this.version = version;
+    this.live.add(principal, this);
     this.unsubscribe = this.fanout.subscribe(principal.userId, {
       deviceId: principal.deviceId,
       deliver: (entities: EntitySnapshot[]) =>
@@ -147,6 +167,8 @@ export class Session {
 
   private requirePrincipal(): Principal {
     if (!this.principal) throw new SyncError(Code.UNAUTHENTICATED, "the first frame must be hello");
+    // The token was checked at hello; past its expiry the device refreshes it and says hello again.
+    if (this.clock.now() >= this.principal.expiresAt) throw new SyncError(Code.UNAUTHENTICATED, "access token expired: refresh it");
     return this.principal;
   }
 
@@ -180,4 +202,31 @@ export class Session {
       },
     });
   }
+}
+
+/** The open sessions of each device, so revoking a device closes its connections at once. */
+export class LiveSessions {
+  private readonly byDevice = new Map<string, Set<Session>>();
+
+  add(principal: Principal, session: Session): void {
+    const key = deviceKey(principal.userId, principal.deviceId);
+    let set = this.byDevice.get(key);
+    if (!set) this.byDevice.set(key, (set = new Set()));
+    set.add(session);
+  }
+
+  remove(principal: Principal, session: Session): void {
+    const key = deviceKey(principal.userId, principal.deviceId);
+    const set = this.byDevice.get(key);
+    set?.delete(session);
+    if (set?.size === 0) this.byDevice.delete(key);
+  }
+
+  revoke(userId: string, deviceId: string): void {
+    for (const session of [...(this.byDevice.get(deviceKey(userId, deviceId)) ?? [])]) session.revoked();
+  }
+}
+
+function deviceKey(userId: string, deviceId: string): string {
+  return `${userId}\u0000${deviceId}`;
 }

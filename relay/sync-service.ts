@@ -39,6 +39,7 @@ interface Staged {
 export class SyncService {
   private readonly cache: DocumentCache;
   private readonly userQueues = new Map<string, Promise<unknown>>();
+  private library: Promise<Set<string>> | undefined;
 
   constructor(
     private readonly store: RelayStore,
@@ -77,6 +78,23 @@ export class SyncService {
     this.cache.clear();
   }
 
+  /** The exercise library changed (this relay published it): its ids are read again. */
+  libraryChanged(): void {
+    this.library = undefined;
+  }
+
+  /** The ids of the exercise library's entries, which no person's entity may take. */
+  private libraryIds(): Promise<Set<string>> {
+    this.library ??= this.store.changesSince(CATALOG_OWNER, 0n, 100_000).then(
+      (page) => new Set(page.entities.map((e) => e.entityId)),
+      (err: unknown) => {
+        this.library = undefined;
+        throw err;
+      },
+    );
+    return this.library;
+  }
+
   private async syncItems(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
     const { userId } = principal;
     const results: SyncResult[] = [];
@@ -93,6 +111,11 @@ export class SyncService {
         continue;
       }
       seen.add(item.entityId);
+      // A person's entity under a library id would give devices one document with two histories.
+      if (item.baseVersion === 0 && (await this.libraryIds()).has(item.entityId)) {
+        results[index] = errorResult(item.entityId, Code.PERMISSION_DENIED, "this id belongs to the exercise library");
+        continue;
+      }
       const current = await this.load(userId, item.entityId);
       const outcome = applyChanges(item, current);
       switch (outcome.kind) {

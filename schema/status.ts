@@ -11,6 +11,7 @@ export const STATUS_CONTRACT: Readonly<Record<Code, string>> = {
     "Relay: the frame, the item or the resulting document is malformed or fails validation. " +
     "Device: keep the change, flag it for review, do not retry it in a loop.",
   [Code.NOT_FOUND]: "Not sent by the relay today (an unknown entity's first push is a create).",
+  [Code.ALREADY_EXISTS]: "Relay (accounts): the email already has an account. Device: sign in instead.",
   [Code.PERMISSION_DENIED]:
     "Relay: the item belongs to another user, or the type is server authoritative. Device: flag, do not retry.",
   [Code.RESOURCE_EXHAUSTED]:

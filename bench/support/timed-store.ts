@@ -22,6 +22,7 @@ export function timedStore(inner: RelayStore, limit = 100_000): TimedStore {
     if (calls.length < limit) calls.push({ op, start, end: performance.now(), items });
   };
   const store: RelayStore = {
+    accounts: inner.accounts,
     async writeBatch(userId: string, writes: readonly EntityWrite[]): Promise<WriteOutcome[]> {
       const start = performance.now();
       try {

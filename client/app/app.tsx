@@ -24,9 +24,9 @@ export function App({ client, settings, onSwitchUser }: Props) {
           <a href="#/">IronFlow</a>
         </h1>
         <p className="who">
-          <span data-testid="user-id">{settings.userId}</span> · <span>{settings.deviceName}</span>{" "}
+          <span data-testid="account">{settings.email}</span> · <span>{settings.deviceName}</span>{" "}
           <button type="button" className="link-button" onClick={onSwitchUser}>
-            Switch user
+            Sign out
           </button>
         </p>
       </header>

@@ -1,9 +1,24 @@
-// Who this browser logs for and what it calls itself. Until accounts exist the person types a
-// user id once; both values stay in localStorage. The device's storage is per user, so
-// switching user never mixes two people's workouts in one IndexedDB database.
+// Who this browser logs for (the account it signed in to) and what it calls itself, kept in
+// localStorage; the tokens are in the device store itself (encrypted). The device's storage is
+// per person, so another person signing in on this browser never mixes two people's workouts,
+// and the first person's data stays sealed until they sign in again.
 export interface DeviceSettings {
   userId: string;
   deviceName: string;
+  email: string;
+}
+
+const DEVICE_ID_KEY = "ironflow.device-id";
+
+/** This browser's device id, sent with every sign-in so the relay keeps one id per device. */
+export function browserDeviceId(): string {
+  let id = localStorage.getItem(DEVICE_ID_KEY);
+  if (!id) {
+    // getRandomValues, not randomUUID: a plain-http LAN address is not a secure context.
+    id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(DEVICE_ID_KEY, id);
+  }
+  return id;
 }
 
 const KEY = "ironflow.device";
@@ -52,6 +67,6 @@ export function defaultDeviceName(userAgent: string): string {
 
 function isSettings(value: unknown): value is DeviceSettings {
   if (typeof value !== "object" || value === null) return false;
-  const { userId, deviceName } = value as Record<string, unknown>;
-  return typeof userId === "string" && userId.length > 0 && typeof deviceName === "string" && deviceName.length > 0;
+  const { userId, deviceName, email } = value as Record<string, unknown>;
+  return typeof userId === "string" && userId.length > 0 && typeof deviceName === "string" && deviceName.length > 0 && typeof email === "string";
 }

@@ -1,24 +1,35 @@
-// First run on this browser: who logs here and what this device is called. Until accounts
-// exist, the user id is what ties a person's devices together.
+// First run on this browser, or after signing out: the person's account and what this device is
+// called. Creating an account or signing in gives the session the device store keeps.
 import { useState, type FormEvent } from "react";
-import { userIdSchema } from "../core/index.js";
-import { defaultDeviceName, type DeviceSettings } from "./device-settings.js";
-// A user id the relay would refuse could never sync, so the relay's own rule refuses it here first.
+import { AuthApi, SyncError, type AuthSession } from "../core/index.js";
+import { browserDeviceId, defaultDeviceName, type DeviceSettings } from "./device-settings.js";
 
-export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings): void }) {
-  const [userId, setUserId] = useState("me");
+export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings, session: AuthSession): void }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
   const [deviceName, setDeviceName] = useState(() => defaultDeviceName(navigator.userAgent));
   const [problem, setProblem] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const id = userId.trim();
-    const valid = userIdSchema.safeParse(id);
-    if (!valid.success) {
-      setProblem(`A user id is ${valid.error.issues[0]?.message ?? "not valid"}.`);
-      return;
+  const submit = async (mode: "signup" | "signin") => {
+    setBusy(true);
+    setProblem(null);
+    const api = new AuthApi(window.location.origin);
+    const name = deviceName.trim() || defaultDeviceName(navigator.userAgent);
+    const request = { email, password, deviceName: name, deviceId: browserDeviceId() };
+    try {
+      const session = mode === "signup" ? await api.signUp(request) : await api.signIn(request);
+      onDone({ userId: session.userId, deviceName: name, email: email.trim().toLowerCase() }, session);
+    } catch (err) {
+      setProblem(err instanceof SyncError ? err.detail : `Could not reach IronFlow: ${(err as Error).message}`);
+      setBusy(false);
     }
-    onDone({ userId: id, deviceName: deviceName.trim() || defaultDeviceName(navigator.userAgent) });
+  };
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
+    void submit(submitter?.value === "signin" ? "signin" : "signup");
   };
 
   return (
@@ -26,12 +37,16 @@ export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings): void
       <header className="app-head">
         <h1>IronFlow</h1>
       </header>
-      <form className="card" onSubmit={submit} aria-label="Set up this device">
-        <h2>Set up this device</h2>
-        <p className="hint">Use the same user id on each of your devices: they sync with each other.</p>
+      <form className="card" onSubmit={onSubmit} aria-label="Sign in on this device">
+        <h2>Sign in on this device</h2>
+        <p className="hint">Use the same account on each of your devices: they sync with each other.</p>
         <label className="field">
-          <span>Your user id</span>
-          <input aria-label="User id" autoCapitalize="none" autoCorrect="off" value={userId} onChange={(e) => setUserId(e.target.value)} />
+          <span>Email</span>
+          <input aria-label="Email" type="email" autoComplete="username" autoCapitalize="none" value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>Password</span>
+          <input aria-label="Password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         </label>
         <label className="field">
           <span>This device's name</span>
@@ -42,8 +57,11 @@ export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings): void
             {problem}
           </p>
         )}
-        <button type="submit" className="button button-primary button-block">
-          Start logging
+        <button type="submit" name="mode" value="signup" className="button button-primary button-block" disabled={busy}>
+          Create account
+        </button>
+        <button type="submit" name="mode" value="signin" className="button button-secondary button-block" disabled={busy}>
+          Sign in
         </button>
       </form>
     </div>

@@ -5,6 +5,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { DeviceSetup } from "./device-setup.js";
 import { forgetSettings, loadSettings, saveSettings, type DeviceSettings } from "./device-settings.js";
+import type { AuthSession } from "../core/index.js";
 import { holdDeviceLock } from "./single-tab.js";
 import "./styles.css";
 
@@ -21,16 +22,20 @@ function notice(text: string, tone: "info" | "error" = "info") {
   );
 }
 
-async function start(settings: DeviceSettings): Promise<void> {
+async function start(settings: DeviceSettings, session?: AuthSession): Promise<void> {
   notice("Opening your workouts…");
   try {
     const [{ openBrowserClient }, { App }] = await core;
-    const client = await openBrowserClient(settings);
+    const client = await openBrowserClient(settings, session);
+    // Signing out keeps everything on the device (what waits still syncs after signing in again).
     const switchUser = () => {
-      void client.close().finally(() => {
-        forgetSettings();
-        window.location.reload();
-      });
+      void client
+        .signOut()
+        .then(() => client.close())
+        .finally(() => {
+          forgetSettings();
+          window.location.reload();
+        });
     };
     root.render(
       <StrictMode>
@@ -42,8 +47,8 @@ async function start(settings: DeviceSettings): Promise<void> {
   }
 }
 
-function boot(settings: DeviceSettings) {
-  holdDeviceLock(`ironflow-device-${settings.userId}`, () => start(settings), () =>
+function boot(settings: DeviceSettings, session?: AuthSession) {
+  holdDeviceLock(`ironflow-device-${settings.userId}`, () => start(settings, session), () =>
     notice("IronFlow is open in another tab. Close it and this one takes over."),
   );
 }
@@ -54,9 +59,9 @@ if (saved) {
 } else {
   root.render(
     <DeviceSetup
-      onDone={(settings) => {
+      onDone={(settings, session) => {
         saveSettings(settings);
-        boot(settings);
+        boot(settings, session);
       }}
     />,
   );

@@ -1,7 +1,7 @@
 // The browser device: documents and records in IndexedDB, encrypted at rest where the page is a
 // secure context, the relay over the page's own origin. The Node twin is
 // client/node/open-node-client.ts.
-import { EncryptedStorage, IndexedDbStorage, IronFlowClient, webSocketTransport } from "../core/index.js";
+import { AuthApi, EncryptedStorage, IndexedDbStorage, IronFlowClient, webSocketTransport, type AuthSession } from "../core/index.js";
 
 import { browserStorageKey, canEncrypt } from "./device-key.js";
 import type { DeviceSettings } from "./device-settings.js";
@@ -11,13 +11,14 @@ export function relaySyncUrl(location: Pick<Location, "protocol" | "host">): str
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/sync`;
 }
 
-export async function openBrowserClient(settings: DeviceSettings): Promise<IronFlowClient> {
+/** The person's device store; `session` from a sign-in just made (none: the one the store kept). */
+export async function openBrowserClient(settings: DeviceSettings, session?: AuthSession): Promise<IronFlowClient> {
   const name = `ironflow-device-${settings.userId}`;
   const plain = new IndexedDbStorage(name);
   return IronFlowClient.open({
     storage: canEncrypt() ? new EncryptedStorage(plain, await browserStorageKey(name)) : plain,
     transport: webSocketTransport(relaySyncUrl(window.location), (url) => new WebSocket(url)),
-    userId: settings.userId,
+    auth: { api: new AuthApi(window.location.origin), ...(session ? { session } : {}) },
     deviceName: settings.deviceName,
   });
 }

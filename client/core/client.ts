@@ -9,6 +9,9 @@ import type { DuplicateFlag, LibraryNotice } from "./conflicts/notices.js";
 import type { ConflictChoice } from "./conflicts/plan-resolution.js";
 import type { ResolutionEntry } from "./conflicts/resolution-log.js";
 import { openDevice, type Device, type DeviceOptions } from "./device.js";
+import { DeviceStateStore } from "./device-state.js";
+import type { DeviceStorage } from "./storage/device-storage.js";
+import type { AuthSession, DeviceInfo } from "../../schema/accounts.js";
 import type { ExportFile, ImportReport } from "./queue/export-import.js";
 import type { SyncQueueItem } from "./queue/queue-item.js";
 import { waitsForManualSync } from "./queue/retry-schedule.js";
@@ -44,6 +47,11 @@ export class IronFlowClient {
     private readonly syncOnChange: boolean,
   ) {
     this.deviceId = device.state.state.deviceId;
+  }
+
+  /** The id a device store goes by, made on first use: sent with a sign-in so the relay keeps it. */
+  static deviceIdOf(storage: DeviceStorage): Promise<string> {
+    return DeviceStateStore.deviceIdOf(storage);
   }
 
   static async open(options: ClientOptions): Promise<IronFlowClient> {
@@ -238,6 +246,39 @@ export class IronFlowClient {
     }, { refuseDeleted: true });
     this.emit();
     if (this.device.engine.online) await this.device.scheduler.trigger("workout_completed");
+  }
+
+  /** Whose data this device holds, and whether it is signed in (a signed-out device keeps its queue). */
+  account(): { userId: string; deviceId: string; signedIn: boolean } {
+    const { credentials } = this.device;
+    return { userId: credentials.userId, deviceId: credentials.deviceId, signedIn: credentials.signedIn };
+  }
+
+  /** Signs in again as the same person (after a sign-out, or a session the relay ended): the queue syncs. */
+  async signedIn(session: AuthSession): Promise<void> {
+    await this.device.credentials.replace(session);
+    this.emit();
+    if (this.syncOnChange) void this.device.scheduler.trigger("online");
+  }
+
+  /**
+   * Signs out here and at the relay. Nothing the device keeps is deleted: what is waiting stays
+   * queued (status().queueDepth says how much) and syncs when the same person signs in again.
+   */
+  async signOut(): Promise<void> {
+    this.device.engine.disconnect();
+    await this.device.credentials.signOut();
+    this.emit();
+  }
+
+  /** The person's devices, as the relay knows them. */
+  async devices(): Promise<DeviceInfo[]> {
+    return this.device.api.devices(await this.device.credentials.accessToken());
+  }
+
+  /** Revokes one of the person's devices: its connections close, and it can no longer sync. */
+  async revokeDevice(deviceId: string): Promise<void> {
+    await this.device.api.revokeDevice(await this.device.credentials.accessToken(), deviceId);
   }
 
   /** Disconnects from the relay; local use goes on. */

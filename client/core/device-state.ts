@@ -22,12 +22,28 @@ export class DeviceStateStore {
     readonly state: DeviceState,
   ) {}
 
-  /** The device's state, made (with a new device id) on first open. */
-  static async open(storage: StorageAdapterInterface, deviceName: string): Promise<DeviceStateStore> {
+  /**
+   * The device's state, made on first open. The device id is the one the relay registered
+   * (`deviceId`); a store that had another (a revoked device signing in again) takes the new one
+   * for its changes from now on.
+   */
+  static async open(storage: StorageAdapterInterface, deviceName: string, deviceId?: string): Promise<DeviceStateStore> {
     const store = new RecordStore<DeviceState>(storage, "device");
-    const state = (await store.get("self")) ?? { deviceId: newDeviceId(), deviceName, cursor: "0" };
+    const state = (await store.get("self")) ?? { deviceId: deviceId ?? newDeviceId(), deviceName, cursor: "0" };
+    if (deviceId !== undefined) state.deviceId = deviceId;
+    if (state.deviceName === "") state.deviceName = deviceName;
     await store.put("self", state);
     return new DeviceStateStore(store, state);
+  }
+
+  /** The id this store's device goes by, made and kept on first use (before any sign-in). */
+  static async deviceIdOf(storage: StorageAdapterInterface): Promise<string> {
+    const store = new RecordStore<DeviceState>(storage, "device");
+    const state = await store.get("self");
+    if (state) return state.deviceId;
+    const deviceId = newDeviceId();
+    await store.put("self", { deviceId, deviceName: "", cursor: "0" });
+    return deviceId;
   }
 
   get clockOffsetMs(): number {

@@ -2,6 +2,9 @@
 // the parts; the public client (client.ts) holds the result and exposes the app-facing API.
 // Specification: docs/device-storage.md
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
+import type { AuthSession } from "../../schema/accounts.js";
+import type { AuthApi } from "./auth/auth-api.js";
+import { Credentials, type StoredSession } from "./auth/credentials.js";
 import { Code, SyncError } from "../../schema/status.js";
 import { HybridLogicalClock } from "./clock/hlc.js";
 import { relayCorrectedClock } from "./clock/relay-clock.js";
@@ -30,8 +33,11 @@ export interface DeviceOptions {
   /** Where everything the device keeps lives (IndexedDB, files, or an encrypting wrapper). */
   storage: StorageAdapterInterface;
   transport: Transport;
-  /** Until accounts exist, the device names its user; the relay decides in one place. */
-  userId: string;
+  /**
+   * The relay's accounts, and the session a sign-up or sign-in just gave (none: the one this
+   * store kept). The user and the device are the session's.
+   */
+  auth: { api: AuthApi; session?: AuthSession };
   deviceName: string;
   /** Clock, timers and randomness; tests drive them (fake timers). */
   timers?: Timers;
@@ -49,6 +55,8 @@ export interface DeviceOptions {
 
 export interface Device {
   state: DeviceStateStore;
+  credentials: Credentials;
+  api: AuthApi;
   entities: EntityStore;
   queue: SyncQueue;
   changes: LocalChanges;
@@ -66,7 +74,8 @@ export interface Device {
 
 export async function openDevice(options: DeviceOptions, notify: () => void): Promise<Device> {
   const timers: Timers = options.now ? { ...(options.timers ?? systemTimers), now: options.now } : (options.timers ?? systemTimers);
-  const state = await DeviceStateStore.open(options.storage, options.deviceName);
+  const credentials = await Credentials.open(new RecordStore<StoredSession>(options.storage, "session"), options.auth.api, timers, options.auth.session, notify);
+  const state = await DeviceStateStore.open(options.storage, options.deviceName, credentials.deviceId);
   const { deviceId, deviceName } = state.state;
   const now = relayCorrectedClock(() => timers.now(), () => state.clockOffsetMs);
 
@@ -106,7 +115,8 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   });
   const engine = new SyncEngine({
     transport: options.transport,
-    identity: { userId: options.userId, deviceId, deviceName },
+    identity: { userId: credentials.userId, deviceId, deviceName },
+    credentials,
     entities,
     queue,
     remote,
@@ -132,7 +142,7 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   });
   const resolutions = new ResolutionLog(entities, board, changes, now);
   const transfer = new DataTransfer(entities, queue, lock, now);
-  return { state, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, transfer, board, now };
+  return { state, credentials, api: options.auth.api, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, transfer, board, now };
 }
 
 /**

@@ -28,3 +28,5 @@ export type { DeviceStorage } from "./storage/device-storage.js";
 export { memoryTransport, type MemoryTransport } from "./transport/memory-pair.js";
 export { IndexedDbStorage } from "./storage/indexeddb-storage.js";
 export { StorageWriteFailed } from "./storage/device-storage.js";
+export { AuthApi, type Fetch } from "./auth/auth-api.js";
+export type { AuthSession, DeviceInfo, CredentialsRequest } from "../../schema/accounts.js";

@@ -4,6 +4,7 @@
 import { Pool } from "pg";
 import type { PoolClient } from "pg";
 import { migrate } from "./migrate.js";
+import { createSqlAccountStore } from "./sql-account-store.js";
 import { createSqlStore, toSyncError } from "./sql-store.js";
 import type { SqlClient, SqlExecutor } from "./sql-store.js";
 import type { RelayStore } from "./store.js";
@@ -45,7 +46,7 @@ export async function openPgStore(connectionString: string, opts: PgStoreOptions
     await client.close();
     throw toSyncError(err);
   }
-  return createSqlStore(client);
+  return { ...createSqlStore(client), accounts: createSqlAccountStore(client) };
 }
 
 /** A driver error that pg reports without a SQLSTATE, given the class-08 code it stands for. */

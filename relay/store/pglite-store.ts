@@ -12,6 +12,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { Transaction } from "@electric-sql/pglite";
 import { migrate } from "./migrate.js";
+import { createSqlAccountStore } from "./sql-account-store.js";
 import { createSqlStore, toSyncError } from "./sql-store.js";
 import type { SqlClient, SqlExecutor } from "./sql-store.js";
 import type { RelayStore } from "./store.js";
@@ -36,7 +37,7 @@ export async function openPgliteStoreOn(db: PGlite): Promise<RelayStore> {
     await client.close();
     throw toSyncError(err);
   }
-  return createSqlStore(client);
+  return { ...createSqlStore(client), accounts: createSqlAccountStore(client) };
 }
 
 class PgliteSqlClient implements SqlClient {

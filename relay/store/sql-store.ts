@@ -106,7 +106,8 @@ const RESERVE_CURSORS = `
 const ENTITY_COLUMNS = `user_id, entity_id, entity_type, version, cursor::text AS cursor, doc, data, deleted,
   device_id, (extract(epoch FROM updated_at) * 1000)::int8::text AS updated_ms`;
 
-export function createSqlStore(client: SqlClient): RelayStore {
+/** The entities half of the store; the shims add the accounts half (sql-account-store.ts). */
+export function createSqlStore(client: SqlClient): Omit<RelayStore, "accounts"> {
   return {
     async writeBatch(userId, writes) {
       if (writes.length === 0) return [];
@@ -233,14 +234,14 @@ function decodeEntity(row: SqlRow): StoredEntity {
 
 // Drivers disagree on int8 (pg: string, PGlite: number or bigint) and bytea (Buffer vs
 // Uint8Array); these decoders accept each shape and refuse anything that would lose precision.
-function toBigInt(value: unknown, column: string): bigint {
+export function toBigInt(value: unknown, column: string): bigint {
   if (typeof value === "bigint") return value;
   if (typeof value === "string" && /^-?\d+$/.test(value)) return BigInt(value);
   if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
   throw shapeError(column, value);
 }
 
-function toNumber(value: unknown, column: string): number {
+export function toNumber(value: unknown, column: string): number {
   if (typeof value === "number") return value;
   if (typeof value === "string" || typeof value === "bigint") {
     const n = Number(value);
@@ -249,12 +250,12 @@ function toNumber(value: unknown, column: string): number {
   throw shapeError(column, value);
 }
 
-function toText(value: unknown, column: string): string {
+export function toText(value: unknown, column: string): string {
   if (typeof value === "string") return value;
   throw shapeError(column, value);
 }
 
-function toBoolean(value: unknown, column: string): boolean {
+export function toBoolean(value: unknown, column: string): boolean {
   if (typeof value === "boolean") return value;
   throw shapeError(column, value);
 }

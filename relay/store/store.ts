@@ -2,6 +2,7 @@
 // (pg) or PGlite; both pass test/relay/store.conformance.pg.test.ts.
 // Specification: docs/relay.md
 import type { EntityType } from "../../schema/entities.js";
+import type { AccountStore } from "./account-store.js";
 import { Code, SyncError } from "../../schema/status.js";
 
 export interface StoredEntity {
@@ -60,6 +61,8 @@ export interface ChangesPage {
  *   otherwise. A failed writeBatch stored nothing.
  */
 export interface RelayStore {
+  /** People, devices and tokens (account-store.ts), on the same database. */
+  readonly accounts: AccountStore;
   writeBatch(userId: string, writes: readonly EntityWrite[]): Promise<WriteOutcome[]>;
   get(userId: string, entityId: string): Promise<StoredEntity | null>;
   changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage>;

@@ -9,6 +9,7 @@ import { Code, SyncStatus } from "../../schema/protocol/frames.js";
 import { workout } from "../support/devices.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
+import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
 
 const clients: IronFlowClient[] = [];
 afterEach(async () => {
@@ -20,7 +21,7 @@ async function device(relay: ScriptedRelay): Promise<IronFlowClient> {
   const client = await IronFlowClient.open({
     storage: new IndexedDbStorage(`refused-${++stores}`),
     transport: memoryTransport((far) => relay.accept(far)),
-    userId: "user-1",
+    auth: { api: offlineAuthApi, session: scriptedSession() },
     deviceName: "phone",
     timers: new FakeClock(),
     syncOnChange: false,

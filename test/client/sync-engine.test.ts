@@ -9,6 +9,7 @@ import { IronFlowClient, type IronFlowClient as Client } from "../../client/core
 import { memoryTransport } from "../../client/core/transport/memory-pair.js";
 import { Code, SyncStatus } from "../../schema/protocol/frames.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
+import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { workout } from "../support/devices.js";
 
@@ -22,7 +23,7 @@ async function device(relay: ScriptedRelay, clock: FakeClock, options: { syncOnC
   const client = await IronFlowClient.open({
     storage: new IndexedDBStorageAdapter(`engine-test-${++stores}`),
     transport: memoryTransport((far) => relay.accept(far)),
-    userId: "user-1",
+    auth: { api: offlineAuthApi, session: scriptedSession() },
     deviceName: "phone",
     timers: clock,
     requestTimeoutMs: 5_000,
@@ -151,6 +152,24 @@ describe("the sync engine's policy", () => {
     expect(phone.syncState(bad!)).toBe("needs_attention");
     expect(phone.syncState(good!)).toBe("synced");
     expect((await phone.syncNow()).pushed).toBe(0); // not retried in a loop
+  });
+});
+
+describe("the relay reachable again", () => {
+  it("a run that connects after the relay could not be reached pushes the items that failed meanwhile, not at their retry time", async () => {
+    const relay = new ScriptedRelay();
+    const clock = new FakeClock();
+    const transport = memoryTransport((far) => relay.accept(far));
+    const phone = await IronFlowClient.open({ storage: new IndexedDBStorageAdapter(`engine-test-${++stores}`), transport, auth: { api: offlineAuthApi, session: scriptedSession() }, deviceName: "phone", timers: clock, syncOnChange: false });
+    clients.push(phone);
+    const [id] = await logWorkouts(phone, 1);
+    transport.setReachable(false);
+    await phone.syncNow().catch(() => undefined);
+    expect(phone.queueItems()[0]).toMatchObject({ retryCount: 1 });
+    transport.setReachable(true);
+    phone.setActive(true); // the app comes to the foreground: nothing is due for 30 s
+    await until(phone, () => phone.syncState(id!) === "synced");
+    expect(relay.count("sync")).toBe(1);
   });
 });
 

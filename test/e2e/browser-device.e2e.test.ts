@@ -1,7 +1,8 @@
 // The browser as a device: real Chromium running the built app (IndexedDB storage), a real
 // relay serving it on one port with real Postgres behind, and a Node device of the same person.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay } from "../support/accounts.js";
 import { serveAppOnly } from "../support/app-only-server.js";
 import { AppPage, type TypedExercise } from "../support/app-page.js";
 import { APP_DIR, assertBrowserTestPrerequisites, openBrowser, type BrowserOptions, type TestBrowser } from "../support/browser.js";
@@ -22,7 +23,7 @@ async function database(): Promise<PgStoreFixture> {
 }
 
 async function relay(db: PgStoreFixture, port = 0): Promise<Relay> {
-  const r = await startRelay({ store: db.store, appDir: APP_DIR, port });
+  const r = await startTestRelay({ store: db.store, appDir: APP_DIR, port });
   cleanups.push(() => r.close());
   return r;
 }

@@ -1,6 +1,7 @@
 // What the fault tests share: devices with their own folders and knobs, the relay's rows read
 // straight from Postgres, and a cleanup list that closes everything in reverse order.
 import { openNodeClient } from "../../client/node/open-node-client.js";
+import { testAccount } from "../support/accounts.js";
 import type { IronFlowClient } from "../../client/core/index.js";
 import { withAdmin } from "../support/databases.js";
 import { tempDir, waitFor, workout } from "../support/devices.js";
@@ -46,7 +47,7 @@ export async function openTestDevice(cleanups: Cleanups, name: string, relayUrl:
   const client = await openNodeClient({
     dataDir,
     relayUrl,
-    userId: USER,
+    account: testAccount(USER),
     deviceName: name,
     requestTimeoutMs: knobs.requestTimeoutMs ?? 10_000,
     maxBatchItems: knobs.maxBatchItems,
@@ -91,13 +92,12 @@ export interface RelayRow {
   docId: string;
 }
 
-/** The user's rows as Postgres holds them, read directly (not through the relay). */
-export async function relayRows(schema: string, userId = USER): Promise<RelayRow[]> {
+/** The person's rows (each fault test has one person in its own schema) as Postgres holds them, read directly. */
+export async function relayRows(schema: string): Promise<RelayRow[]> {
   return withAdmin(async (admin) => {
     const result = await admin.query<{ entity_id: string; entity_type: string; version: number; cursor: string; title: string | null; doc_id: string }>(
       `SELECT entity_id, entity_type, version, cursor::text AS cursor, data->'payload'->>'title' AS title, data->>'id' AS doc_id
-         FROM ${schema}.entities WHERE user_id = $1 ORDER BY cursor`,
-      [userId],
+         FROM ${schema}.entities WHERE user_id <> '_catalog' ORDER BY cursor`,
     );
     return result.rows.map((r) => ({
       entityId: r.entity_id,

@@ -4,7 +4,8 @@
 // end Postgres holds every workout exactly once.
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay } from "../support/accounts.js";
 import type { IronFlowClient } from "../../client/core/index.js";
 import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
 import { tempDir, waitFor } from "../support/devices.js";
@@ -23,7 +24,7 @@ interface Rig {
 async function rig(): Promise<Rig> {
   const db = await freshPgStore();
   cleanups.add(() => db.close());
-  const relay = await startRelay({ store: db.store });
+  const relay = await startTestRelay({ store: db.store });
   cleanups.add(() => relay.close().catch(() => undefined));
   const proxy = await TcpProxy.open({ port: relay.port });
   cleanups.add(() => proxy.close());

@@ -1,7 +1,8 @@
 // Each entity type resolves a concurrent edit its own way, over the real relay and Postgres;
 // nothing is lost silently.
 import { afterEach, describe, expect, it } from "vitest";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay, testAccount } from "../support/accounts.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import { jsonSyncLogger, type IronFlowClient } from "../../client/core/index.js";
 import { freshPgStore } from "../support/databases.js";
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 async function relay(): Promise<Relay> {
   const db = await freshPgStore();
-  const r = await startRelay({ store: db.store });
+  const r = await startTestRelay({ store: db.store });
   cleanups.push(db.close, () => r.close().catch(() => undefined));
   return r;
 }
@@ -25,7 +26,7 @@ const logLines: string[] = [];
 async function device(r: Relay, name: string, now?: () => number): Promise<IronFlowClient> {
   const dir = tempDir(name);
   const log = jsonSyncLogger((line) => logLines.push(line));
-  const client = await openNodeClient({ dataDir: dir.path, relayUrl: r.syncUrl, userId: "user-1", deviceName: name, now, log });
+  const client = await openNodeClient({ dataDir: dir.path, relayUrl: r.syncUrl, account: testAccount("user-1"), deviceName: name, now, log });
   cleanups.push(() => dir.remove(), () => client.close());
   return client;
 }

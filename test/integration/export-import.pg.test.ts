@@ -5,7 +5,8 @@ import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-re
 import { afterEach, describe, expect, it } from "vitest";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import type { IronFlowClient } from "../../client/core/index.js";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay, testAccount } from "../support/accounts.js";
 import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
 import { tempDir, workout } from "../support/devices.js";
 
@@ -16,14 +17,14 @@ afterEach(async () => {
 
 async function setup(): Promise<{ db: PgStoreFixture; relay: Relay }> {
   const db = await freshPgStore();
-  const relay = await startRelay({ store: db.store });
+  const relay = await startTestRelay({ store: db.store });
   cleanups.push(() => db.close(), () => relay.close().catch(() => undefined));
   return { db, relay };
 }
 
-async function device(relay: Relay, userId: string, name: string): Promise<IronFlowClient> {
+async function device(relay: Relay, user: string, name: string): Promise<IronFlowClient> {
   const dir = tempDir(name);
-  const client = await openNodeClient({ dataDir: dir.path, relayUrl: relay.syncUrl, userId, deviceName: name, syncOnChange: false });
+  const client = await openNodeClient({ dataDir: dir.path, relayUrl: relay.syncUrl, account: testAccount(user), deviceName: name, syncOnChange: false });
   cleanups.push(() => dir.remove(), () => client.close());
   return client;
 }
@@ -50,7 +51,7 @@ describe("export and import", () => {
     expect(await snapshot(wiped)).toEqual(before);
     await wiped.syncNow();
     await wiped.syncNow();
-    expect((await db.store.changesSince("ada", 0n, 100)).entities.map((e) => e.entityId).sort()).toEqual(before.map((e) => e.id));
+    expect((await db.store.changesSince(wiped.account().userId, 0n, 100)).entities.map((e) => e.entityId).sort()).toEqual(before.map((e) => e.id).sort());
     expect(await wiped.importData(file)).toMatchObject({ added: 0, merged: 0, unchanged: 3 });
     expect((await wiped.get<"workout">(legs))?.payload.exercises[0]?.sets).toHaveLength(2);
   });
@@ -65,7 +66,7 @@ describe("export and import", () => {
     await other.importData(file);
     await other.syncNow();
     expect(other.list("workout").map((w) => w.title)).toEqual(["Push"]);
-    expect((await db.store.changesSince("grace", 0n, 100)).entities).toHaveLength(1);
+    expect((await db.store.changesSince(other.account().userId, 0n, 100)).entities).toHaveLength(1);
   });
 
   it("a file that is not an export is refused with a typed error, and nothing changes", async () => {

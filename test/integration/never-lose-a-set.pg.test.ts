@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import type { EntityDocument, IronFlowClient, Payloads, WorkoutSet } from "../../client/core/index.js";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay, testAccount } from "../support/accounts.js";
 import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { tempDir, waitFor, workout } from "../support/devices.js";
@@ -25,7 +26,7 @@ interface Setup {
 
 async function relay(port?: number): Promise<Setup> {
   const db = await freshPgStore();
-  const r = await startRelay({ store: db.store, port });
+  const r = await startTestRelay({ store: db.store, port });
   cleanups.push(db.close, () => r.close().catch(() => undefined));
   return { db, relay: r };
 }
@@ -49,7 +50,7 @@ async function device(setup: Setup, name: string, knobs: DeviceKnobs = {}): Prom
   const client = await openNodeClient({
     dataDir,
     relayUrl: knobs.url ?? setup.relay.syncUrl,
-    userId: USER,
+    account: testAccount(USER),
     deviceName: name,
     now: knobs.now,
     timers: knobs.timers,
@@ -57,8 +58,12 @@ async function device(setup: Setup, name: string, knobs: DeviceKnobs = {}): Prom
     maxBatchItems: knobs.maxBatchItems,
   });
   cleanups.push(() => client.close());
+  relayUser = client.account().userId;
   return client;
 }
+
+/** The relay's id for USER, known once a device of theirs signed in. */
+let relayUser = "";
 
 function set(id: string, reps: number, weight: number): WorkoutSet {
   return { id, reps, weight, unit: "kg", rpe: null, completed: true };
@@ -70,7 +75,7 @@ function setIds(doc: unknown): string[] {
 }
 
 async function inPostgres(setup: Setup, id: string): Promise<EntityDocument<"workout">> {
-  const row = await setup.db.store.get(USER, id);
+  const row = await setup.db.store.get(relayUser, id);
   return row!.data as EntityDocument<"workout">;
 }
 
@@ -249,7 +254,7 @@ describe("settled work is pushed at once, not when an old retry timer comes due 
     await b.syncNow().catch(() => undefined);
     await b.syncNow().catch(() => undefined);
     expect(b.queueItems().find((q) => q.entityId === id)).toMatchObject({ retryCount: 2 });
-    const relayAgain = await startRelay({ store: await setup.db.reopen(), port });
+    const relayAgain = await startTestRelay({ store: await setup.db.reopen(), port });
     cleanups.push(() => relayAgain.close().catch(() => undefined));
     await b.syncNow();
     expect(b.conflicts()).toHaveLength(1);
@@ -281,7 +286,7 @@ describe("settled work is pushed at once, not when an old retry timer comes due 
       p.bodyweight = 82;
     });
     await b.syncNow().catch(() => undefined);
-    const relayAgain = await startRelay({ store: await setup.db.reopen(), port });
+    const relayAgain = await startTestRelay({ store: await setup.db.reopen(), port });
     cleanups.push(() => relayAgain.close().catch(() => undefined));
     await a.syncNow();
     await b.syncNow(); // conflict, settled field by field, pushed again at once
@@ -307,7 +312,7 @@ describe("a save made while the device is connecting (defect 5)", () => {
     const id = await phone.create("workout", workout("Basement", [{ name: "Deadlift", sets: [[5, 140]] }]));
     await connecting;
     await guard(waitFor(phone, () => phone.syncState(id) === "synced"), 10_000, () => `still ${phone.syncState(id)}; pending timers ${clock.pending().join(", ")}`);
-    expect(await setup.db.store.get(USER, id)).not.toBeNull();
+    expect(await setup.db.store.get(relayUser, id)).not.toBeNull();
   });
 });
 

@@ -4,9 +4,10 @@ import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
 import { HEADER_BYTES, Operation, SyncStatus, encodeDeviceFrame, type EntitySnapshot } from "../../schema/protocol/frames.js";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay } from "../support/accounts.js";
 import { freshPgStore } from "../support/databases.js";
-import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
+import { RawRelaySocket, entityDoc, idFor, signIn } from "../support/raw-relay-socket.js";
 import { workout } from "../support/devices.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -14,9 +15,9 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function relay(limits?: Parameters<typeof startRelay>[0]["limits"]): Promise<Relay> {
+async function relay(limits?: Parameters<typeof startTestRelay>[0]["limits"]): Promise<Relay> {
   const db = await freshPgStore();
-  const r = await startRelay({ store: db.store, limits });
+  const r = await startTestRelay({ store: db.store, limits });
   cleanups.push(db.close, () => r.close().catch(() => undefined));
   return r;
 }
@@ -92,11 +93,21 @@ describe("bad input gets a typed error with its request id, the relay stays up, 
 });
 
 describe("protocol versions side by side", () => {
-  it("a version 1 device (no range, no ping) is welcomed on version 1, and ping is refused on its connection", async () => {
+  it("a device of the release before accounts (it names a user, has no token) is told to sign in with an updated app", async () => {
     const r = await relay();
     const socket = await RawRelaySocket.connect(r.syncUrl);
     cleanups.push(() => socket.close());
-    const welcome = await socket.request({ case: "hello", value: { protocolVersion: 1, userId: "u", deviceId: "old-phone" } });
+    const reply = await socket.request({ case: "hello", value: { protocolVersion: 1, userId: "u", deviceId: "old-phone" } });
+    expect(reply.body).toMatchObject({ case: "error", value: { code: Code.UNAUTHENTICATED } });
+    expect(JSON.stringify(reply.body.value)).toContain("update the app");
+  });
+
+  it("a device offering version 1 only is welcomed on version 1, and ping is refused on its connection", async () => {
+    const r = await relay();
+    const { accessToken } = await signIn(r.syncUrl, "user-1", "old-phone");
+    const socket = await RawRelaySocket.connect(r.syncUrl);
+    cleanups.push(() => socket.close());
+    const welcome = await socket.request({ case: "hello", value: { protocolVersion: 1, accessToken } });
     expect(welcome.body).toMatchObject({ case: "welcome", value: { protocolVersion: 1 } });
     expect((await socket.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
     expect((await socket.request({ case: "ping", value: {} })).body).toMatchObject({ case: "error", value: { code: Code.UNIMPLEMENTED } });
@@ -104,9 +115,10 @@ describe("protocol versions side by side", () => {
 
   it("a device offering versions 1 to 2 gets 2, and a pong with the relay's time", async () => {
     const r = await relay();
+    const { accessToken } = await signIn(r.syncUrl, "user-1", "new-phone");
     const socket = await RawRelaySocket.connect(r.syncUrl);
     cleanups.push(() => socket.close());
-    const welcome = await socket.request({ case: "hello", value: { protocolVersion: 2, minProtocolVersion: 1, userId: "u", deviceId: "new-phone" } });
+    const welcome = await socket.request({ case: "hello", value: { protocolVersion: 2, minProtocolVersion: 1, accessToken } });
     expect(welcome.body).toMatchObject({ case: "welcome", value: { protocolVersion: 2 } });
     const pong = await socket.request({ case: "ping", value: {} });
     expect(pong.body.case).toBe("pong");
@@ -121,7 +133,7 @@ describe("protocol versions side by side", () => {
     const invalid = { ...createItem("w-bad").item, data: A.save(badDoc) };
     const future = { ...createItem("w-future").item, version: 7, operation: Operation.UPDATE };
     const badId = { ...createItem("w-bad-id").item, entityId: "../../etc" };
-    const reply = await socket.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [unknownType, invalid, future, good.item, badId] } }, 11);
+    const reply = await socket.request({ case: "sync", value: { deviceId: "device-a", items: [unknownType, invalid, future, good.item, badId] } }, 11);
     expect(reply.requestId).toBe(11);
     if (reply.body.case !== "sync") throw new Error(`expected sync, got ${reply.body.case}`);
     const [r1, r2, r3, r4, r5] = reply.body.value.results;
@@ -145,7 +157,7 @@ describe("protocol versions side by side", () => {
       d.payload.title = "Later";
     });
     const orphan = { ...base.item, data: A.saveSince(later, heads) }; // misses the create
-    const reply = await socket.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [notAutomerge, orphan] } });
+    const reply = await socket.request({ case: "sync", value: { deviceId: "device-a", items: [notAutomerge, orphan] } });
     if (reply.body.case !== "sync") throw new Error(`expected sync, got ${reply.body.case}`);
     expect(reply.body.value.results.map((x) => x.code)).toEqual([Code.INVALID_ARGUMENT, Code.INVALID_ARGUMENT]);
     expect((await pullAll(socket)).entities).toEqual([]);
@@ -155,7 +167,7 @@ describe("protocol versions side by side", () => {
     const r = await relay({ maxFrameBytes: 16 * 1024 });
     const socket = await connect(r);
     const big = { ...createItem("w-big").item, data: new Uint8Array(20 * 1024) };
-    const reply = await socket.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [big] } }, 99);
+    const reply = await socket.request({ case: "sync", value: { deviceId: "device-a", items: [big] } }, 99);
     expect(reply).toMatchObject({ requestId: 99, body: { case: "error", value: { code: Code.RESOURCE_EXHAUSTED } } });
     expect((await pullAll(socket)).entities).toEqual([]);
   });
@@ -168,7 +180,7 @@ describe("protocol versions side by side", () => {
     const exercise = entityDoc("exercise_definition", idFor("ex-1"), { name: "Squat", muscleGroups: ["quads"], equipment: "barbell", description: "" });
     const write = await socket.request({
       case: "sync",
-      value: { userId: "user-1", deviceId: "device-a", items: [{ entityType: "exercise_definition", entityId: idFor("ex-1"), operation: Operation.CREATE, data: A.save(exercise), version: 0 }] },
+      value: { deviceId: "device-a", items: [{ entityType: "exercise_definition", entityId: idFor("ex-1"), operation: Operation.CREATE, data: A.save(exercise), version: 0 }] },
     });
     expect(write.body).toMatchObject({ case: "sync", value: { results: [{ status: SyncStatus.ERROR, code: Code.PERMISSION_DENIED }] } });
     expect((await pullAll(socket)).entities).toEqual([]);
@@ -181,7 +193,7 @@ describe("optimistic locking", () => {
     const a = await connect(r, "user-1", "device-a");
     const b = await connect(r, "user-1", "device-b");
     const created = createItem("w-1");
-    await a.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [created.item] } });
+    await a.request({ case: "sync", value: { deviceId: "device-a", items: [created.item] } });
     const heads = A.getHeads(created.doc);
     const edit = (title: string) => {
       const doc = A.change(A.clone(created.doc), (d) => {
@@ -190,8 +202,8 @@ describe("optimistic locking", () => {
       return { entityType: "workout", entityId: idFor("w-1"), operation: Operation.UPDATE, data: A.saveSince(doc, heads), version: 1 };
     };
     const [ra, rb] = await Promise.all([
-      a.request({ case: "sync", value: { userId: "user-1", deviceId: "device-a", items: [edit("From A")] } }),
-      b.request({ case: "sync", value: { userId: "user-1", deviceId: "device-b", items: [edit("From B")] } }),
+      a.request({ case: "sync", value: { deviceId: "device-a", items: [edit("From A")] } }),
+      b.request({ case: "sync", value: { deviceId: "device-b", items: [edit("From B")] } }),
     ]);
     const results = [ra, rb].map((x) => {
       if (x.body.case !== "sync") throw new Error(`expected sync, got ${x.body.case}`);
@@ -245,7 +257,7 @@ describe("pull by cursor", () => {
             }
             return { entityType: "workout", entityId: entry.item.entityId, operation: round === 0 ? Operation.CREATE : Operation.UPDATE, data: A.saveSince(entry.doc, heads[k]!), version: versions[k]! };
           });
-          const reply = await socket.request({ case: "sync", value: { userId: "user-1", deviceId: `writer-${w}`, items } });
+          const reply = await socket.request({ case: "sync", value: { deviceId: `writer-${w}`, items } });
           if (reply.body.case !== "sync") throw new Error(`expected sync, got ${reply.body.case}`);
           reply.body.value.results.forEach((res, k) => {
             expect(res.status).toBe(SyncStatus.SUCCESS);

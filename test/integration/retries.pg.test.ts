@@ -3,10 +3,11 @@
 // that are flagged for review without blocking other items.
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../support/ports.js";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay, testAccount } from "../support/accounts.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import { MANUAL_SYNC_MESSAGE, type IronFlowClient } from "../../client/core/index.js";
-import { freshPgStore } from "../support/databases.js";
+import { freshPgStore, withAdmin } from "../support/databases.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { tempDir, waitFor, workout } from "../support/devices.js";
 
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 async function device(url: string, clock?: FakeClock, name = "phone"): Promise<IronFlowClient> {
   const dir = tempDir(name);
-  const client = await openNodeClient({ dataDir: dir.path, relayUrl: url, userId: "user-1", deviceName: name, timers: clock });
+  const client = await openNodeClient({ dataDir: dir.path, relayUrl: url, account: testAccount("user-1"), deviceName: name, timers: clock });
   cleanups.push(() => dir.remove(), () => client.close());
   return client;
 }
@@ -27,7 +28,12 @@ describe("retries on the source's schedule", () => {
   it("an item that cannot reach the relay is retried at 30 s, 1, 5, 15 and 60 min, then waits for a manual sync", async () => {
     const port = await freePort();
     const clock = new FakeClock();
+    // The phone signs in once, then the relay goes away for hours.
+    const db = await freshPgStore();
+    cleanups.push(() => db.close());
+    const first = await startTestRelay({ store: db.store, port });
     const a = await device(`ws://127.0.0.1:${port}/sync`, clock);
+    await first.close();
     const id = await a.create("workout", workout("Basement gym", [{ name: "Squat", sets: [[5, 120]] }]));
     const item = () => a.queueItems().find((q) => q.entityId === id)!;
 
@@ -46,9 +52,8 @@ describe("retries on the source's schedule", () => {
     expect(MANUAL_SYNC_MESSAGE).toBe("Some changes couldn't sync. Check connection.");
 
     // The relay comes back; automatic syncs leave the item alone, the person's "sync now" pushes it.
-    const db = await freshPgStore();
-    const relay = await startRelay({ store: db.store, port });
-    cleanups.push(db.close, () => relay.close().catch(() => undefined));
+    const relay = await startTestRelay({ store: await db.reopen(), port });
+    cleanups.push(() => relay.close().catch(() => undefined));
     clock.advance(2 * 3600_000);
     await a.networkOnline();
     expect(item().status).toBe("pending");
@@ -62,9 +67,9 @@ describe("retries on the source's schedule", () => {
 describe("error categories", () => {
   it("a change the relay refuses is flagged for review, not retried in a loop, and does not block other items", async () => {
     const db = await freshPgStore();
-    let relay: Relay = await startRelay({ store: db.store });
+    let relay: Relay = await startTestRelay({ store: db.store });
     const port = relay.port;
-    cleanups.push(db.close);
+    cleanups.push(() => db.close(), () => relay.close().catch(() => undefined));
     const a = await device(relay.syncUrl);
     const old = await a.create("workout", workout("Old", [{ name: "Row", sets: [[8, 60]] }]));
     await a.syncNow();
@@ -73,11 +78,11 @@ describe("error categories", () => {
     });
     await a.syncNow();
 
-    // The relay is restored from an empty backup: the device's version 2 is now "from the future".
+    // The relay's workouts are restored from a backup older than them (the accounts survive): the
+    // device's version 2 is now "from the future".
     await relay.close();
-    const empty = await freshPgStore();
-    relay = await startRelay({ store: empty.store, port });
-    cleanups.push(empty.close, () => relay.close().catch(() => undefined));
+    await withAdmin((admin) => admin.query(`DELETE FROM ${db.schema}.entities`));
+    relay = await startTestRelay({ store: await db.reopen(), port });
     await a.update<"workout">(old, (w) => {
       w.notes = "v3";
     });

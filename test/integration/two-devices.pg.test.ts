@@ -1,7 +1,8 @@
 // The backbone end to end: devices with file storage, a real relay on loopback, a real
 // Postgres (and PGlite), real Automerge.
 import { afterEach, describe, expect, it } from "vitest";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay } from "../support/accounts.js";
 import { spawn } from "node:child_process";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import { openDevice, tempDir, waitFor, workout, type TestDevice } from "../support/devices.js";
@@ -14,7 +15,7 @@ afterEach(async () => {
 });
 
 async function relayOn(store: RelayStore, port = 0): Promise<Relay> {
-  const relay = await startRelay({ store, port });
+  const relay = await startTestRelay({ store, port });
   cleanups.push(() => relay.close().catch(() => undefined));
   return relay;
 }
@@ -29,15 +30,14 @@ describe("two devices of one person, through the relay and Postgres", () => {
   it("a workout logged offline on A reaches B once A comes online, and B's edit reaches A", async () => {
     const db = await freshPgStore();
     cleanups.push(db.close);
-    // A relay that is not running yet: reserve a port, then start on it later.
-    const probe = await startRelay({ store: db.store });
-    const port = probe.port;
-    await probe.close().catch(() => undefined);
-    const db2 = await db.reopen();
+    // Both devices sign in; then the relay goes away, to come back on the same port later.
+    const first = await startTestRelay({ store: db.store });
+    const port = first.port;
     const url = `ws://127.0.0.1:${port}/sync`;
-
     const a = await device("phone", url);
     const b = await device("tablet", url);
+    await first.close().catch(() => undefined);
+    const db2 = await db.reopen();
     const id = await a.client.create("workout", workout("Push day", [{ name: "Bench Press", sets: [[5, 100], [5, 100], [5, 100]] }]));
     expect(a.client.syncState(id)).toBe("saved_on_device");
     await expect(a.client.syncNow()).rejects.toMatchObject({ code: 14 }); // UNAVAILABLE: no relay
@@ -93,7 +93,7 @@ describe("nothing reported saved is lost", () => {
     });
     await new Promise((resolve) => child.once("close", resolve));
 
-    const reopened = await openNodeClient({ dataDir: dir.path, relayUrl: relay.syncUrl, userId: "user-1", deviceName: "killed-phone" });
+    const reopened = await openNodeClient({ dataDir: dir.path, relayUrl: relay.syncUrl, deviceName: "killed-phone" });
     cleanups.push(() => reopened.close());
     const ids = new Set(reopened.list("workout").map((w) => w.id));
     for (const id of saved) expect(ids.has(id)).toBe(true);
@@ -109,7 +109,7 @@ describe("nothing reported saved is lost", () => {
   it("the relay restarted between pushes loses nothing and devices reconnect by themselves", async () => {
     const db = await freshPgStore();
     cleanups.push(db.close);
-    let relay = await startRelay({ store: db.store });
+    let relay = await startTestRelay({ store: db.store });
     const port = relay.port;
     const a = await device("phone", relay.syncUrl);
     const first = await a.client.create("workout", workout("Monday", [{ name: "Row", sets: [[8, 60]] }]));

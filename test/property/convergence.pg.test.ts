@@ -19,7 +19,8 @@
 //                   whatever the generator has become since
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay as startRelay } from "../support/accounts.js";
 import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
 import { openDevice } from "../support/devices.js";
 import { runScenario, type RelayUnderTest } from "./run-scenario.js";

@@ -5,8 +5,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IronFlowClient, SyncReport } from "../../client/core/index.js";
-import { openNodeClient } from "../../client/node/open-node-client.js";
+import { httpOrigin, openNodeClient } from "../../client/node/open-node-client.js";
 import { FaultyLink } from "./faulty-link.js";
+import { testAccount } from "../support/accounts.js";
 import type { Trace } from "./ledger.js";
 
 export interface Device {
@@ -66,7 +67,9 @@ export async function openDevices(o: DeviceOptions): Promise<{ devices: Device[]
       const client = await openNodeClient({
         dataDir: dir,
         relayUrl: link.url,
-        userId: o.userId,
+        account: testAccount(o.userId),
+        // The link proxies the sync socket only; accounts are asked of the relay itself.
+        accountsUrl: httpOrigin(o.relayUrl()),
         deviceName: name,
         now: () => o.clock.now + skew,
         requestTimeoutMs: o.requestTimeoutMs,

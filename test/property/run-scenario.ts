@@ -85,7 +85,7 @@ export async function runScenario(relay: RelayUnderTest, scenario: Scenario, opt
     await heal(devices, scenario.healChoices, ledger, trace);
     trace.count("ms: heal", Math.round(performance.now() - started));
     started = performance.now();
-    await checkIdentical(devices, relay.store(), options.userId);
+    await checkIdentical(devices, relay.store(), devices[0]!.client.account().userId);
     await checkNothingLost(devices, ledger, trace);
     checkNothingEscaped(escaped);
     checkConflictTypes(devices, wrongConflicts);

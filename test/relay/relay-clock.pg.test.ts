@@ -5,10 +5,11 @@ import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
 import { PROTOCOL_VERSION } from "../../schema/protocol/frames.js";
 import { Code } from "../../schema/status.js";
-import { startRelay, type Relay } from "../../relay/server.js";
+import type { Relay } from "../../relay/server.js";
+import { startTestRelay } from "../support/accounts.js";
 import { freshPgStore } from "../support/databases.js";
 import { FakeClock } from "../support/fake-clock.js";
-import { RawRelaySocket } from "../support/raw-relay-socket.js";
+import { RawRelaySocket, signIn } from "../support/raw-relay-socket.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 async function relayOn(clock: FakeClock, framesPerSecond = 200): Promise<Relay> {
   const db = await freshPgStore();
-  const relay = await startRelay({ store: db.store, clock, limits: { framesPerSecond } });
+  const relay = await startTestRelay({ store: db.store, clock, limits: { framesPerSecond } });
   cleanups.push(() => db.close(), () => relay.close().catch(() => undefined));
   return relay;
 }
@@ -59,12 +60,10 @@ describe("the relay's time is its Clock's", () => {
   it("Welcome carries the relay clock's time", async () => {
     const clock = new FakeClock(Date.UTC(2031, 4, 6, 7, 8, 9));
     const relay = await relayOn(clock);
+    const { accessToken } = await signIn(relay.syncUrl, "user-1", "device-a");
     const socket = await RawRelaySocket.connect(relay.syncUrl);
     cleanups.push(() => socket.close());
-    const reply = await socket.request({
-      case: "hello",
-      value: { protocolVersion: PROTOCOL_VERSION, userId: "user-1", deviceId: "device-a", deviceName: "Phone" },
-    });
+    const reply = await socket.request({ case: "hello", value: { protocolVersion: PROTOCOL_VERSION, accessToken } });
     expect(reply.body.case).toBe("welcome");
     if (reply.body.case === "welcome") expect(reply.body.value.serverTime).toBe(BigInt(Date.UTC(2031, 4, 6, 7, 8, 9)));
   });

@@ -2,6 +2,7 @@
 // shows. Every wait is on the page's state, never on time.
 import type { Locator, Page } from "playwright-core";
 import type { EntitySyncState, WorkoutSet } from "../../client/core/index.js";
+import { testAccount } from "./accounts.js";
 
 export type TypedSet = Pick<WorkoutSet, "reps" | "weight" | "unit" | "rpe">;
 export interface TypedExercise {
@@ -12,12 +13,23 @@ export interface TypedExercise {
 export class AppPage {
   constructor(readonly page: Page) {}
 
-  /** First run: the device set-up form, then the list. */
-  async setUp(userId: string, deviceName: string): Promise<void> {
-    await this.page.getByLabel("User id", { exact: true }).fill(userId);
+  /**
+   * First run: the person a test calls `user` creates their account on this device, or signs in
+   * when another device of theirs already did; then the list.
+   */
+  async setUp(user: string, deviceName: string): Promise<void> {
+    const { email, password } = testAccount(user);
+    await this.page.getByLabel("Email", { exact: true }).fill(email);
+    await this.page.getByLabel("Password", { exact: true }).fill(password);
     await this.page.getByLabel("Device name", { exact: true }).fill(deviceName);
-    await this.page.getByRole("button", { name: "Start logging" }).click();
-    await this.page.getByRole("link", { name: "+ New workout" }).waitFor();
+    await this.page.getByRole("button", { name: "Create account" }).click();
+    const list = this.page.getByRole("link", { name: "+ New workout" });
+    const taken = this.page.getByRole("alert").filter({ hasText: "already has an account" });
+    await list.or(taken).first().waitFor();
+    if (await taken.isVisible()) {
+      await this.page.getByRole("button", { name: "Sign in" }).click();
+      await list.waitFor();
+    }
   }
 
   connection(state: "Online" | "Offline"): Promise<void> {

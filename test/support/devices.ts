@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import type { IronFlowClient } from "../../client/core/index.js";
 import type { Payloads } from "../../schema/entities.js";
+import { testAccount } from "./accounts.js";
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `ironflow-${prefix}-`));
@@ -18,10 +19,11 @@ export interface TestDevice {
   close(): Promise<void>;
 }
 
-export async function openDevice(name: string, relayUrl: string, userId = "user-1"): Promise<TestDevice> {
+/** A device of the person a test calls `user` (signed up by the first of their devices). */
+export async function openDevice(name: string, relayUrl: string, user = "user-1"): Promise<TestDevice> {
   const dir = tempDir(name);
   const device: TestDevice = {
-    client: await openNodeClient({ dataDir: dir.path, relayUrl, userId, deviceName: name, requestTimeoutMs: 10_000 }),
+    client: await openNodeClient({ dataDir: dir.path, relayUrl, account: testAccount(user), deviceName: name, requestTimeoutMs: 10_000 }),
     dataDir: dir.path,
     name,
     async close() {

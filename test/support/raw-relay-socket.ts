@@ -11,6 +11,9 @@ import {
   type RelayFrame,
 } from "../../schema/protocol/frames.js";
 import type { EntityDocument, EntityType, Payloads } from "../../schema/entities.js";
+import { AuthApi, Code, SyncError, type AuthSession } from "../../client/core/index.js";
+import { httpOrigin } from "../../client/node/open-node-client.js";
+import { testAccount } from "./accounts.js";
 
 type Reply = Decoded<Exclude<RelayFrame["body"], { case: undefined }>>;
 
@@ -18,15 +21,20 @@ export class RawRelaySocket {
   private readonly replies: Reply[] = [];
   private waiters: (() => void)[] = [];
   closed: { code: number; reason: string } | undefined;
+  /** Resolves once the relay (or the test) closed the socket. */
+  readonly closedPromise: Promise<void>;
+  private markClosed: () => void = () => undefined;
   private nextId = 1000;
 
   private constructor(private readonly socket: WebSocket) {
+    this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
     socket.on("message", (data: Buffer) => {
       this.replies.push(decodeRelayFrame(new Uint8Array(data)));
       this.wake();
     });
     socket.on("close", (code, reason) => {
       this.closed = { code, reason: reason.toString() };
+      this.markClosed();
       this.wake();
     });
   }
@@ -40,12 +48,20 @@ export class RawRelaySocket {
     return new RawRelaySocket(socket);
   }
 
-  static async hello(url: string, userId: string, deviceId: string): Promise<RawRelaySocket> {
+  /** Signs the person a test calls `user` in as `deviceId` (signing them up first if new), then says hello. */
+  static async hello(url: string, user: string, deviceId: string): Promise<RawRelaySocket> {
+    const session = await signIn(url, user, deviceId);
     const raw = await RawRelaySocket.connect(url);
-    const reply = await raw.request({ case: "hello", value: { protocolVersion: PROTOCOL_VERSION, userId, deviceId, deviceName: deviceId } });
+    const reply = await raw.request({ case: "hello", value: { protocolVersion: PROTOCOL_VERSION, accessToken: session.accessToken } });
     if (reply.body.case !== "welcome") throw new Error(`hello answered with ${reply.body.case}`);
+    raw.userId = session.userId;
+    raw.accessToken = session.accessToken;
     return raw;
   }
+
+  /** The relay's id of the signed-in person, and the token this socket said hello with. */
+  userId = "";
+  accessToken = "";
 
   sendBytes(bytes: Uint8Array): void {
     this.socket.send(bytes, { binary: true });
@@ -68,6 +84,13 @@ export class RawRelaySocket {
 
   close(): void {
     this.socket.close();
+  }
+
+  /** The frames the relay sent unasked (request id 0: fan-out, a revocation notice), taken out. */
+  unasked(): Reply[] {
+    const taken = this.replies.filter((r) => r.requestId === 0);
+    for (const reply of taken) this.replies.splice(this.replies.indexOf(reply), 1);
+    return taken;
   }
 
   private wake(): void {
@@ -99,4 +122,16 @@ export function idFor(label: string): string {
   let id = idsByLabel.get(label);
   if (!id) idsByLabel.set(label, (id = parseAutomergeUrl(generateAutomergeUrl()).documentId));
   return id;
+}
+
+/** A session for the test person `user` on `deviceId`: signs them up the first time. */
+export async function signIn(syncUrl: string, user: string, deviceId: string): Promise<AuthSession> {
+  const api = new AuthApi(httpOrigin(syncUrl));
+  const request = { ...testAccount(user), deviceName: deviceId, deviceId };
+  try {
+    return await api.signUp(request);
+  } catch (err) {
+    if (err instanceof SyncError && err.code === Code.ALREADY_EXISTS) return api.signIn(request);
+    throw err;
+  }
 }

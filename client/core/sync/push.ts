@@ -95,6 +95,8 @@ export class Pusher {
         } catch (retryErr) {
           error = asSyncError(retryErr);
         }
+        // Still refused: signed out. The items stay queued as they were, not failed, not synced.
+        if (error.code === Code.UNAUTHENTICATED) throw error;
       }
       await this.o.lock.run(async () => {
         for (const p of prepared) await this.o.queue.recordFailure(p.item.entityId, error, p.counts, this.o.now(), () => this.o.random());

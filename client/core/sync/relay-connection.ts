@@ -5,6 +5,8 @@
 // seconds of the network going, not when TCP gives up minutes later.
 // Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
+import { Code, SyncError } from "../../../schema/status.js";
+import type { Credentials } from "../auth/credentials.js";
 import type { Timers } from "../clock/timers.js";
 import { RelaySession, type DeviceIdentity } from "../transport/relay-session.js";
 import type { Transport } from "../transport/transport.js";
@@ -12,6 +14,7 @@ import type { Transport } from "../transport/transport.js";
 export interface RelayConnectionOptions {
   transport: Transport;
   identity: DeviceIdentity;
+  credentials: Credentials;
   timers: Timers;
   requestTimeoutMs: number;
   /** Silence after which the relay is pinged, and then declared gone (default 5 s). */
@@ -61,13 +64,27 @@ export class RelayConnection {
     session?.close();
   }
 
+  /**
+   * Hello with the access token; a token the relay refuses (expired while the device slept, say)
+   * is refreshed once and Hello said again. A refresh the relay refuses signs the device out.
+   */
   private async handshake(): Promise<RelaySession> {
+    try {
+      return await this.hello(await this.o.credentials.accessToken());
+    } catch (err) {
+      if (!(err instanceof SyncError) || err.code !== Code.UNAUTHENTICATED) throw err;
+      return this.hello(await this.o.credentials.renew());
+    }
+  }
+
+  private async hello(accessToken: string): Promise<RelaySession> {
     // Filled in once open() returns: the connection may close during the handshake, before that.
     const opened: { session?: RelaySession } = {};
     const sentAt = this.o.timers.now();
     const session = await RelaySession.open({
       transport: this.o.transport,
       identity: this.o.identity,
+      accessToken,
       timers: this.o.timers,
       timeoutMs: this.o.requestTimeoutMs,
       onChanges: (entities) => this.o.onChanges(entities),

@@ -5,6 +5,7 @@
 // Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
 import { Code, SyncError, codeName } from "../../../schema/status.js";
+import type { Credentials } from "../auth/credentials.js";
 import type { Timers } from "../clock/timers.js";
 import type { EntityStore } from "../entities/entity-store.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
@@ -25,6 +26,7 @@ export type { PullCursors } from "./pull.js";
 export interface SyncEngineOptions {
   transport: Transport;
   identity: DeviceIdentity;
+  credentials: Credentials;
   entities: EntityStore;
   queue: SyncQueue;
   remote: RemoteChanges;
@@ -63,6 +65,7 @@ export class SyncEngine {
     this.connection = new RelayConnection({
       transport: o.transport,
       identity: o.identity,
+      credentials: o.credentials,
       timers: o.timers,
       requestTimeoutMs: o.requestTimeoutMs,
       onChanges: (entities) => void this.applyLive(entities),
@@ -145,10 +148,14 @@ export class SyncEngine {
   private async run(trigger: SyncTrigger): Promise<SyncReport> {
     const report = emptyReport(trigger);
     const started = this.o.timers.now();
-    const candidates = selectForRun(this.o.queue.pending(), trigger, started);
+    const due = selectForRun(this.o.queue.pending(), trigger, started);
+    const wasOnline = this.online;
     this.totals.runs += 1;
     try {
-      const pushedOn = await this.connect(candidates.filter((c) => c.counts).map((c) => c.item.entityId));
+      const pushedOn = await this.connect(due.filter((c) => c.counts).map((c) => c.item.entityId));
+      // A connection made in this run means the relay is reachable again: items that failed while
+      // it was not are tried now, whatever started the run, not when their retry timers come due.
+      const candidates = wasOnline ? due : selectForRun(this.o.queue.pending(), trigger === "manual" ? "manual" : "reconnect", this.o.timers.now());
       await this.pusher.push(pushedOn, candidates, batchLimits(pushedOn.welcome, this.o.batch), report);
       // The push may have authenticated again on a new session: pull on the one open now.
       const session = await this.connection.open();
@@ -182,6 +189,8 @@ export class SyncEngine {
       return await this.connection.open();
     } catch (err) {
       const error = asSyncError(err, Code.UNAVAILABLE);
+      // Signed out: the queue waits for the person to sign in, counting nothing against its items.
+      if (error.code === Code.UNAUTHENTICATED) throw error;
       const transient = new SyncError(Code.UNAVAILABLE, `cannot sync: ${error.message}`);
       await this.o.lock.run(async () => {
         for (const id of counted) await this.o.queue.recordFailure(id, transient, true, this.o.timers.now(), () => this.o.timers.random());

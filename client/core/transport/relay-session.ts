@@ -37,6 +37,8 @@ type Reply = ReturnType<typeof decodeRelayFrame>["body"];
 interface SessionOptions {
   transport: Transport;
   identity: DeviceIdentity;
+  /** The access token Hello carries: the relay takes the user and device from it. */
+  accessToken: string;
   timers: Timers;
   timeoutMs: number;
   onChanges: (entities: EntitySnapshot[]) => void;
@@ -81,7 +83,7 @@ export class RelaySession {
     const connection = await connectWithin(options.transport, options.timers, options.timeoutMs);
     const session = new RelaySession(connection, options.identity, options.timers, options.timeoutMs, options.onChanges, options.onClosed);
     const reply = await session
-      .request({ case: "hello", value: { protocolVersion: versions.max, minProtocolVersion: versions.min, ...options.identity } })
+      .request({ case: "hello", value: { protocolVersion: versions.max, minProtocolVersion: versions.min, accessToken: options.accessToken, ...options.identity } })
       .catch((err: unknown) => {
         session.close();
         throw err;
