@@ -1,7 +1,10 @@
-// The app's frame: who and which device, the sync status, and the current screen.
+// The app's frame: who and which device, the sync status, a new version waiting, the current
+// screen, and whether the app works offline here.
 import type { IronFlowClient } from "../core/index.js";
 import type { DeviceSettings } from "./device-settings.js";
 import { NewWorkoutForm } from "./new-workout-form.js";
+import { useAppShell } from "./offline/app-shell.js";
+import { UpdatePrompt } from "./offline/update-prompt.js";
 import { StatusBar } from "./status-bar.js";
 import { useAutoSync } from "./use-auto-sync.js";
 import { routeHref, useRoute } from "./use-route.js";
@@ -31,6 +34,7 @@ export function App({ client, settings, onSwitchUser }: Props) {
         </p>
       </header>
       <StatusBar client={client} />
+      <UpdatePrompt />
       <main>
         {route.screen === "list" && (
           <>
@@ -43,6 +47,19 @@ export function App({ client, settings, onSwitchUser }: Props) {
         {route.screen === "new" && <NewWorkoutForm client={client} />}
         {route.screen === "workout" && <WorkoutEditor key={route.id} client={client} id={route.id} />}
       </main>
+      <OfflineReady />
     </div>
+  );
+}
+
+function OfflineReady() {
+  const shell = useAppShell();
+  if (!shell.supported) return null;
+  return (
+    <footer className="app-foot">
+      <span data-testid="offline-ready" data-ready={shell.offlineReady}>
+        {shell.offlineReady ? "Works offline on this device" : "Getting ready to work offline…"}
+      </span>
+    </footer>
   );
 }

@@ -1,13 +1,16 @@
 // Boot: ask who logs here (once), take this browser's device store, open the client, show the
 // app. The client core (Automerge's 3.6 MB wasm among it) loads in its own chunk, started at
-// once but not waited for, so the first screen paints before the wasm has compiled.
+// once but not waited for, so the first screen paints before the wasm has compiled. The service
+// worker starts first of all, so even this screen opens offline.
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { DeviceSetup } from "./device-setup.js";
 import { forgetSettings, loadSettings, saveSettings, type DeviceSettings } from "./device-settings.js";
+import { startAppShell } from "./offline/app-shell.js";
 import { holdDeviceLock } from "./single-tab.js";
 import "./styles.css";
 
+startAppShell();
 const root = createRoot(document.getElementById("root")!);
 const core = Promise.all([import("./open-browser-client.js"), import("./app.js")]);
 
