@@ -1,18 +1,17 @@
-// Boot: ask who logs here (once), take this browser's device store, open the client, show the
-// app. The client core (Automerge's 3.6 MB wasm among it) loads in its own chunk, started at
-// once but not waited for, so the first screen paints before the wasm has compiled. The service
-// worker starts first of all, so even this screen opens offline.
+// Boot: ask who logs here (once), find out whether this tab holds the device store or uses the
+// tab that does, and show the app. The client core (Automerge's 3.6 MB wasm among it) loads in
+// its own chunk, started at once but not waited for, so the first screen paints before the wasm
+// has compiled. The service worker starts first of all, so even this screen opens offline.
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { DeviceSetup } from "./device-setup.js";
 import { forgetSettings, loadSettings, saveSettings, type DeviceSettings } from "./device-settings.js";
 import { startAppShell } from "./offline/app-shell.js";
-import { holdDeviceLock } from "./single-tab.js";
 import "./styles.css";
 
 startAppShell();
 const root = createRoot(document.getElementById("root")!);
-const core = Promise.all([import("./open-browser-client.js"), import("./app.js")]);
+const core = Promise.all([import("./open-browser-client.js"), import("./app.js"), import("./tabs/tab-device.js")]);
 
 function notice(text: string, tone: "info" | "error" = "info") {
   root.render(
@@ -27,17 +26,20 @@ function notice(text: string, tone: "info" | "error" = "info") {
 async function start(settings: DeviceSettings): Promise<void> {
   notice("Opening your workouts…");
   try {
-    const [{ openBrowserClient }, { App }] = await core;
-    const client = await openBrowserClient(settings);
+    const [{ openBrowserClient }, { App }, { TabDevice }] = await core;
+    const device = new TabDevice(`ironflow-device-${settings.userId}`, () => openBrowserClient(settings));
+    device.start();
+    await device.ready;
+    if (device.failure) throw device.failure;
     const switchUser = () => {
-      void client.close().finally(() => {
+      void device.close().finally(() => {
         forgetSettings();
         window.location.reload();
       });
     };
     root.render(
       <StrictMode>
-        <App client={client} settings={settings} onSwitchUser={switchUser} />
+        <App device={device} settings={settings} onSwitchUser={switchUser} />
       </StrictMode>,
     );
   } catch (err) {
@@ -45,21 +47,15 @@ async function start(settings: DeviceSettings): Promise<void> {
   }
 }
 
-function boot(settings: DeviceSettings) {
-  holdDeviceLock(`ironflow-device-${settings.userId}`, () => start(settings), () =>
-    notice("IronFlow is open in another tab. Close it and this one takes over."),
-  );
-}
-
 const saved = loadSettings();
 if (saved) {
-  boot(saved);
+  void start(saved);
 } else {
   root.render(
     <DeviceSetup
       onDone={(settings) => {
         saveSettings(settings);
-        boot(settings);
+        void start(settings);
       }}
     />,
   );
