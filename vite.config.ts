@@ -41,7 +41,10 @@ export default defineConfig({
         // The relay's own endpoints are never the app.
         navigateFallbackDenylist: [/^\/sync/, /^\/healthz/],
         cleanupOutdatedCaches: true,
-        // No skipWaiting, no clientsClaim: a new version waits for the person.
+        // No skipWaiting: a new version waits for the person. clientsClaim: once the person lets
+        // it in, it takes the open pages too, so the one that asked reloads into it (the first
+        // page of all was never controlled, and would otherwise wait for a second reload).
+        clientsClaim: true,
       },
     }),
   ],

@@ -38,15 +38,18 @@ export function startAppShell(): void {
     immediate: true,
     onOfflineReady: () => set({ offlineReady: true }),
     onNeedRefresh: () => set({ updateWaiting: true }),
-    // The new version took over: reload the tab whose person asked for it; any other tab says so
-    // and keeps running what it loaded until its person reloads.
-    onNeedReload: () => {
-      if (updateAsked) window.location.reload();
-      else set({ updateWaiting: false, reloadToUpdate: true });
-    },
+    // Given, so the plugin never reloads a page by itself; the controller change below decides.
+    onNeedReload: () => undefined,
     onRegisteredSW: (_url, registration) => {
       if (registration) watchForUpdates(registration);
     },
+  });
+  // The new version took over (it claims every open page once let in): reload the tab whose
+  // person asked for it; any other tab says so and keeps running what it loaded until its person
+  // reloads. (The first worker of all claiming this page is no update: nothing was waiting.)
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (updateAsked) window.location.reload();
+    else if (state.updateWaiting) set({ updateWaiting: false, reloadToUpdate: true });
   });
 }
 
