@@ -12,16 +12,18 @@ export function notSaved(err: unknown, verb = "Not saved"): string {
 
 /** Why the relay refused an item (queue item lastError; codes by name, schema/status.ts). */
 export function refusalInWords(error: { code: string; message: string }): string {
+  // The queue keeps the SyncError's message, which starts with the code's name: the words say it.
+  const message = error.message.startsWith(`${error.code}: `) ? error.message.slice(error.code.length + 2) : error.message;
   switch (error.code) {
     case "INVALID_ARGUMENT":
-      return `The sync server can't accept this version: ${error.message}.`;
+      return `The sync server can't accept this version: ${message}.`;
     case "PERMISSION_DENIED":
-      return `This account may not change it: ${error.message}.`;
+      return `This account may not change it: ${message}.`;
     case "FAILED_PRECONDITION":
-      return `The sync server is behind this device (it may have lost data): ${error.message}.`;
+      return `The sync server is behind this device (it may have lost data): ${message}.`;
     case "UNAVAILABLE":
       return "The sync server could not be reached.";
     default:
-      return `${error.code}: ${error.message}`;
+      return `${error.code}: ${message}`;
   }
 }

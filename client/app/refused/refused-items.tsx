@@ -46,7 +46,7 @@ function RefusedRow({ device, item, title }: { device: AppDevice; item: SyncQueu
   };
   const error = item.lastError ?? { code: "UNKNOWN", message: "no reason given", at: item.timestamp };
   return (
-    <li className="card" data-testid="refused-item" data-entity={item.entityId}>
+    <li className="card" data-testid="refused-item" data-entity={item.entityId} data-refused-at={error.at}>
       <p>
         <strong>{title}</strong> <span className="hint">({item.operation}, {formatMoment(error.at)})</span>
       </p>
