@@ -63,8 +63,14 @@ export class AppPage {
   }
 
   /** On the list: waits until the workout's row shows `state`. */
-  listState(title: string, state: EntitySyncState): Promise<void> {
-    return this.listItem(title).locator(`[data-testid="sync-state"][data-state="${state}"]`).waitFor();
+  async listState(title: string, state: EntitySyncState): Promise<void> {
+    await this.listItem(title)
+      .locator(`[data-testid="sync-state"][data-state="${state}"]`)
+      .waitFor()
+      .catch(async (err: unknown) => {
+        const shown = await this.listItem(title).locator('[data-testid="sync-state"]').getAttribute("data-state", { timeout: 1000 }).catch(() => "no row");
+        throw new Error(`"${title}" shows ${shown}, not ${state}: ${(err as Error).message}`);
+      });
   }
 
   async openWorkout(title: string): Promise<void> {
