@@ -26,26 +26,28 @@ export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings): void
       <header className="app-head">
         <h1>IronFlow</h1>
       </header>
-      <form className="card" onSubmit={submit} aria-label="Set up this device">
-        <h2>Set up this device</h2>
-        <p className="hint">Use the same user id on each of your devices: they sync with each other.</p>
-        <label className="field">
-          <span>Your user id</span>
-          <input aria-label="User id" autoCapitalize="none" autoCorrect="off" value={userId} onChange={(e) => setUserId(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>This device's name</span>
-          <input aria-label="Device name" value={deviceName} onChange={(e) => setDeviceName(e.target.value)} />
-        </label>
-        {problem && (
-          <p className="form-error" role="alert">
-            {problem}
-          </p>
-        )}
-        <button type="submit" className="button button-primary button-block">
-          Start logging
-        </button>
-      </form>
+      <main>
+        <form className="card" onSubmit={submit} aria-label="Set up this device">
+          <h2>Set up this device</h2>
+          <p className="hint">Use the same user id on each of your devices: they sync with each other.</p>
+          <label className="field">
+            <span>Your user id</span>
+            <input aria-label="User id" autoCapitalize="none" autoCorrect="off" value={userId} onChange={(e) => setUserId(e.target.value)} />
+          </label>
+          <label className="field">
+            <span>This device's name</span>
+            <input aria-label="Device name" value={deviceName} onChange={(e) => setDeviceName(e.target.value)} />
+          </label>
+          {problem && (
+            <p className="form-error" role="alert">
+              {problem}
+            </p>
+          )}
+          <button type="submit" className="button button-primary button-block">
+            Start logging
+          </button>
+        </form>
+      </main>
     </div>
   );
 }

@@ -37,6 +37,8 @@ describe("the browser as an offline-first device", () => {
     const { page } = chromium;
 
     await page.goto(first.url);
+    await page.getByLabel("User id", { exact: true }).waitFor();
+    expect(await app.seriousViolations()).toEqual([]);
     await app.setUp("lifter-1", "Test phone");
     await app.connection("Online"); // synced on load
     await app.offlineReady(); // the service worker holds the app's files
@@ -61,7 +63,6 @@ describe("the browser as an offline-first device", () => {
     await app.connection("Offline");
     await app.backToList();
     await app.listState("Leg day", "saved_on_device");
-    expect(await app.seriousViolations()).toEqual([]);
     // Asking to sync with no network keeps the workout queued, and says so.
     await app.syncNow();
     await app.syncFinished();

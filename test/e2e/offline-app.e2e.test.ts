@@ -28,6 +28,10 @@ describe("a new version of the app", () => {
     await page.getByLabel("Workout title", { exact: true }).fill("Half typed");
     await page.getByLabel("Exercise 1 name", { exact: true }).fill("Deadlift");
     await page.getByLabel("Exercise 1 set 1 reps", { exact: true }).fill("3");
+    // Cancel keeps it as a draft, offered on the list.
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.getByTestId("draft").getByRole("link", { name: "Continue" }).click();
+    expect(await page.getByLabel("Exercise 1 name", { exact: true }).inputValue()).toBe("Deadlift");
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     appendFileSync(join(appDir, "sw.js"), "\n// the next version\n");
     // The network comes back (the app looks for a new version then).

@@ -66,6 +66,9 @@ describe("a workout changed on two devices", () => {
     // The tablet synced first: nothing for it to choose (workouts logged in one minute do show
     // there as possible duplicates, which is another prompt).
     expect(await tablet.page.getByTestId("conflict-count").count()).toBe(0);
+    await phone.app.screen("Review");
+    await phone.app.page.getByTestId("conflict-item").nth(2).waitFor();
+    expect(await phone.app.seriousViolations()).toEqual([]);
     await phone.app.reviewConflict("Monday");
     expect(await phone.app.seriousViolations()).toEqual([]);
     const mine = phone.app.page.getByTestId("version-mine");
