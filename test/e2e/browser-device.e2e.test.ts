@@ -53,8 +53,11 @@ describe("the browser as an offline-first device", () => {
     expect(await app.readWorkout()).toEqual(LEG_DAY);
     expect(await app.seriousViolations()).toEqual([]);
 
-    // Reload with the network off and nothing on the relay's port: the service worker serves the
-    // app, and the workout is still here, from IndexedDB.
+    // Reload with the network off, nothing on the relay's port and the browser's HTTP cache
+    // emptied (as a phone evicts it): only the service worker can serve the app, and the
+    // workout is still here, from IndexedDB.
+    const cdp = await chromium.context.newCDPSession(page);
+    await cdp.send("Network.clearBrowserCache");
     await chromium.context.setOffline(true);
     await page.reload();
     await page.getByTestId("last-error").waitFor(); // the sync on load failed...
