@@ -53,6 +53,11 @@ export class AppPage {
     await this.page.getByLabel(`${label} RPE`, { exact: true }).fill(set.rpe === null ? "" : String(set.rpe));
   }
 
+  /** On a workout's page: waits until the last edit is written on this device (whatever syncing does next). */
+  workoutSaved(): Promise<void> {
+    return this.page.locator('.workout-meta [data-testid="sync-state"]:not([data-state="saving"])').waitFor();
+  }
+
   /** On a workout's page: waits until its badge shows `state`. */
   workoutState(state: EntitySyncState): Promise<void> {
     return this.page.locator(`.workout-meta [data-testid="sync-state"][data-state="${state}"]`).waitFor();
