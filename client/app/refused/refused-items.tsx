@@ -14,7 +14,7 @@ export function RefusedItems({ device }: { device: AppDevice }) {
   const refused = device.queueItems().filter((item) => item.status === "error");
   const titles = new Map(device.list(undefined, { includeDeleted: true }).map((e) => [e.id, e.title]));
   return (
-    <section aria-labelledby="refused-heading">
+    <section className="refused" aria-labelledby="refused-heading">
       <h2 id="refused-heading">Refused by the sync server</h2>
       <p className="hint">These changes are kept on this device. Fix and retry them, or discard them to take the server's version.</p>
       {refused.length === 0 ? (
