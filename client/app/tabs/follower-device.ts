@@ -39,6 +39,8 @@ export class FollowerDevice implements DeviceReads {
   private leader: string | undefined;
   private firstSnapshot: (() => void) | undefined;
   private closed = false;
+  /** The leader this tab last said hello to, when it knew which. */
+  private greeted: string | undefined;
   /** Resolves once the leader has sent what the screens show. */
   readonly ready: Promise<void>;
 
@@ -52,6 +54,9 @@ export class FollowerDevice implements DeviceReads {
     this.offs.push(
       channel.on("snapshot", (m) => {
         if (this.leader !== undefined && m.leader !== this.leader) return; // a stale leader, thawed
+        // A leader that never heard this tab's hello (it was still opening the store) sends
+        // snapshots only once it does.
+        if (this.greeted !== m.leader) this.hello(m.leader);
         this.leader = m.leader;
         this.snapshot = m.snapshot;
         this.reads = readsOf(m.snapshot);
@@ -72,7 +77,7 @@ export class FollowerDevice implements DeviceReads {
         // those that are safe to run twice (tab-device.ts).
         this.leader = m.leader;
         this.failPending();
-        this.hello();
+        this.hello(m.leader);
       }),
     );
     this.hello();
@@ -112,7 +117,8 @@ export class FollowerDevice implements DeviceReads {
     });
   }
 
-  private hello(): void {
+  private hello(leader?: string): void {
+    this.greeted = leader;
     this.channel.post({ kind: "hello", from: this.channel.tabId, active: this.isActive() });
   }
 

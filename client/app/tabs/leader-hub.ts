@@ -27,6 +27,9 @@ export class LeaderHub {
       channel.on("call", (m) => void this.answer(m.from, m.callId, m.call)),
       device.subscribe(() => this.schedule()),
     );
+    // A tab that said hello while this one was still opening the store heard nothing: one
+    // snapshot now reaches it, and it says hello again (follower-device.ts).
+    this.send();
   }
 
   stop(): void {
