@@ -35,7 +35,7 @@ export function describeResolution(entry: ResolutionEntry, title: string): Descr
     case "edit_lost_to_delete":
       return {
         headline: `${named} was deleted, and an edit from ${losing} was lost`,
-        detail: "The delete was the later change. Restore brings the workout back with the edit.",
+        detail: "The delete was the later change. Restore brings it back with the edit.",
         lost: entry.lost.sets ? entry.lost.sets.map(describeLostSet) : entry.lost.value !== undefined ? [`Lost: ${formatValue(entry.lost.value)}`] : [],
       };
     case "restored_by_edit":
