@@ -80,20 +80,4 @@ export default tseslint.config(
   "test/property/steps.ts": ["@typescript-eslint/no-confusing-void-expression"],
   }),
 
-  // TODO(architecture): remove once client/app lint is fixed (the app is being rebuilt on another
-  // branch).
-  ...pending({
-  "client/app/app.tsx": ["@typescript-eslint/unbound-method"],
-  "client/app/device-settings.ts": ["@typescript-eslint/no-non-null-assertion"],
-  "client/app/device-setup.tsx": ["@typescript-eslint/no-deprecated", "@typescript-eslint/unbound-method"],
-  "client/app/editable-set.tsx": ["@typescript-eslint/unbound-method"],
-  "client/app/exercise-editor.tsx": ["@typescript-eslint/unbound-method"],
-  "client/app/main.tsx": ["@typescript-eslint/no-non-null-assertion"],
-  "client/app/new-workout-form.tsx": ["@typescript-eslint/no-deprecated"],
-  "client/app/set-fields.tsx": ["@typescript-eslint/unbound-method"],
-  "client/app/single-tab.ts": ["@typescript-eslint/no-unnecessary-condition"],
-  "client/app/use-client-version.ts": ["@typescript-eslint/unbound-method"],
-  "client/app/use-route.ts": ["@typescript-eslint/no-non-null-assertion"],
-  "client/app/workout-editor.tsx": ["@typescript-eslint/no-deprecated"],
-  }),
 );

@@ -1,24 +1,36 @@
-// The app's frame: who and which device, the sync status, and the current screen.
-import type { IronFlowClient } from "../core/index.js";
+// The app's frame: who and which device, the sync status, what waits for the person, the
+// screens, and whether this tab works offline and syncs itself or through another tab.
 import type { DeviceSettings } from "./device-settings.js";
+import type { AppDevice } from "./device/app-device.js";
+import { ActivityList } from "./activity/activity-list.js";
+import { DataScreen } from "./transfer/data-screen.js";
+import { needsPerson } from "./needs-person.js";
 import { NewWorkoutForm } from "./new-workout-form.js";
+import { useAppShell } from "./offline/app-shell.js";
+import { UpdatePrompt } from "./offline/update-prompt.js";
+import { ReviewPrompt } from "./review/review-prompt.js";
+import { RefusedItems } from "./refused/refused-items.js";
+import { ConflictReview } from "./review/conflict-review.js";
+import { DuplicateReview } from "./review/duplicate-review.js";
+import { ReviewList } from "./review/review-list.js";
 import { StatusBar } from "./status-bar.js";
-import { useAutoSync } from "./use-auto-sync.js";
-import { routeHref, useRoute } from "./use-route.js";
+import { useDeviceVersion } from "./use-device-version.js";
+import { routeHref, useRoute, type Route } from "./use-route.js";
 import { WorkoutEditor } from "./workout-editor.js";
 import { WorkoutList } from "./workout-list.js";
 
 interface Props {
-  client: IronFlowClient;
+  device: AppDevice & { usesLocks: boolean; failure: Error | undefined };
   settings: DeviceSettings;
-  onSwitchUser(): void;
+  onSwitchUser: () => void;
 }
 
-export function App({ client, settings, onSwitchUser }: Props) {
-  useAutoSync(client);
+export function App({ device, settings, onSwitchUser }: Props) {
   const route = useRoute();
+  const wide = route.screen === "conflict" || route.screen === "duplicate";
+  const reviewing = route.screen === "review" || route.screen === "conflict" || route.screen === "duplicate";
   return (
-    <div className="app">
+    <div className={wide ? "app app-wide" : "app"}>
       <header className="app-head">
         <h1>
           <a href="#/">IronFlow</a>
@@ -30,19 +42,87 @@ export function App({ client, settings, onSwitchUser }: Props) {
           </button>
         </p>
       </header>
-      <StatusBar client={client} />
+      <StatusBar device={device} />
+      <UpdatePrompt />
+      {device.failure && (
+        <p className="form-error" role="alert">
+          This tab could not open your workouts: {device.failure.message}
+        </p>
+      )}
+      {!reviewing && <ReviewPrompt device={device} />}
+      <ScreenTabs device={device} route={route} />
       <main>
-        {route.screen === "list" && (
-          <>
-            <a className="button button-primary button-block" href={routeHref({ screen: "new" })}>
-              + New workout
-            </a>
-            <WorkoutList client={client} />
-          </>
-        )}
-        {route.screen === "new" && <NewWorkoutForm client={client} />}
-        {route.screen === "workout" && <WorkoutEditor key={route.id} client={client} id={route.id} />}
+        <Screen device={device} route={route} settings={settings} />
       </main>
+      <Footer device={device} />
     </div>
+  );
+}
+
+function Screen({ device, route, settings }: { device: AppDevice; route: Route; settings: DeviceSettings }) {
+  switch (route.screen) {
+    case "list":
+      return <WorkoutList device={device} userId={settings.userId} />;
+    case "new":
+      return <NewWorkoutForm device={device} userId={settings.userId} />;
+    case "workout":
+      return <WorkoutEditor key={route.id} device={device} id={route.id} />;
+    case "review":
+      return <ReviewList device={device} />;
+    case "conflict":
+      return <ConflictReview key={route.id} device={device} id={route.id} deviceName={settings.deviceName} />;
+    case "duplicate":
+      return <DuplicateReview key={route.id} device={device} flagId={route.id} />;
+    case "activity":
+      return <ActivityList device={device} />;
+    case "refused":
+      return <RefusedItems device={device} />;
+    case "data":
+      return <DataScreen device={device} userId={settings.userId} />;
+  }
+}
+
+function ScreenTabs({ device, route }: { device: AppDevice; route: Route }) {
+  useDeviceVersion(device);
+  const counts = needsPerson(device);
+  const current = (screens: Route["screen"][]) => (screens.includes(route.screen) ? "page" : undefined);
+  const count = (n: number, what: string) =>
+    n > 0 && (
+      <span className="tab-count" aria-label={`${n} ${what}`}>
+        {n}
+      </span>
+    );
+  return (
+    <nav className="screen-tabs" aria-label="Screens">
+      <a href="#/" aria-current={current(["list", "new", "workout"])}>
+        Workouts
+      </a>
+      <a href={routeHref({ screen: "review" })} aria-current={current(["review", "conflict", "duplicate"])}>
+        Review {count(counts.conflicts + counts.duplicates, "waiting")}
+      </a>
+      <a href={routeHref({ screen: "activity" })} aria-current={current(["activity"])}>
+        Activity {count(counts.unseen, "new")}
+      </a>
+      <a href={routeHref({ screen: "data" })} aria-current={current(["data", "refused"])}>
+        Data
+      </a>
+    </nav>
+  );
+}
+
+function Footer({ device }: { device: AppDevice & { usesLocks: boolean } }) {
+  useDeviceVersion(device);
+  const shell = useAppShell();
+  return (
+    <footer className="app-foot">
+      {shell.supported && (
+        <span data-testid="offline-ready" data-ready={shell.offlineReady}>
+          {shell.offlineReady ? "Works offline on this device" : "Getting ready to work offline…"}
+        </span>
+      )}
+      <span data-testid="tab-role" data-role={device.role}>
+        {device.role === "leader" ? "This tab syncs" : "Syncing through another IronFlow tab"}
+      </span>
+    </footer>
   );
 }

@@ -46,14 +46,14 @@ export function forgetSettings(): void {
 /** "Chrome on Android", "Safari on iPhone"; good enough to tell one's own devices apart. */
 export function defaultDeviceName(userAgent: string): string {
   const browser =
-    [
+    ([
       ["Edg/", "Edge"],
       ["Firefox/", "Firefox"],
       ["Chrome/", "Chrome"],
       ["Safari/", "Safari"],
-    ].find(([token]) => userAgent.includes(token!))?.[1] ?? "Browser";
+    ] as const).find(([token]) => userAgent.includes(token))?.[1] ?? "Browser";
   const os =
-    [
+    ([
       ["Android", "Android"],
       ["iPhone", "iPhone"],
       ["iPad", "iPad"],
@@ -61,7 +61,7 @@ export function defaultDeviceName(userAgent: string): string {
       ["Mac OS", "Mac"],
       ["CrOS", "ChromeOS"],
       ["Linux", "Linux"],
-    ].find(([token]) => userAgent.includes(token!))?.[1];
+    ] as const).find(([token]) => userAgent.includes(token))?.[1];
   return os ? `${browser} on ${os}` : browser;
 }
 

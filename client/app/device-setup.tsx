@@ -1,10 +1,10 @@
 // First run on this browser, or after signing out: the person's account and what this device is
 // called. Creating an account or signing in gives the session the device store keeps.
-import { useState, type FormEvent } from "react";
+import { useState, type SyntheticEvent } from "react";
 import { AuthApi, SyncError, type AuthSession } from "../core/index.js";
 import { browserDeviceId, defaultDeviceName, type DeviceSettings } from "./device-settings.js";
 
-export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings, session: AuthSession): void }) {
+export function DeviceSetup({ onDone }: { onDone: (settings: DeviceSettings, session: AuthSession) => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [deviceName, setDeviceName] = useState(() => defaultDeviceName(navigator.userAgent));
@@ -26,7 +26,7 @@ export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings, sessi
     }
   };
 
-  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+  const onSubmit = (event: SyntheticEvent<HTMLFormElement>) => {
     event.preventDefault();
     const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
     void submit(submitter?.value === "signin" ? "signin" : "signup");
@@ -37,6 +37,7 @@ export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings, sessi
       <header className="app-head">
         <h1>IronFlow</h1>
       </header>
+      <main>
       <form className="card" onSubmit={onSubmit} aria-label="Sign in on this device">
         <h2>Sign in on this device</h2>
         <p className="hint">Use the same account on each of your devices: they sync with each other.</p>
@@ -64,6 +65,7 @@ export function DeviceSetup({ onDone }: { onDone(settings: DeviceSettings, sessi
           Sign in
         </button>
       </form>
+      </main>
     </div>
   );
 }

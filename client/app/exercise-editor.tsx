@@ -1,5 +1,6 @@
 // One exercise of a stored workout: its sets, editable in place, and adding a set.
 import type { WorkoutExercise, WorkoutSet } from "../core/index.js";
+import type { SetValues } from "./device/workout-edit.js";
 import { EditableSet } from "./editable-set.js";
 import { newId } from "./workout-drafts.js";
 
@@ -7,8 +8,8 @@ interface Props {
   exercise: WorkoutExercise;
   /** Heads of the document on screen. */
   heads: string[];
-  onSaveSet(setId: string, next: WorkoutSet, basedOn: string[]): Promise<boolean>;
-  onAddSet(set: WorkoutSet): Promise<boolean>;
+  onSaveSet: (setId: string, values: SetValues, basedOn: string[]) => Promise<boolean>;
+  onAddSet: (set: WorkoutSet) => Promise<boolean>;
 }
 
 export function ExerciseEditor({ exercise, heads, onSaveSet, onAddSet }: Props) {
@@ -24,6 +25,10 @@ export function ExerciseEditor({ exercise, heads, onSaveSet, onAddSet }: Props) 
       completed: true,
     });
   };
+  const numberOf = (setId: string) => {
+    const index = exercise.sets.findIndex((s) => s.id === setId);
+    return index < 0 ? undefined : index + 1;
+  };
   return (
     <section className="card exercise" data-testid="exercise" aria-label={exercise.name}>
       <h3 className="exercise-title">{exercise.name}</h3>
@@ -38,7 +43,8 @@ export function ExerciseEditor({ exercise, heads, onSaveSet, onAddSet }: Props) 
               number={i + 1}
               label={`${exercise.name} set ${i + 1}`}
               heads={heads}
-              onSave={(next, basedOn) => onSaveSet(set.id, next, basedOn)}
+              keptFromNumber={set.keptFrom ? numberOf(set.keptFrom.setId) : undefined}
+              onSave={(values, basedOn) => onSaveSet(set.id, values, basedOn)}
             />
           ))}
         </ol>

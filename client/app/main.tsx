@@ -1,16 +1,20 @@
-// Boot: ask who logs here (once), take this browser's device store, open the client, show the
-// app. The client core (Automerge's 3.6 MB wasm among it) loads in its own chunk, started at
-// once but not waited for, so the first screen paints before the wasm has compiled.
+// Boot: ask who logs here (once), find out whether this tab holds the device store or uses the
+// tab that does, and show the app. The client core (Automerge's 3.6 MB wasm among it) loads in
+// its own chunk, started at once but not waited for, so the first screen paints before the wasm
+// has compiled. The service worker starts first of all, so even this screen opens offline.
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { DeviceSetup } from "./device-setup.js";
 import { forgetSettings, loadSettings, saveSettings, type DeviceSettings } from "./device-settings.js";
 import type { AuthSession } from "../core/index.js";
-import { holdDeviceLock } from "./single-tab.js";
+import { startAppShell } from "./offline/app-shell.js";
 import "./styles.css";
 
-const root = createRoot(document.getElementById("root")!);
-const core = Promise.all([import("./open-browser-client.js"), import("./app.js")]);
+startAppShell();
+const rootElement = document.getElementById("root");
+if (!rootElement) throw new Error("index.html has no #root element");
+const root = createRoot(rootElement);
+const core = Promise.all([import("./open-browser-client.js"), import("./app.js"), import("./tabs/tab-device.js")]);
 
 function notice(text: string, tone: "info" | "error" = "info") {
   root.render(
@@ -22,16 +26,20 @@ function notice(text: string, tone: "info" | "error" = "info") {
   );
 }
 
+/** `session`: from a sign-in just made on this page (none: the one the device store kept). */
 async function start(settings: DeviceSettings, session?: AuthSession): Promise<void> {
   notice("Opening your workouts…");
   try {
-    const [{ openBrowserClient }, { App }] = await core;
-    const client = await openBrowserClient(settings, session);
-    // Signing out keeps everything on the device (what waits still syncs after signing in again).
+    const [{ openBrowserClient }, { App }, { TabDevice }] = await core;
+    const device = new TabDevice(`ironflow-device-${settings.userId}`, () => openBrowserClient(settings, session));
+    device.start();
+    await device.ready;
+    if (device.failure) throw device.failure;
+    // Signing out keeps everything on the device: what waits syncs after signing in again.
     const switchUser = () => {
-      void client
+      void device
         .signOut()
-        .then(() => client.close())
+        .then(() => device.close())
         .finally(() => {
           forgetSettings();
           window.location.reload();
@@ -39,7 +47,7 @@ async function start(settings: DeviceSettings, session?: AuthSession): Promise<v
     };
     root.render(
       <StrictMode>
-        <App client={client} settings={settings} onSwitchUser={switchUser} />
+        <App device={device} settings={settings} onSwitchUser={switchUser} />
       </StrictMode>,
     );
   } catch (err) {
@@ -47,21 +55,15 @@ async function start(settings: DeviceSettings, session?: AuthSession): Promise<v
   }
 }
 
-function boot(settings: DeviceSettings, session?: AuthSession) {
-  holdDeviceLock(`ironflow-device-${settings.userId}`, () => start(settings, session), () =>
-    notice("IronFlow is open in another tab. Close it and this one takes over."),
-  );
-}
-
 const saved = loadSettings();
 if (saved) {
-  boot(saved);
+  void start(saved);
 } else {
   root.render(
     <DeviceSetup
       onDone={(settings, session) => {
         saveSettings(settings);
-        boot(settings, session);
+        void start(settings, session);
       }}
     />,
   );

@@ -1,23 +1,35 @@
-// Logging a new workout: a title and exercises with their sets. The workout's own page opens
-// only once create() has resolved, that is once it is in this device's storage.
-import { useState, type FormEvent } from "react";
-import type { IronFlowClient } from "../core/index.js";
+// Logging a new workout: a title and exercises with their sets. What is typed is kept as a draft
+// at every keystroke (new-workout-draft.ts). The workout's own page opens only once create() has
+// resolved, that is once it is in this device's storage; a save that fails (a full disk) says so
+// at once and leaves everything typed on screen.
+import { useState, type SyntheticEvent } from "react";
+import type { AppDevice } from "./device/app-device.js";
+import { notSaved } from "./failure-words.js";
+import { clearDraft, isBlank, loadDraft, saveDraft, type NewWorkoutDraft } from "./new-workout-draft.js";
 import { SetFields } from "./set-fields.js";
 import { navigate } from "./use-route.js";
 import { emptyExercise, nextSet, parseWorkout, type ExerciseDraft } from "./workout-drafts.js";
 
-export function NewWorkoutForm({ client }: { client: IronFlowClient }) {
-  const [title, setTitle] = useState("");
-  const [exercises, setExercises] = useState<ExerciseDraft[]>(() => [emptyExercise()]);
+export function NewWorkoutForm({ device, userId }: { device: AppDevice; userId: string }) {
+  const [draft, setDraft] = useState<NewWorkoutDraft>(() => loadDraft(userId) ?? { title: "", exercises: [emptyExercise()], startedAt: Date.now() });
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const { title, exercises } = draft;
 
-  const changeExercise = (index: number, change: (e: ExerciseDraft) => ExerciseDraft) =>
-    setExercises((all) => all.map((e, i) => (i === index ? change(e) : e)));
+  const update = (edit: (current: NewWorkoutDraft) => Partial<NewWorkoutDraft>) =>
+    setDraft((current) => {
+      const updated = { ...current, ...edit(current) };
+      // The workout starts when the person starts typing it, not when the form was first shown.
+      if (isBlank(current)) updated.startedAt = Date.now();
+      saveDraft(userId, updated);
+      return updated;
+    });
+  const setExercises = (edit: (all: ExerciseDraft[]) => ExerciseDraft[]) => update((current) => ({ exercises: edit(current.exercises) }));
+  const changeExercise = (index: number, edit: (e: ExerciseDraft) => ExerciseDraft) => setExercises((all) => all.map((e, i) => (i === index ? edit(e) : e)));
 
-  const submit = async (event: FormEvent) => {
+  const submit = async (event: SyntheticEvent) => {
     event.preventDefault();
-    const parsed = parseWorkout(title || defaultTitle(), exercises, Date.now());
+    const parsed = parseWorkout(title || defaultTitle(), exercises, draft.startedAt);
     if (!parsed.ok) {
       setError(parsed.message);
       return;
@@ -25,20 +37,31 @@ export function NewWorkoutForm({ client }: { client: IronFlowClient }) {
     setSaving(true);
     setError(null);
     try {
-      const id = await client.create("workout", parsed.value);
+      const id = await device.create("workout", parsed.value);
+      clearDraft(userId);
       navigate({ screen: "workout", id });
     } catch (err) {
-      setError(`Not saved: ${(err as Error).message}`);
+      setError(notSaved(err));
       setSaving(false);
     }
+  };
+
+  const discard = () => {
+    if (!window.confirm("Discard this unsaved workout?")) return;
+    clearDraft(userId);
+    navigate({ screen: "list" });
   };
 
   return (
     <form className="card workout-form" onSubmit={(e) => void submit(e)} aria-label="New workout">
       <h2>New workout</h2>
+      <p className="hint">Kept on this device as a draft as you type, until you save it.</p>
       <label className="field">
         <span>Title</span>
-        <input aria-label="Workout title" placeholder={defaultTitle()} value={title} onChange={(e) => setTitle(e.target.value)} />
+        <input aria-label="Workout title" placeholder={defaultTitle()} value={title} onChange={(e) => {
+          const value = e.target.value;
+          update(() => ({ title: value }));
+        }} />
       </label>
 
       {exercises.map((exercise, i) => (
@@ -50,7 +73,10 @@ export function NewWorkoutForm({ client }: { client: IronFlowClient }) {
               aria-label={`Exercise ${i + 1} name`}
               placeholder="Exercise name"
               value={exercise.name}
-              onChange={(e) => changeExercise(i, (x) => ({ ...x, name: e.target.value }))}
+              onChange={(e) => {
+                const name = e.target.value;
+                changeExercise(i, (x) => ({ ...x, name }));
+              }}
             />
             {exercises.length > 1 && (
               <button
@@ -101,11 +127,14 @@ export function NewWorkoutForm({ client }: { client: IronFlowClient }) {
       </button>
 
       {error && (
-        <p className="form-error" role="alert">
+        <p className="form-error" role="alert" data-testid="save-error">
           {error}
         </p>
       )}
       <div className="form-actions">
+        <button type="button" className="button button-quiet" onClick={discard}>
+          Discard
+        </button>
         <a className="button button-quiet" href="#/">
           Cancel
         </a>

@@ -8,8 +8,8 @@ interface Props {
   draft: SetDraft;
   /** "Squat set 2": prefixes every field's accessible name. */
   label: string;
-  onChange(draft: SetDraft): void;
-  onCommit?(draft: SetDraft): void;
+  onChange: (draft: SetDraft) => void;
+  onCommit?: (draft: SetDraft) => void;
 }
 
 export function SetFields({ draft, label, onChange, onCommit }: Props) {

@@ -1,13 +1,40 @@
-// The app's three screens live in the URL hash, so a reload comes back to the same screen and
-// the relay's static server needs no route table.
+// The app's screens live in the URL hash, so a reload comes back to the same screen and the
+// relay's static server (and the service worker) need no route table.
 import { useSyncExternalStore } from "react";
 
-export type Route = { screen: "list" } | { screen: "new" } | { screen: "workout"; id: string };
+export type Route =
+  | { screen: "list" }
+  | { screen: "new" }
+  | { screen: "workout"; id: string }
+  /** Everything that waits for the person's choice: conflicts and possible duplicates. */
+  | { screen: "review" }
+  | { screen: "conflict"; id: string }
+  | { screen: "duplicate"; id: string }
+  | { screen: "activity" }
+  | { screen: "refused" }
+  | { screen: "data" };
+
+const ID = "([A-Za-z0-9_+~-]+)";
 
 export function parseRoute(hash: string): Route {
-  if (hash === "#/new") return { screen: "new" };
-  const match = /^#\/workout\/([A-Za-z0-9_-]+)$/.exec(hash);
-  return match ? { screen: "workout", id: match[1]! } : { screen: "list" };
+  const simple: Record<string, Route> = {
+    "#/new": { screen: "new" },
+    "#/review": { screen: "review" },
+    "#/activity": { screen: "activity" },
+    "#/refused": { screen: "refused" },
+    "#/data": { screen: "data" },
+  };
+  if (simple[hash]) return simple[hash];
+  for (const [prefix, screen] of [
+    ["workout", "workout"],
+    ["review", "conflict"],
+    ["duplicate", "duplicate"],
+  ] as const) {
+    const match = new RegExp(`^#/${prefix}/${ID}$`).exec(hash);
+    const id = match?.[1];
+    if (id !== undefined) return { screen, id };
+  }
+  return { screen: "list" };
 }
 
 export function routeHref(route: Route): string {
@@ -15,9 +42,17 @@ export function routeHref(route: Route): string {
     case "list":
       return "#/";
     case "new":
-      return "#/new";
+    case "review":
+    case "activity":
+    case "refused":
+    case "data":
+      return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;
+    case "conflict":
+      return `#/review/${route.id}`;
+    case "duplicate":
+      return `#/duplicate/${route.id}`;
   }
 }
 

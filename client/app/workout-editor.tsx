@@ -1,19 +1,21 @@
-// A stored workout, opened: its exercises and sets, edited in place. Each edit is one update();
-// while one is being written the badge says "Saving…", and only once it resolved does it say
-// "Saved on this device" (or, online, "Syncing…" then "Synced").
-import { useEffect, useState, type FormEvent } from "react";
-import type { EntityDocument, IronFlowClient, Payloads, WorkoutSet } from "../core/index.js";
+// A stored workout, opened: its exercises and sets, edited in place. Each edit is one
+// editWorkout(); while one is being written the badge says "Saving…", and only once it resolved
+// does it say "Saved on this device" (or, online, "Syncing…" then "Synced"). A conflict on it
+// leads to the review screen; a deleted one offers back what the delete took, if anything.
+import { useEffect, useState, type SyntheticEvent } from "react";
+import type { EntityDocument, WorkoutSet } from "../core/index.js";
 import { formatDate } from "./dates.js";
+import type { AppDevice } from "./device/app-device.js";
+import type { SetValues, WorkoutEdit } from "./device/workout-edit.js";
 import { ExerciseEditor } from "./exercise-editor.js";
+import { notSaved, refusalInWords } from "./failure-words.js";
 import { SyncBadge } from "./sync-badge.js";
-import { useClientVersion } from "./use-client-version.js";
-import { navigate } from "./use-route.js";
+import { useDeviceVersion } from "./use-device-version.js";
+import { navigate, routeHref } from "./use-route.js";
 import { newId } from "./workout-drafts.js";
 
-type Workout = Payloads["workout"];
-
-export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: string }) {
-  const version = useClientVersion(client);
+export function WorkoutEditor({ device, id }: { device: AppDevice; id: string }) {
+  const version = useDeviceVersion(device);
   // undefined: loading; null: not on this device.
   const [doc, setDoc] = useState<EntityDocument<"workout"> | null | undefined>(undefined);
   const [heads, setHeads] = useState<string[]>([]);
@@ -23,7 +25,7 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
 
   useEffect(() => {
     let current = true;
-    client.read<"workout">(id).then(
+    device.read<"workout">(id).then(
       (found) => {
         if (!current) return;
         setDoc(found?.doc ?? null);
@@ -34,88 +36,74 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
     return () => {
       current = false;
     };
-  }, [client, id, version]);
+  }, [device, id, version]);
 
-  const save = async (mutate: (workout: Workout) => void, basedOn?: string[]): Promise<boolean> => {
+  const busy = async (work: () => Promise<void>, failure: (err: unknown) => string): Promise<boolean> => {
     setSaving((n) => n + 1);
     setError(null);
     try {
-      await client.update<"workout">(id, mutate, { basedOn });
+      await work();
       return true;
     } catch (err) {
-      setError(`Not saved: ${(err as Error).message}`);
+      setError(failure(err));
       return false;
     } finally {
       setSaving((n) => n - 1);
     }
   };
+  const save = (edit: WorkoutEdit, basedOn?: string[]) => busy(() => device.editWorkout(id, edit, basedOn), (err) => notSaved(err));
 
   if (doc === undefined) return error ? <p className="form-error">{error}</p> : <p className="empty">Opening…</p>;
-  if (doc === null || doc.deleted) {
-    return (
-      <div className="card">
-        <p>{doc ? "This workout was deleted." : "This workout is not on this device."}</p>
-        <a className="button button-secondary" href="#/">
-          Back to workouts
-        </a>
-      </div>
-    );
-  }
+  if (doc === null || doc.deleted) return <GoneWorkout device={device} id={id} deleted={doc !== null} />;
 
-  // Every field as typed: on the document the person saw, the ones they did not touch are
-  // unchanged, so only what they typed is written.
-  const saveSet = (exerciseId: string, setId: string, next: WorkoutSet, basedOn: string[]) =>
-    save((w) => {
-      const set = w.exercises.find((e) => e.id === exerciseId)?.sets.find((s) => s.id === setId);
-      if (set) Object.assign(set, { reps: next.reps, weight: next.weight, unit: next.unit, rpe: next.rpe });
-    }, basedOn);
+  const saveSet = (exerciseId: string, setId: string, values: SetValues, basedOn: string[]) =>
+    save({ kind: "set_values", exerciseId, setId, values }, basedOn);
+  const addSet = (exerciseId: string, set: WorkoutSet) => save({ kind: "add_set", exerciseId, set });
 
-  const addSet = (exerciseId: string, set: WorkoutSet) =>
-    save((w) => {
-      w.exercises.find((e) => e.id === exerciseId)?.sets.push(set);
-    });
-
-  const addExercise = async (event: FormEvent) => {
+  const addExercise = async (event: SyntheticEvent) => {
     event.preventDefault();
     const name = newExercise.trim();
     if (!name) return;
-    if (await save((w) => void w.exercises.push({ id: newId(), name, sets: [] }))) setNewExercise("");
+    if (await save({ kind: "add_exercise", exercise: { id: newId(), name, sets: [] } })) setNewExercise("");
   };
 
   const remove = async () => {
     if (!window.confirm(`Delete "${doc.payload.title}"?`)) return;
-    setSaving((n) => n + 1);
-    try {
-      await client.delete(id);
-      navigate({ screen: "list" });
-    } catch (err) {
-      setError(`Not deleted: ${(err as Error).message}`);
-      setSaving((n) => n - 1);
-    }
+    if (await busy(() => device.delete(id), (err) => notSaved(err, "Not deleted"))) navigate({ screen: "list" });
   };
 
-  const state = client.syncState(id);
-  const problem = state === "needs_attention" ? client.queueItems().find((item) => item.entityId === id)?.lastError : undefined;
+  const state = device.syncState(id);
+  const problem = state === "needs_attention" ? device.queueItems().find((item) => item.entityId === id)?.lastError : undefined;
 
   return (
-    <article className="workout" aria-label={doc.payload.title}>
+    <article className="workout" aria-labelledby="workout-title">
       <header className="workout-head">
         <a className="back" href="#/">
           ← Workouts
         </a>
-        <h2 data-testid="workout-title">{doc.payload.title}</h2>
+        <h2 id="workout-title" data-testid="workout-title">
+          {doc.payload.title}
+        </h2>
         <div className="workout-meta">
           <span>{formatDate(doc.payload.startedAt)}</span>
           <SyncBadge state={saving > 0 ? "saving" : state} />
         </div>
+        {state === "conflict" && (
+          <div className="prompt prompt-conflict" data-testid="workout-conflict">
+            <p>This workout was also changed on another device. Both versions are kept until you choose.</p>
+            <a className="button button-primary" href={routeHref({ screen: "conflict", id })}>
+              Review both versions
+            </a>
+          </div>
+        )}
         {problem && (
           <p className="form-error" data-testid="sync-problem">
-            The sync server refused this workout ({problem.code}): {problem.message}
+            {refusalInWords(problem)} <a href={routeHref({ screen: "refused" })}>Retry or discard</a>
           </p>
         )}
       </header>
       {error && (
-        <p className="form-error" role="alert">
+        <p className="form-error" role="alert" data-testid="save-error">
           {error}
         </p>
       )}
@@ -124,7 +112,7 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
           key={exercise.id}
           exercise={exercise}
           heads={heads}
-          onSaveSet={(setId, next, basedOn) => saveSet(exercise.id, setId, next, basedOn)}
+          onSaveSet={(setId, values, basedOn) => saveSet(exercise.id, setId, values, basedOn)}
           onAddSet={(set) => addSet(exercise.id, set)}
         />
       ))}
@@ -138,5 +126,38 @@ export function WorkoutEditor({ client, id }: { client: IronFlowClient; id: stri
         Delete workout
       </button>
     </article>
+  );
+}
+
+/** A workout deleted (here or on another device), or never here; what a delete took can come back. */
+function GoneWorkout({ device, id, deleted }: { device: AppDevice; id: string; deleted: boolean }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const lost = device.resolutions().find((r) => r.entityId === id && r.kind === "edit_lost_to_delete" && r.restorable);
+  return (
+    <div className="card">
+      <p>{deleted ? "This workout was deleted." : "This workout is not on this device."}</p>
+      {lost && (
+        <>
+          <p>
+            An edit from {lost.losing?.name ?? "another device"} was lost to the delete. Restoring brings the workout back with it.
+          </p>
+          <button
+            type="button"
+            className="button button-primary"
+            onClick={() => void device.restoreResolution(lost.id).catch((err: unknown) => setProblem(notSaved(err, "Not restored")))}
+          >
+            Restore
+          </button>
+        </>
+      )}
+      {problem && (
+        <p className="form-error" role="alert">
+          {problem}
+        </p>
+      )}
+      <a className="button button-secondary" href="#/">
+        Back to workouts
+      </a>
+    </div>
   );
 }

@@ -1,35 +1,63 @@
-// The person's workouts, newest first, each with its sync state. Draws from the client's
-// per-entity summaries only: no document is loaded to show the list.
-import type { IronFlowClient } from "../core/index.js";
+// The person's workouts, newest first, each with its sync state, and the unsaved new workout if
+// there is one. Draws from the per-entity summaries only: no document is loaded to show the list.
 import { formatDate } from "./dates.js";
+import type { AppDevice } from "./device/app-device.js";
+import { clearDraft, useDraft } from "./new-workout-draft.js";
 import { SyncBadge } from "./sync-badge.js";
-import { useClientVersion } from "./use-client-version.js";
+import { useDeviceVersion } from "./use-device-version.js";
 import { routeHref } from "./use-route.js";
 
-export function WorkoutList({ client }: { client: IronFlowClient }) {
-  useClientVersion(client);
-  const workouts = client.list("workout");
+export function WorkoutList({ device, userId }: { device: AppDevice; userId: string }) {
+  useDeviceVersion(device);
+  const workouts = device.list("workout");
+  const draft = useDraft(userId);
 
-  if (workouts.length === 0) {
-    return (
-      <p className="empty" data-testid="empty-list">
-        No workouts yet. Log your first one.
-      </p>
-    );
-  }
   return (
-    <ul className="workout-list" aria-label="Workouts">
-      {workouts.map((w) => (
-        <li key={w.id}>
-          <a className="workout-item" href={routeHref({ screen: "workout", id: w.id })} data-testid="workout-item" data-id={w.id}>
-            <span className="workout-item-main">
-              <span className="workout-item-title">{w.title}</span>
-              <span className="workout-item-date">{formatDate(w.date)}</span>
-            </span>
-            <SyncBadge state={w.syncState} />
-          </a>
-        </li>
-      ))}
-    </ul>
+    <>
+      {draft ? (
+        <section className="card draft" aria-label="Unsaved workout" data-testid="draft">
+          <p>
+            <strong>Not saved yet:</strong> {draft.title.trim() || "a new workout"}, started {formatDate(draft.startedAt)}.
+          </p>
+          <div className="form-actions">
+            <button
+              type="button"
+              className="button button-quiet"
+              onClick={() => {
+                if (window.confirm("Discard this unsaved workout?")) clearDraft(userId);
+              }}
+            >
+              Discard
+            </button>
+            <a className="button button-primary" href={routeHref({ screen: "new" })}>
+              Continue
+            </a>
+          </div>
+        </section>
+      ) : (
+        <a className="button button-primary button-block" href={routeHref({ screen: "new" })}>
+          + New workout
+        </a>
+      )}
+      {workouts.length === 0 ? (
+        <p className="empty" data-testid="empty-list">
+          No workouts yet. Log your first one.
+        </p>
+      ) : (
+        <ul className="workout-list" aria-label="Workouts">
+          {workouts.map((w) => (
+            <li key={w.id}>
+              <a className="workout-item" href={routeHref({ screen: "workout", id: w.id })} data-testid="workout-item" data-id={w.id}>
+                <span className="workout-item-main">
+                  <span className="workout-item-title">{w.title}</span>
+                  <span className="workout-item-date">{formatDate(w.date)}</span>
+                </span>
+                <SyncBadge state={w.syncState} />
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }

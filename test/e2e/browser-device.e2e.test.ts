@@ -1,44 +1,9 @@
 // The browser as a device: real Chromium running the built app (IndexedDB storage), a real
 // relay serving it on one port with real Postgres behind, and a Node device of the same person.
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Relay } from "../../relay/server.js";
-import { startTestRelay } from "../support/accounts.js";
-import { serveAppOnly } from "../support/app-only-server.js";
-import { AppPage, type TypedExercise } from "../support/app-page.js";
-import { APP_DIR, assertBrowserTestPrerequisites, openBrowser, type BrowserOptions, type TestBrowser } from "../support/browser.js";
-import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
-import { openDevice, waitFor, type TestDevice } from "../support/devices.js";
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-beforeAll(() => assertBrowserTestPrerequisites());
-
-async function database(): Promise<PgStoreFixture> {
-  const db = await freshPgStore();
-  cleanups.push(db.close);
-  return db;
-}
-
-async function relay(db: PgStoreFixture, port = 0): Promise<Relay> {
-  const r = await startTestRelay({ store: db.store, appDir: APP_DIR, port });
-  cleanups.push(() => r.close());
-  return r;
-}
-
-async function browser(options: BrowserOptions = {}): Promise<{ app: AppPage; chromium: TestBrowser }> {
-  const chromium = await openBrowser(options);
-  cleanups.push(() => chromium.close());
-  return { app: new AppPage(chromium.page), chromium };
-}
-
-async function nodeDevice(relayUrl: string, userId: string): Promise<TestDevice> {
-  const device = await openDevice("node-tablet", relayUrl, userId);
-  cleanups.push(() => device.close());
-  return device;
-}
+import { describe, expect, it } from "vitest";
+import type { TypedExercise } from "../support/app-page.js";
+import { waitFor } from "../support/devices.js";
+import { browser, database, nodeDevice, relay } from "./fixtures.js";
 
 /** A Node device's copy of a workout, in the shape the page shows. */
 function asTyped(exercises: { name: string; sets: TypedExercise["sets"] }[]): TypedExercise[] {
@@ -64,7 +29,7 @@ const LEG_DAY: TypedExercise[] = [
 ];
 
 describe("the browser as an offline-first device", () => {
-  it("a workout logged with the relay down is kept in IndexedDB across a reload, then syncs to a Node device exactly", async () => {
+  it("a workout logged with the relay down is kept in IndexedDB across a reload with no network (the service worker serves the app), then syncs to a Node device exactly", async () => {
     const db = await database();
     const first = await relay(db);
     const port = first.port;
@@ -72,8 +37,12 @@ describe("the browser as an offline-first device", () => {
     const { page } = chromium;
 
     await page.goto(first.url);
+    await page.getByLabel("User id", { exact: true }).waitFor();
+    expect(await app.seriousViolations()).toEqual([]);
     await app.setUp("lifter-1", "Test phone");
     await app.connection("Online"); // synced on load
+    await app.offlineReady(); // the service worker holds the app's files
+    expect(await app.seriousViolations()).toEqual([]);
 
     // The relay goes away for real: the open WebSocket is closed, not just held.
     await first.close();
@@ -82,16 +51,22 @@ describe("the browser as an offline-first device", () => {
     await app.logWorkout("Leg day", LEG_DAY);
     await app.workoutState("saved_on_device");
     expect(await app.readWorkout()).toEqual(LEG_DAY);
+    expect(await app.seriousViolations()).toEqual([]);
 
-    // Reload with the relay still down (the app's files served alone, as a cache would).
-    const appOnly = await serveAppOnly(APP_DIR, port);
+    // Reload with the network off, nothing on the relay's port and the browser's HTTP cache
+    // emptied (as a phone evicts it): only the service worker can serve the app, and the
+    // workout is still here, from IndexedDB.
+    const cdp = await chromium.context.newCDPSession(page);
+    await cdp.send("Network.clearBrowserCache");
+    await chromium.context.setOffline(true);
     await page.reload();
     await page.getByTestId("last-error").waitFor(); // the sync on load failed...
-    await app.workoutState("saved_on_device"); // ...and the workout is still here, from IndexedDB
+    await app.workoutState("saved_on_device"); // ...and the workout is still here
     expect(await app.readWorkout()).toEqual(LEG_DAY);
+    await app.connection("Offline");
     await app.backToList();
     await app.listState("Leg day", "saved_on_device");
-    // Asking to sync against a dead relay keeps the workout queued, and says so.
+    // Asking to sync with no network keeps the workout queued, and says so.
     await app.syncNow();
     await app.syncFinished();
     await app.listState("Leg day", "saved_on_device");
@@ -100,10 +75,8 @@ describe("the browser as an offline-first device", () => {
 
     // The relay comes back on the same port and database; the phone's network comes back too,
     // and the browser's `online` event starts the sync (no button, no timer).
-    await appOnly.close();
     await db.reopen();
-    await relay(db, port);
-    await chromium.context.setOffline(true);
+    await relay(db, { port });
     await chromium.context.setOffline(false);
     await app.listState("Leg day", "synced");
     await app.queueDepth(0);

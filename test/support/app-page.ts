@@ -1,5 +1,6 @@
 // Drives the IronFlow web app the way a person does (labels, buttons, links) and reads what it
 // shows. Every wait is on the page's state, never on time.
+import { AxeBuilder } from "@axe-core/playwright";
 import type { Locator, Page } from "playwright-core";
 import type { EntitySyncState, WorkoutSet } from "../../client/core/index.js";
 import { testAccount } from "./accounts.js";
@@ -64,6 +65,11 @@ export class AppPage {
     await this.page.getByLabel(`${label} RPE`, { exact: true }).fill(set.rpe === null ? "" : String(set.rpe));
   }
 
+  /** On a workout's page: waits until the last edit is written on this device (whatever syncing does next). */
+  workoutSaved(): Promise<void> {
+    return this.page.locator('.workout-meta [data-testid="sync-state"]:not([data-state="saving"])').waitFor();
+  }
+
   /** On a workout's page: waits until its badge shows `state`. */
   workoutState(state: EntitySyncState): Promise<void> {
     return this.page.locator(`.workout-meta [data-testid="sync-state"][data-state="${state}"]`).waitFor();
@@ -74,8 +80,14 @@ export class AppPage {
   }
 
   /** On the list: waits until the workout's row shows `state`. */
-  listState(title: string, state: EntitySyncState): Promise<void> {
-    return this.listItem(title).locator(`[data-testid="sync-state"][data-state="${state}"]`).waitFor();
+  async listState(title: string, state: EntitySyncState): Promise<void> {
+    await this.listItem(title)
+      .locator(`[data-testid="sync-state"][data-state="${state}"]`)
+      .waitFor()
+      .catch(async (err: unknown) => {
+        const shown = await this.listItem(title).locator('[data-testid="sync-state"]').getAttribute("data-state", { timeout: 1000 }).catch(() => "no row");
+        throw new Error(`"${title}" shows ${shown}, not ${state}: ${(err as Error).message}`);
+      });
   }
 
   async openWorkout(title: string): Promise<void> {
@@ -120,5 +132,65 @@ export class AppPage {
         }),
       })),
     );
+  }
+
+  /** The app's files are in the service worker's cache: it opens with no signal from now on. */
+  offlineReady(): Promise<void> {
+    return this.page.locator('[data-testid="offline-ready"][data-ready="true"]').waitFor();
+  }
+
+  /** Waits until this tab holds the device store ("leader") or uses the tab that does. */
+  tabRole(role: "leader" | "follower"): Promise<void> {
+    return this.page.locator(`[data-testid="tab-role"][data-role="${role}"]`).waitFor();
+  }
+
+  /** Opens one of the screens from the screen tabs. */
+  async screen(name: "Workouts" | "Review" | "Activity" | "Data"): Promise<void> {
+    await this.page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: new RegExp(`^${name}`) }).click();
+  }
+
+  /** Waits until the status bar counts `count` conflicts to resolve. */
+  conflictCount(count: number): Promise<void> {
+    return this.page.locator(`[data-testid="conflict-count"][data-count="${count}"]`).waitFor();
+  }
+
+  /** On the review screen: opens the side-by-side choice for the workout titled `title`. */
+  async reviewConflict(title: string): Promise<void> {
+    await this.screen("Review");
+    await this.page.getByTestId("conflict-item").filter({ hasText: title }).getByRole("link", { name: "Choose" }).click();
+    await this.page.getByTestId("conflict-review").waitFor();
+  }
+
+  /** The activity list's entries of one kind (data-kind) about one entity, or all of that kind. */
+  activityItems(kind: string, entityId?: string): Locator {
+    const entity = entityId ? `[data-entity="${entityId}"]` : "";
+    return this.page.locator(`[data-testid="activity-item"][data-kind="${kind}"]${entity}`);
+  }
+
+  /** Waits until the open workout shows exactly `expected` (exercises, sets, values). */
+  async workoutShows(expected: TypedExercise[]): Promise<void> {
+    const want = JSON.stringify(expected);
+    await this.page.waitForFunction((json) => {
+      const shown = [...document.querySelectorAll('[data-testid="exercise"]')].map((section) => ({
+        name: section.querySelector("h3")?.textContent ?? "",
+        sets: [...section.querySelectorAll('[data-testid="set-row"]')].map((row) => {
+          const value = (suffix: string) => row.querySelector<HTMLInputElement | HTMLSelectElement>(`[aria-label$="${suffix}"]`)?.value ?? "";
+          const rpe = value(" RPE");
+          return { reps: Number(value(" reps")), weight: Number(value(" weight")), unit: value(" unit"), rpe: rpe === "" ? null : Number(rpe) };
+        }),
+      }));
+      return JSON.stringify(shown) === json;
+    }, want).catch(async (err: unknown) => {
+      // Say what the page shows instead, not only that it timed out.
+      throw new Error(`the workout shows ${JSON.stringify(await this.readWorkout())}, not ${want}: ${(err as Error).message}`);
+    });
+  }
+
+  /** Accessibility problems axe-core rates serious or critical on the page as it is now. */
+  async seriousViolations(): Promise<{ id: string; impact: string; targets: string[] }[]> {
+    const result = await new AxeBuilder({ page: this.page }).analyze();
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact ?? "", targets: v.nodes.map((n) => n.target.join(" ")) }));
   }
 }
