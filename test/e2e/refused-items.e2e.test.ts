@@ -1,6 +1,7 @@
 // A change the relay refuses is never stuck unseen: it is counted on the status bar, listed with
 // the reason in words, and tried again by Retry or by Sync now.
 import { describe, expect, it } from "vitest";
+import { withAdmin } from "../support/databases.js";
 import { browser, database, nodeDevice, relay } from "./fixtures.js";
 
 describe("a change the relay refuses", () => {
@@ -18,11 +19,15 @@ describe("a change the relay refuses", () => {
       await app.backToList();
     }
 
-    // The relay comes back from a restore that lost everything: it has version 0 of what this
-    // device holds at version 1, and refuses changes built on a version from its future.
+    // The relay comes back from a restore that lost the workouts (the accounts survived): it has
+    // version 0 of what this device holds at version 1, and refuses changes built on a version
+    // from its future.
     await first.close();
-    const empty = await database();
-    const behind = await relay(empty, { port });
+    await withAdmin((admin) =>
+      admin.query(`ALTER TABLE ${db.schema}.entities RENAME TO entities_lost; CREATE TABLE ${db.schema}.entities (LIKE ${db.schema}.entities_lost INCLUDING ALL)`),
+    );
+    await db.reopen();
+    const behind = await relay(db, { port });
     for (const title of ["Leg day", "Arms"]) {
       await app.openWorkout(title);
       const weight = page.getByLabel("Curl set 1 weight", { exact: true });
@@ -51,6 +56,7 @@ describe("a change the relay refuses", () => {
 
     // The relay's data is back: Sync now tries the refused change again, and it passes.
     await behind.close();
+    await withAdmin((admin) => admin.query(`DROP TABLE ${db.schema}.entities; ALTER TABLE ${db.schema}.entities_lost RENAME TO entities`));
     await db.reopen();
     await relay(db, { port });
     await app.syncNow();
