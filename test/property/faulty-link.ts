@@ -37,6 +37,7 @@ export class FaultyLink {
   private readonly armed: Record<Direction, FrameFault[]> = { up: [], down: [] };
   private readonly heldLive: { pair: Pair; frame: Buffer }[] = [];
   private partitioned = false;
+  private tap: { direction: Direction; body: string; fn: () => void } | undefined;
   private holdingLive = false;
   private nextPairId = 1;
 
@@ -87,6 +88,18 @@ export class FaultyLink {
     }
   }
 
+  /**
+   * Calls `fn` once, right after the next `direction` frame whose body is `body` (e.g. "sync")
+   * has been handed to the socket: a moment inside a batch, for faults outside the link.
+   */
+  tapNext(direction: Direction, body: string, fn: () => void): void {
+    this.tap = { direction, body, fn };
+  }
+
+  clearTap(): void {
+    this.tap = undefined;
+  }
+
   /** Cuts every connection and refuses new ones until heal(). */
   partition(): void {
     this.partitioned = true;
@@ -119,7 +132,11 @@ export class FaultyLink {
     device.on("message", (data: RawData) => this.receive(pair, "up", toBuffer(data)));
     relay.on("message", (data: RawData) => this.receive(pair, "down", toBuffer(data)));
     relay.on("open", () => {
-      for (const frame of pair.early.splice(0)) if (pair.open) relay.send(frame, { binary: true });
+      for (const frame of pair.early.splice(0)) {
+        if (!pair.open) break;
+        relay.send(frame, { binary: true });
+        this.tapped("up", frame);
+      }
     });
     // Either side going away takes the other with it, as a TCP proxy would.
     device.on("close", () => this.cut(pair, "device closed"));
@@ -171,11 +188,20 @@ export class FaultyLink {
     if (note) this.log(`#${pair.id} ${note} ${describe(direction, frame)}`);
     if (direction === "down") {
       pair.device.send(frame, { binary: true });
+      this.tapped(direction, frame);
     } else if (pair.relay.readyState === WebSocket.OPEN) {
       pair.relay.send(frame, { binary: true });
+      this.tapped(direction, frame);
     } else {
       pair.early.push(frame);
     }
+  }
+
+  private tapped(direction: Direction, frame: Buffer): void {
+    const tap = this.tap;
+    if (!tap || tap.direction !== direction || bodyOf(direction, frame) !== tap.body) return;
+    this.tap = undefined;
+    tap.fn();
   }
 
   private cut(pair: Pair, reason: string): void {
@@ -192,6 +218,15 @@ function toBuffer(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   return data;
+}
+
+function bodyOf(direction: Direction, frame: Buffer): string | undefined {
+  const bytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+  try {
+    return (direction === "up" ? decodeDeviceFrame(bytes) : decodeRelayFrame(bytes)).body.case;
+  } catch {
+    return undefined;
+  }
 }
 
 /** "up sync#3" / "down changes": enough to read a trace. */

@@ -1,0 +1,94 @@
+// The messages between the test process and a device host (device-host.ts) over the IPC channel
+// of child_process.fork (structured clone: bigints and bytes cross as they are).
+import type { ConflictChoice, EntityDocument, EntityListItem, EntityType, Payloads, SyncQueueItem, SyncReport, SyncStatusSnapshot } from "../../client/core/index.js";
+import type { Applied, Mutation } from "./mutations.js";
+
+/**
+ * Something resolved without asking, or dropped by a merge, that the person can see and restore:
+ * the shape of the client's synced resolution records. Today's notices map onto it (they have no
+ * restoredAt: restoring one dismisses it).
+ */
+export interface Resolution {
+  id: string;
+  entityId: string;
+  entityType: EntityType;
+  kind: string;
+  path: string;
+  lost: unknown;
+  at: number;
+  restoredAt: number | null;
+}
+
+export interface OpenArgs {
+  dataDir: string;
+  relayUrl: string;
+  userId: string;
+  deviceName: string;
+  /** ms added to the test clock on this device. */
+  skew: number;
+  /** The test clock when opening. */
+  clock: number;
+  requestTimeoutMs: number;
+  maxBatchItems: number;
+  syncOnChange: boolean;
+}
+
+/** One document read back: its JSON, or what reading it threw. */
+export interface ReadBack {
+  id: string;
+  doc?: EntityDocument;
+  error?: string;
+}
+
+/** Every request the host answers, with its arguments and its answer. */
+export interface Ops {
+  open: [OpenArgs, { deviceId: string }];
+  setClock: [{ now: number }, void];
+  create: [{ type: EntityType; payload: Payloads[EntityType] }, string];
+  update: [{ id: string; mutation: Mutation }, Applied];
+  delete: [{ id: string }, void];
+  get: [{ id: string }, EntityDocument | undefined];
+  list: [{ type?: EntityType; includeDeleted?: boolean }, EntityListItem[]];
+  /** list(undefined, { includeDeleted: true }), then get() of each, in the host. */
+  readAll: [Record<string, never>, { items: EntityListItem[]; docs: ReadBack[] }];
+  conflicts: [Record<string, never>, SyncQueueItem[]];
+  resolveConflict: [{ id: string; choice: ConflictChoice }, void];
+  resolutions: [Record<string, never>, Resolution[]];
+  restoreResolution: [{ id: string }, void];
+  syncNow: [Record<string, never>, SyncReport];
+  status: [Record<string, never>, SyncStatusSnapshot];
+  queueItems: [Record<string, never>, SyncQueueItem[]];
+  close: [Record<string, never>, void];
+}
+
+export type Op = keyof Ops;
+
+export interface Request<K extends Op = Op> {
+  id: number;
+  op: K;
+  args: Ops[K][0];
+}
+
+/** A failed request: the SyncError's code name (e.g. "UNAVAILABLE"), or null for another error. */
+export interface HostError {
+  code: string | null;
+  message: string;
+  name: string;
+}
+
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: HostError };
+
+export type HostEvent =
+  | { event: "ready" }
+  /** A conflict record appeared for a type the person must never be asked about. */
+  | { event: "wrong_conflict"; entityType: string; entityId: string }
+  /** An exception escaped into a callback of the client (uncaught) or a promise nobody awaited. */
+  | { event: "escaped"; kind: "uncaughtException" | "unhandledRejection"; stack: string };
+
+export type HostMessage = Reply | HostEvent;
+
+/** Operations that change data on the device: a success means "saved on this device". */
+export const LOCAL_CHANGES: ReadonlySet<Op> = new Set<Op>(["create", "update", "delete", "resolveConflict", "restoreResolution"]);
+
+/** Types whose conflicts ask the person; the test's own list, not read from the system's table. */
+export const ASKING_TYPES: ReadonlySet<string> = new Set(["workout", "progression"]);
