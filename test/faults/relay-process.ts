@@ -50,11 +50,15 @@ export interface RelayProcessOptions {
   env?: Record<string, string>;
   /** Told each line the relay logs (JSON lines on stdout, anything on stderr). */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** The script to run instead of relay/main.ts (it must log the same relay_ready line). */
+  entry?: string;
+  /** Node's options before the script; default ["--import", "tsx"] (none for plain JavaScript). */
+  execArgv?: string[];
 }
 
 /** Starts relay/main.ts on `port`; resolves once it logged relay_ready. */
 export async function startRelayProcess(options: RelayProcessOptions): Promise<RelayProcess> {
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, ["--import", "tsx", "relay/main.ts"], {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [...(options.execArgv ?? ["--import", "tsx"]), options.entry ?? "relay/main.ts"], {
     env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl, PORT: String(options.port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });

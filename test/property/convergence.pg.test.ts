@@ -29,7 +29,7 @@
 //                      shrinks it further unless PROPERTY_SHRINK=0
 //   PROPERTY_SCENARIO  a scenario as JSON (every failure prints its own): runs exactly that one,
 //                      whatever the generator has become since
-//   PROPERTY_STEPS     most steps per scenario (default 40)
+//   PROPERTY_STEPS     most steps per scenario (default 30)
 //   PROPERTY_SHRINK    0 stops at the first failure without shrinking
 //   PROPERTY_SHRINK_SECONDS  how long shrinking may go on after the first failure (default 120);
 //                      then the smallest failing scenario found so far is reported
@@ -38,6 +38,11 @@
 //   PROPERTY_EXAMPLES  0 skips the known counterexamples (counterexamples.ts) run first
 //   PROPERTY_BATCH     items per push batch on the devices (default 3)
 //   PROPERTY_REQUEST_TIMEOUT_MS  the devices' request timeout (default 500)
+//   PROPERTY_LIBRARY   1 runs relay/main.ts itself, which publishes the exercise library to every
+//                      device (default: relay-main.ts, the same relay without it; see there)
+//   PROPERTY_TSX       1 starts device hosts and the relay with `node --import tsx` instead of
+//                      from esbuild bundles of the same code (see bundles.ts)
+//   PROPERTY_HOST_PROFILE  a folder: each device host writes a CPU profile there when it exits
 //   PROPERTY_STATS     1 prints how often each step, fault and outcome happened over the runs,
 //                      and where the time went
 //   PROPERTY_TRACE     1 prints the trace of every run, passed or not; "live" prints each line
@@ -55,20 +60,27 @@ const env = process.env;
 const numRuns = positive(env["PROPERTY_RUNS"], 200);
 const seed = env["PROPERTY_SEED"] ? Number(env["PROPERTY_SEED"]) : DEFAULT_SEED;
 const path = env["PROPERTY_PATH"] || undefined;
-const maxSteps = positive(env["PROPERTY_STEPS"], 40);
+const maxSteps = positive(env["PROPERTY_STEPS"], 30);
 const shrink = env["PROPERTY_SHRINK"] !== "0";
 const shrinkBudgetMs = positive(env["PROPERTY_SHRINK_SECONDS"], 120) * 1000;
 const keepGoing = env["PROPERTY_KEEP_GOING"] === "1";
 const withExamples = env["PROPERTY_EXAMPLES"] !== "0";
 const stats = env["PROPERTY_STATS"] === "1" ? new Map<string, number>() : undefined;
 const TEST_FILE = "test/property/convergence.pg.test.ts";
+/** Knobs that change what a run does: a replay line repeats the ones set. */
+const BEHAVIOUR_KNOBS = ["PROPERTY_STEPS", "PROPERTY_EXAMPLES", "PROPERTY_BATCH", "PROPERTY_REQUEST_TIMEOUT_MS", "PROPERTY_LIBRARY", "PROPERTY_TSX"];
+const knobs = BEHAVIOUR_KNOBS.filter((k) => env[k] !== undefined && env[k] !== "").map((k) => `${k}=${env[k]} `).join("");
+
+function replayLine(seedToReplay: number, pathToReplay: string): string {
+  return `${knobs}PROPERTY_SEED=${seedToReplay} PROPERTY_PATH=${pathToReplay} PROPERTY_SHRINK=0 npx vitest run ${TEST_FILE}`;
+}
 
 let environment: RunEnvironment;
 let runCounter = 0;
 
 beforeAll(async () => {
   const pool = new HostPool(MAX_DEVICES + 1);
-  const [relay] = await Promise.all([RelayUnderTest.start(), pool.warm()]);
+  const [relay] = await Promise.all([RelayUnderTest.start({ library: env["PROPERTY_LIBRARY"] === "1" }), pool.warm()]);
   environment = {
     relay,
     pool,
@@ -121,7 +133,7 @@ describe("convergence under faults, kills and restarts", () => {
           const summary = message.split("\n--- trace")[0]!;
           failures.push({ run: generated, path: String(generated), summary });
           console.log(
-            `=== run ${generated} (${userId}) failed:\n${message}\nReplay: PROPERTY_SEED=${seed} PROPERTY_PATH=${generated} PROPERTY_SHRINK=0 npx vitest run ${TEST_FILE}\n`,
+            `=== run ${generated} (${userId}) failed:\n${message}\nReplay: ${replayLine(seed, String(generated))}\n`,
           );
         }
       });
@@ -146,11 +158,11 @@ describe("convergence under faults, kills and restarts", () => {
         console.log(`${details.numRuns} runs in ${elapsed} ms (${Math.round(elapsed / Math.max(1, details.numRuns))} ms a run; this process's CPU: ${cpuMs} ms)\n${lines.join("\n")}`);
       }
       if (keepGoing && failures.length > 0) {
-        const table = failures.map((f) => `  run ${f.run}: ${firstViolation(f.summary)}\n    replay: PROPERTY_SEED=${seed} PROPERTY_PATH=${f.path} PROPERTY_SHRINK=0 npx vitest run ${TEST_FILE}`);
+        const table = failures.map((f) => `  run ${f.run}: ${firstViolation(f.summary)}\n    replay: ${replayLine(seed, f.path)}`);
         expect.fail(`${failures.length} of ${details.numRuns} runs failed (seed ${seed}):\n${table.join("\n")}\n`);
       }
       if (details.failed) {
-        const replay = `PROPERTY_SEED=${details.seed} PROPERTY_PATH=${details.counterexamplePath ?? ""} PROPERTY_SHRINK=0 npx vitest run ${TEST_FILE}`;
+        const replay = replayLine(details.seed, details.counterexamplePath ?? "");
         const report = fc.defaultReportMessage(details) ?? "property failed";
         const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
         const budget = skippedWhileShrinking > 0 ? `(shrinking stopped after its ${shrinkBudgetMs / 1000} s budget; PROPERTY_SHRINK_SECONDS to give it more)\n` : "";

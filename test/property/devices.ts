@@ -2,7 +2,7 @@
 // pool of warm processes), on its own data folder, behind its own FaultyLink, on a test clock
 // that advances one second per step (plus a per-device skew), so hybrid clocks and last-write-wins
 // are decided by the scenario, not by how fast the machine runs.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SyncReport } from "../../client/core/index.js";
@@ -44,8 +44,33 @@ export interface DeviceOptions {
 }
 
 // Device folders live in memory when the machine has /dev/shm: the same file-system adapter,
-// without a disk's metadata costs on every Automerge Repo compaction.
-const deviceRoot = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+// without a disk's metadata costs on every Automerge Repo compaction. They sit in one folder per
+// test process, removed when it exits (and, if it was killed, by the next one).
+const ROOT = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+const PREFIX = "ironflow-property-run-";
+let processRoot: string | undefined;
+
+function deviceRoot(): string {
+  if (processRoot) return processRoot;
+  for (const name of readdirSync(ROOT)) {
+    const pid = Number(name.slice(PREFIX.length).split("-")[0]);
+    if (name.startsWith(PREFIX) && pid !== process.pid && !isRunning(pid)) rmSync(join(ROOT, name), { recursive: true, force: true });
+  }
+  const root = mkdtempSync(join(ROOT, `${PREFIX}${process.pid}-`));
+  process.once("exit", () => rmSync(root, { recursive: true, force: true }));
+  processRoot = root;
+  return root;
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 export async function openDevices(o: DeviceOptions): Promise<{ devices: Device[]; close(): Promise<void> }> {
   const devices: Device[] = [];
@@ -63,7 +88,7 @@ export async function openDevices(o: DeviceOptions): Promise<{ devices: Device[]
   try {
     for (let index = 0; index < o.count; index++) {
       const name = `d${index}`;
-      const dir = mkdtempSync(join(deviceRoot, `ironflow-property-${name}-`));
+      const dir = mkdtempSync(join(deviceRoot(), `${name}-`));
       folders.push(dir);
       const link = await FaultyLink.open(name, o.relayUrl, (line) => {
         o.trace.add(line);

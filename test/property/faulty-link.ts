@@ -121,6 +121,7 @@ export class FaultyLink {
   async close(): Promise<void> {
     this.partitioned = true;
     for (const pair of [...this.pairs]) this.cut(pair, "link closed");
+    for (const socket of this.server.clients) socket.terminate();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

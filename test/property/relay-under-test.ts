@@ -5,6 +5,7 @@
 import * as A from "@automerge/automerge";
 import { startRelayProcess, type RelayProcess } from "../faults/relay-process.js";
 import { freePort } from "../support/ports.js";
+import { command, type Command } from "./bundles.js";
 import { privatePostgres, type PrivatePostgres, type StopMode } from "../support/private-postgres.js";
 
 /** A row of the relay's entities table, read straight from Postgres, its document decoded. */
@@ -23,6 +24,8 @@ export interface RelayRow {
 export class RelayUnderTest {
   private relay: RelayProcess;
   private restarting: Promise<void> | undefined;
+  /** A database restart in progress: a relay starting meanwhile waits for it (it could not migrate). */
+  private pgRestarting: Promise<void> | undefined;
   private killedOnPurpose = false;
   /** The relay ended without being asked to: how, with its last output. Taken by each run. */
   private deaths: string[] = [];
@@ -36,17 +39,20 @@ export class RelayUnderTest {
     readonly database: string,
     readonly port: number,
     relay: RelayProcess,
+    private readonly start: Command,
   ) {
     this.relay = relay;
     this.watch(relay);
   }
 
-  static async start(): Promise<RelayUnderTest> {
+  /** library: run relay/main.ts itself, which publishes the exercise library; else relay-main.ts. */
+  static async start(options: { library: boolean }): Promise<RelayUnderTest> {
     const pg = await privatePostgres();
     const database = await pg.createDatabase("property");
     const port = await freePort();
-    const relay = await startRelayProcess({ databaseUrl: pg.url(database), port, onLine: (line) => current?.logged(line) });
-    const r = new RelayUnderTest(pg, database, port, relay);
+    const start = await command(options.library ? "relay/main.ts" : "test/property/relay-main.ts");
+    const relay = await startRelayProcess({ databaseUrl: pg.url(database), port, entry: start.script, execArgv: start.execArgv, onLine: (line) => current?.logged(line) });
+    const r = new RelayUnderTest(pg, database, port, relay, start);
     current = r;
     // A test process that ends without close() leaves no relay behind.
     process.once("exit", r.killOnExit);
@@ -105,7 +111,10 @@ export class RelayUnderTest {
   async restartPostgres(mode: StopMode): Promise<void> {
     await this.ready();
     this.postgresRestarts++;
-    await this.pg.restart(mode);
+    this.pgRestarting = this.pg.restart(mode).finally(() => {
+      this.pgRestarting = undefined;
+    });
+    await this.pgRestarting;
   }
 
   /** Deaths the relay died unasked since the last call (it was started again each time). */
@@ -148,7 +157,8 @@ export class RelayUnderTest {
   }
 
   private async startAgain(): Promise<void> {
-    this.relay = await startRelayProcess({ databaseUrl: this.pg.url(this.database), port: this.port, onLine: (line) => this.logged(line) });
+    await this.pgRestarting?.catch(() => undefined);
+    this.relay = await startRelayProcess({ databaseUrl: this.pg.url(this.database), port: this.port, entry: this.start.script, execArgv: this.start.execArgv, onLine: (line) => this.logged(line) });
     this.killedOnPurpose = false;
     this.watch(this.relay);
   }

@@ -1,14 +1,14 @@
 // The test side of a device in its own process: HostProcess speaks the IPC protocol to one
 // device-host.ts process, HostPool keeps warm host processes to reuse across runs (a process
-// start costs about 0.4 s of CPU; opening a client in a warm one, milliseconds), and RemoteDevice
+// start costs 0.65 s of CPU or more, see bundles.ts; opening a client in a warm one, milliseconds),
+// and RemoteDevice
 // is one device of a run: its folder, its options, and whichever host process runs it now.
 import { fork, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { command } from "./bundles.js";
 import type { ConflictChoice, EntityType, Payloads, SyncReport } from "../../client/core/index.js";
 import { LOCAL_CHANGES, type HostError, type HostEvent, type HostMessage, type Op, type OpenArgs, type Ops, type Reply } from "./host-protocol.js";
 import type { Mutation } from "./mutations.js";
 
-const HOST_SCRIPT = fileURLToPath(new URL("./device-host.ts", import.meta.url));
 /** A request not answered in this long is a hang: the run fails saying which call hung where. */
 const CALL_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 30_000;
@@ -78,9 +78,11 @@ export class HostProcess {
   }
 
   static async spawn(): Promise<HostProcess> {
-    const child = fork(HOST_SCRIPT, [], {
-      // PROPERTY_HOST_PROFILE=folder: each host writes a CPU profile there when it exits.
-      execArgv: ["--import", "tsx", ...(process.env["PROPERTY_HOST_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["PROPERTY_HOST_PROFILE"]}`] : [])],
+    // PROPERTY_HOST_PROFILE=folder: each host writes a CPU profile there when it exits.
+    const profile = process.env["PROPERTY_HOST_PROFILE"];
+    const { script, execArgv } = await command("test/property/device-host.ts", profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : []);
+    const child = fork(script, [], {
+      execArgv,
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });

@@ -92,7 +92,10 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
       clock.advance();
       await Promise.all(devices.filter((d) => d.remote.isOpen).map((d) => d.remote.setClock(clock.now)));
       started = performance.now();
-      await runStep(ctx, step).catch(deviceFailure);
+      await runStep(ctx, step).catch((err: unknown) => {
+        trace.add(`failed in ${JSON.stringify(step)}`);
+        deviceFailure(err);
+      });
       trace.count(`ms: ${step.kind}`, Math.round(performance.now() - started));
       noteKills(devices, trace);
       failOnSeen(seen, relay);
