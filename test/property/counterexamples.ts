@@ -1,6 +1,7 @@
 // Minimal counterexamples the property found, run before the generated scenarios (fast-check's
 // `examples`), so each one fails the test until its bug is fixed and guards it afterwards.
-// Found against 4b993a5; each comment says what happened.
+// The first five were found against 4b993a5 (by the in-process property), the rest against
+// fb852ae (devices in processes, reopened and read back); each comment says what happened.
 import type { Scenario, Step } from "./scenario.js";
 
 /** No clock skew, no pushes racing the steps: each of these replays the same way every time. */
@@ -92,6 +93,71 @@ export const COUNTEREXAMPLES: readonly { name: string; scenario: Scenario }[] = 
       sharedStart: true,
       healChoices: ["merge"],
       steps: [{ kind: "delete_workout", device: 1, target: 0 }, { kind: "sync", device: 1 }, { kind: "sync", device: 0 }, logSet(0, false, 0, true)],
+    },
+  },
+  {
+    // d0 logs four workouts while out of signal; its catch-up pushes them in two batches (three
+    // items each at most). After a push longer than one batch the engine lets go of each synced
+    // document (EntityStore.release, Automerge Repo's removeFromCache), which resets it to empty
+    // and writes the empty document over the stored one: after a reopen the workout reads {} on
+    // d0, the device that logged it. (Any shared start does the same: it pushes five entities.)
+    name: "a catch-up longer than one batch leaves empty documents on the device",
+    scenario: {
+      ...calm,
+      devices: 2,
+      sharedStart: false,
+      healChoices: ["merge"],
+      steps: [{ kind: "log_burst", device: 0, workouts: 4, sets: 1 }],
+    },
+  },
+  {
+    // d0, offline, logs set-2 into a workout d1 then deletes. The delete is later, so it wins; the
+    // edit it beat (with set-2) is kept in a notice, but only on d0, the device that settled the
+    // conflict: on d1 set-2 is gone without a trace.
+    name: "an edit lost to a later delete is named only on the device that settled it",
+    scenario: {
+      ...calm,
+      devices: 2,
+      sharedStart: false,
+      healChoices: ["merge"],
+      steps: [
+        { kind: "log_workout", device: 0, sets: 1 },
+        { kind: "sync", device: 0 },
+        { kind: "sync", device: 1 },
+        logSet(0, false),
+        { kind: "delete_workout", device: 1, target: 0 },
+        { kind: "sync", device: 1 },
+      ],
+    },
+  },
+  {
+    // d2 logs set-2 into the shared workout. d1, not having seen it, deletes the workout (later,
+    // so the delete wins: set-2 goes into a notice on d1 only). d0, not having seen either, then
+    // edits set-1: its edit is later than the delete, so it wins, and the plan writes d0's own
+    // old payload over the merge: the workout is back without set-2 (a restored_by_edit notice on
+    // d0 says nothing was lost). set-2, saved on d2 and removed by nobody, is named on d1 only.
+    name: "delete against edit writes one side's old payload over the merge",
+    scenario: {
+      ...calm,
+      devices: 3,
+      sharedStart: false,
+      healChoices: ["merge"],
+      steps: [
+        { kind: "log_workout", device: 0, sets: 1 },
+        { kind: "sync", device: 0 },
+        { kind: "sync", device: 1 },
+        { kind: "sync", device: 2 },
+        { kind: "partition", device: 0 },
+        { kind: "partition", device: 1 },
+        logSet(2, false),
+        { kind: "sync", device: 2 },
+        { kind: "delete_workout", device: 1, target: 0 },
+        { kind: "heal", device: 1 },
+        { kind: "sync", device: 1 },
+        { kind: "edit_set", device: 0, target: 0, slot: 0, reps: 3, weight: 40 },
+        { kind: "heal", device: 0 },
+        { kind: "sync", device: 0 },
+      ],
     },
   },
 ];

@@ -10,12 +10,13 @@
 import { ensureOpen, openDevices, trySync, TestClock, type Device } from "./devices.js";
 import { check, type DeviceFinal } from "./checker.js";
 import type { HostEvent } from "./host-protocol.js";
-import { Ledger, PropertyViolation, Trace } from "./ledger.js";
+import { isLiveWorkout, Ledger, PropertyViolation, setsOf, Trace } from "./ledger.js";
+import type { RelayRow } from "./relay-under-test.js";
 import { HostCallError } from "./remote-device.js";
 import type { HostPool, RemoteDevice } from "./remote-device.js";
 import type { RelayUnderTest } from "./relay-under-test.js";
 import type { ConflictChoice, Scenario } from "./scenario.js";
-import { resolveConflict, runStep, shareStart, type RelayControl, type StepContext } from "./steps.js";
+import { resolveConflict, runStep, setIdsNamedIn, shareStart, type RelayControl, type StepContext } from "./steps.js";
 
 export interface RunEnvironment {
   relay: RelayUnderTest;
@@ -112,6 +113,7 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
     const rows = await relay.rows([options.userId, CATALOG_OWNER]);
     trace.count("ms: reopen and read back", Math.round(performance.now() - started));
     failOnSeen(seen, relay);
+    describeFinal(trace, final, rows.filter((r) => r.userId === options.userId));
     const violations = check({ devices: final, rows }, ledger);
     countOutcomes(trace, ledger, final);
     if (violations.length > 0) {
@@ -228,6 +230,21 @@ async function reopenAndReadBack(devices: Device[], clock: TestClock): Promise<D
       return { name: d.name, items, docs, resolutions: await d.remote.resolutions() };
     }),
   );
+}
+
+/** The final workouts as Postgres holds them, and every device's resolution records, for the trace. */
+function describeFinal(trace: Trace, final: DeviceFinal[], rows: RelayRow[]): void {
+  for (const row of rows) {
+    if (row.entityType !== "workout") continue;
+    const sets = setsOf(row.doc).map((s) => `${s.id} ${s.reps}x${s.weight}${s.keptFrom ? ` (kept from ${s.keptFrom.setId})` : ""}`);
+    trace.add(`postgres: workout ${row.entityId} v${row.version}${isLiveWorkout(row.doc) ? "" : " (deleted)"}: ${sets.join(", ") || "no sets"}`);
+  }
+  for (const device of final) {
+    for (const r of device.resolutions) {
+      const named = setIdsNamedIn(r.lost);
+      trace.add(`${device.name} record ${r.kind} on ${r.entityType} ${r.entityId} (${r.path})${named.length ? `: ${named.join(", ")}` : ""}${r.restoredAt !== null ? " (restored)" : ""}`);
+    }
+  }
 }
 
 function countOutcomes(trace: Trace, ledger: Ledger, final: DeviceFinal[]): void {
