@@ -49,6 +49,7 @@ let client: IronFlowClient | undefined;
 let unsubscribe: (() => void) | undefined;
 let clock = 0;
 let skew = 0;
+let generation = 0;
 /** Conflict records of the wrong type already reported for this client. */
 const reported = new Set<string>();
 
@@ -71,16 +72,17 @@ const handlers: Handlers = {
     reported.clear();
     const opened = await CLIENT.open(a, () => clock + skew);
     client = opened;
+    const mine = ++generation;
     // Every client event: a conflict record for a type that must not ask is reported at once,
     // even if it is gone again before the test looks.
     unsubscribe = CLIENT.subscribe(opened, () => {
       for (const item of CLIENT.conflicts(opened)) {
         if (ASKING_TYPES.has(item.entityType) || reported.has(item.entityId)) continue;
         reported.add(item.entityId);
-        send({ event: "wrong_conflict", entityType: item.entityType, entityId: item.entityId });
+        send({ event: "wrong_conflict", entityType: item.entityType, entityId: item.entityId, generation: mine });
       }
     });
-    return { deviceId: CLIENT.deviceId(opened) };
+    return { deviceId: CLIENT.deviceId(opened), generation: mine };
   },
   setClock({ now }) {
     clock = now;
@@ -146,9 +148,9 @@ process.on("message", (message: Request) => {
 });
 
 // Escaped exceptions are the test's finding, not this process's end: report them and go on.
-process.on("uncaughtException", (err) => send({ event: "escaped", kind: "uncaughtException", stack: err.stack ?? String(err) }));
+process.on("uncaughtException", (err) => send({ event: "escaped", kind: "uncaughtException", stack: err.stack ?? String(err), generation, open: client !== undefined }));
 process.on("unhandledRejection", (err) =>
-  send({ event: "escaped", kind: "unhandledRejection", stack: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  send({ event: "escaped", kind: "unhandledRejection", stack: err instanceof Error ? (err.stack ?? err.message) : String(err), generation, open: client !== undefined }),
 );
 // The test process went away: nothing is left to answer.
 process.on("disconnect", () => process.exit(0));

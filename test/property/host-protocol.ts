@@ -42,7 +42,8 @@ export interface ReadBack {
 
 /** Every request the host answers, with its arguments and its answer. */
 export interface Ops {
-  open: [OpenArgs, { deviceId: string }];
+  /** Answers the client's generation: how many clients this host has opened, this one included. */
+  open: [OpenArgs, { deviceId: string; generation: number }];
   setClock: [{ now: number }, void];
   create: [{ type: EntityType; payload: Payloads[EntityType] }, string];
   update: [{ id: string; mutation: Mutation }, Applied];
@@ -81,9 +82,12 @@ export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok:
 export type HostEvent =
   | { event: "ready" }
   /** A conflict record appeared for a type the person must never be asked about. */
-  | { event: "wrong_conflict"; entityType: string; entityId: string }
-  /** An exception escaped into a callback of the client (uncaught) or a promise nobody awaited. */
-  | { event: "escaped"; kind: "uncaughtException" | "unhandledRejection"; stack: string };
+  | { event: "wrong_conflict"; entityType: string; entityId: string; generation: number }
+  /**
+   * An exception escaped into a callback (uncaught) or a promise nobody awaited. `generation`
+   * is the latest client opened in the host (0: none yet); `open` says whether one is open now.
+   */
+  | { event: "escaped"; kind: "uncaughtException" | "unhandledRejection"; stack: string; generation: number; open: boolean };
 
 export type HostMessage = Reply | HostEvent;
 

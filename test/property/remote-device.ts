@@ -52,6 +52,8 @@ export class HostProcess {
   private killAfterSave = false;
   private killedOnPurpose = false;
   owner: HostOwner | undefined;
+  /** Told events that arrive while no device owns the host (between runs). */
+  orphan: ((event: HostEvent) => void) | undefined;
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   readonly exited: Promise<void>;
   /** Whether a client is open in it (a host goes back to the pool only without one). */
@@ -165,7 +167,9 @@ export class HostProcess {
 
   private receive(message: HostMessage): void {
     if ("event" in message) {
-      if (message.event !== "ready") this.owner?.event(message);
+      if (message.event === "ready") return;
+      if (this.owner) this.owner.event(message);
+      else this.orphan?.(message);
       return;
     }
     const reply = message as Reply;
@@ -194,6 +198,8 @@ export class HostPool {
   private readonly all = new Set<HostProcess>();
   private spawnError: unknown;
   private closed = false;
+  /** Events from hosts no device owned at the time (a closed client that still threw). */
+  private readonly orphans: string[] = [];
   /** Process starts so far, for the stats. */
   started = 0;
 
@@ -259,9 +265,15 @@ export class HostPool {
     await Promise.all([...this.all].map((h) => h.stop()));
   }
 
+  /** Events that arrived between runs, as lines; each run takes them and fails on any. */
+  takeOrphans(): string[] {
+    return this.orphans.splice(0);
+  }
+
   private async spawn(): Promise<HostProcess> {
     this.started++;
     const host = await HostProcess.spawn();
+    host.orphan = (event) => this.orphans.push(`between runs, host ${host.pid} reported ${JSON.stringify(event)}`);
     this.all.add(host);
     void host.exited.then(() => {
       this.all.delete(host);
@@ -284,6 +296,8 @@ export class RemoteDevice implements HostOwner {
   state: "open" | "down" = "down";
   killed = 0;
   deviceId = "";
+  /** The host's count of clients it opened, at this device's latest open. */
+  generation = 0;
   /** Set when an armed kill happened right after a change was answered; the step clears it. */
   killedAfterSave = false;
 
@@ -322,9 +336,10 @@ export class RemoteDevice implements HostOwner {
       this.host = await this.pool.acquire();
       this.host.owner = this;
     }
-    const { deviceId } = await this.host.call("open", { ...this.options, clock });
+    const { deviceId, generation } = await this.host.call("open", { ...this.options, clock });
     this.host.clientOpen = true;
     this.deviceId = deviceId;
+    this.generation = generation;
     this.state = "open";
   }
 

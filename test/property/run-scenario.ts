@@ -52,7 +52,11 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
     if (event.event === "wrong_conflict") {
       seen.push(`${device.name} got a conflict record for ${event.entityType} ${event.entityId} (at ${trace.where()}); only workout and progression may ask`);
     } else if (event.event === "escaped") {
-      seen.push(`${event.kind} in ${device.name}'s process (at ${trace.where()}):\n${event.stack}`);
+      // A client closed earlier (by this run or, in a reused host, an earlier one) that still
+      // throws is a finding too, but its cause may lie outside this run's trace: say so.
+      const whose =
+        event.open && event.generation === device.generation ? `${device.name}'s client` : `a client closed earlier in ${device.name}'s process (client ${event.generation}, this run's is ${device.generation})`;
+      seen.push(`${event.kind} in ${whose} (at ${trace.where()}):\n${event.stack}`);
     }
   };
   const onDied = (device: RemoteDevice, why: string) => seen.push(`${device.name}: ${why} (at ${trace.where()})`);
@@ -99,7 +103,7 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
       });
       trace.count(`ms: ${step.kind}`, Math.round(performance.now() - started));
       noteKills(devices, trace);
-      failOnSeen(seen, relay);
+      failOnSeen(seen, relay, env.pool);
     }
     trace.phase = "heal";
     clock.advance();
@@ -112,7 +116,7 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
     const final = await reopenAndReadBack(devices, clock);
     const rows = await relay.rows([options.userId, CATALOG_OWNER]);
     trace.count("ms: reopen and read back", Math.round(performance.now() - started));
-    failOnSeen(seen, relay);
+    failOnSeen(seen, relay, env.pool);
     describeFinal(trace, final, rows.filter((r) => r.userId === options.userId));
     const violations = check({ devices: final, rows }, ledger);
     countOutcomes(trace, ledger, final);
@@ -153,9 +157,8 @@ function deviceFailure(err: unknown): never {
 }
 
 /** A process death or a relay death ends the run at once; the rest waits for the final check. */
-function failOnSeen(seen: string[], relay: RelayUnderTest): void {
-  const deaths = relay.takeDeaths();
-  const all = [...deaths, ...seen];
+function failOnSeen(seen: string[], relay: RelayUnderTest, pool: HostPool): void {
+  const all = [...relay.takeDeaths(), ...pool.takeOrphans(), ...seen];
   if (all.length > 0) throw new PropertyViolation(`${all.length} failure(s) seen during the run:\n- ${all.join("\n- ")}`);
 }
 
