@@ -83,7 +83,16 @@ export async function openDevices(o: DeviceOptions): Promise<{ devices: Device[]
         await d.link.close();
       }),
     );
-    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+    for (const [i, dir] of folders.entries()) {
+      try {
+        rmSync(dir, { recursive: true, force: true });
+      } catch (err) {
+        // Something still writes into a folder whose client has closed (ENOTEMPTY while removing
+        // it): noted, and left to the removal of the process's folder at exit.
+        o.trace.count("cleanup: folder still written after close");
+        o.trace.add(`d${i}'s folder was still being written after its client closed: ${(err as Error).message}`);
+      }
+    }
   };
   try {
     for (let index = 0; index < o.count; index++) {

@@ -142,7 +142,8 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
     for (const d of devices) d.link.clearTap();
     await relay.ready().catch(() => undefined);
     const closing = performance.now();
-    await opened.close();
+    // Cleanup never hides the run's outcome; a failure here shows in the stats.
+    await opened.close().catch((err: unknown) => trace.count(`cleanup failed: ${(err as Error).message.split("\n")[0]}`));
     trace.count("ms: close devices", Math.round(performance.now() - closing));
   }
 }
