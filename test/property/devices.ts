@@ -77,12 +77,10 @@ export async function openDevices(o: DeviceOptions): Promise<{ devices: Device[]
   const folders: string[] = [];
   const close = async () => {
     // A client that cannot close cleanly (its process hung or died) takes its process with it.
-    await Promise.all(
-      devices.map(async (d) => {
-        await d.remote.release().catch(() => d.remote.killNow());
-        await d.link.close();
-      }),
-    );
+    await onEach(devices, async (d) => {
+      await d.remote.release().catch(() => d.remote.killNow());
+      await d.link.close();
+    });
     for (const [i, dir] of folders.entries()) {
       try {
         rmSync(dir, { recursive: true, force: true });
@@ -121,12 +119,24 @@ export async function openDevices(o: DeviceOptions): Promise<{ devices: Device[]
       );
       devices.push({ index, name, remote, link });
     }
-    await Promise.all(devices.map((d) => d.remote.open(o.clock.now)));
+    await onEach(devices, (d) => d.remote.open(o.clock.now));
   } catch (err) {
     await close();
     throw err;
   }
   return { devices, close };
+}
+
+/**
+ * Runs `fn` on every device at once and waits until each has finished, then throws the first
+ * failure. (Promise.all would return at the first failure while the others still run, and a
+ * device could open a client after the run had given its process back to the pool.)
+ */
+export async function onEach<D, T>(devices: D[], fn: (device: D) => Promise<T>): Promise<T[]> {
+  const results = await Promise.allSettled(devices.map(fn));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** Opens a device that is down (killed or closed) again on its folder. */

@@ -58,6 +58,11 @@ export class HostProcess {
   readonly exited: Promise<void>;
   /** Whether a client is open in it (a host goes back to the pool only without one). */
   clientOpen = false;
+  /**
+   * A client's open or close failed in it: something of that client may still run (a Repo that
+   * never shut down), so the host is not reused for another run.
+   */
+  tainted = false;
 
   private constructor(private readonly child: ChildProcess) {
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -233,7 +238,7 @@ export class HostPool {
     host.owner = undefined;
     host.disarm();
     if (!host.alive || this.idle.includes(host)) return;
-    if (host.clientOpen || host.killRequested) host.killNow();
+    if (host.clientOpen || host.killRequested || host.tainted) host.killNow();
     else this.idle.push(host);
   }
 
@@ -336,8 +341,12 @@ export class RemoteDevice implements HostOwner {
       this.host = await this.pool.acquire();
       this.host.owner = this;
     }
-    const { deviceId, generation } = await this.host.call("open", { ...this.options, clock });
-    this.host.clientOpen = true;
+    const host = this.host;
+    const { deviceId, generation } = await host.call("open", { ...this.options, clock }).catch((err: unknown) => {
+      host.tainted = true;
+      throw err;
+    });
+    host.clientOpen = true;
     this.deviceId = deviceId;
     this.generation = generation;
     this.state = "open";
@@ -345,8 +354,14 @@ export class RemoteDevice implements HostOwner {
 
   /** A clean close of the client (flushes); the host stays for a reopen. */
   async close(): Promise<void> {
-    if (this.isOpen) await this.host!.call("close", {});
-    if (this.host) this.host.clientOpen = false;
+    const host = this.host;
+    if (host && this.isOpen) {
+      await host.call("close", {}).catch((err: unknown) => {
+        host.tainted = true;
+        throw err;
+      });
+    }
+    if (host) host.clientOpen = false;
     this.state = "down";
   }
 

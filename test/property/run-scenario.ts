@@ -7,7 +7,7 @@
 // - an exception that escaped into a callback of a device (uncaught, or a rejection nobody
 //   awaited), a device process or the relay process that died without being killed;
 // - heal that does not reach quiescence.
-import { ensureOpen, openDevices, trySync, TestClock, type Device } from "./devices.js";
+import { ensureOpen, onEach, openDevices, trySync, TestClock, type Device } from "./devices.js";
 import { check, type DeviceFinal } from "./checker.js";
 import type { HostEvent } from "./host-protocol.js";
 import { isLiveWorkout, Ledger, PropertyViolation, setsOf, Trace } from "./ledger.js";
@@ -95,7 +95,7 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
     for (const [index, step] of scenario.steps.entries()) {
       trace.step = index;
       clock.advance();
-      await Promise.all(devices.filter((d) => d.remote.isOpen).map((d) => d.remote.setClock(clock.now)));
+      await onEach(devices.filter((d) => d.remote.isOpen), (d) => d.remote.setClock(clock.now));
       started = performance.now();
       await runStep(ctx, step).catch((err: unknown) => {
         trace.add(`failed in ${JSON.stringify(step)}`);
@@ -113,7 +113,7 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
 
     trace.phase = "final";
     started = performance.now();
-    const final = await reopenAndReadBack(devices, clock);
+    const final = await reopenAndReadBack(devices, clock).catch(deviceFailure);
     const rows = await relay.rows([options.userId, CATALOG_OWNER]);
     trace.count("ms: reopen and read back", Math.round(performance.now() - started));
     failOnSeen(seen, relay, env.pool);
@@ -202,7 +202,7 @@ async function heal(ctx: StepContext, choices: ConflictChoice[]): Promise<void> 
       }
     }
     if (moved || devices.some((d) => !d.remote.isOpen)) continue;
-    const depths = await Promise.all(devices.map((d) => d.remote.status()));
+    const depths = await onEach(devices, (d) => d.remote.status());
     if (depths.every((s) => s.queueDepth === 0)) return;
   }
   const stuck: string[] = [];
@@ -226,14 +226,12 @@ async function syncUntilAnswered(ctx: StepContext, device: Device) {
 
 /** Closes every device cleanly, opens it again on its folder, and reads every document back. */
 async function reopenAndReadBack(devices: Device[], clock: TestClock): Promise<DeviceFinal[]> {
-  return Promise.all(
-    devices.map(async (d) => {
-      await d.remote.close();
-      await d.remote.open(clock.now);
-      const { items, docs } = await d.remote.readAll();
-      return { name: d.name, items, docs, resolutions: await d.remote.resolutions() };
-    }),
-  );
+  return onEach(devices, async (d) => {
+    await d.remote.close();
+    await d.remote.open(clock.now);
+    const { items, docs } = await d.remote.readAll();
+    return { name: d.name, items, docs, resolutions: await d.remote.resolutions() };
+  });
 }
 
 /** The final workouts as Postgres holds them, and every device's resolution records, for the trace. */

@@ -2,7 +2,7 @@
 // ledger what the person was shown as saved, what they entered, what they removed on purpose and
 // what they deliberately brought back.
 import type { ConflictChoice, EntityListItem, EntityType, SyncQueueItem, WorkoutSet } from "../../client/core/index.js";
-import { ensureOpen, trySync, type Device, type TestClock } from "./devices.js";
+import { ensureOpen, onEach, trySync, type Device, type TestClock } from "./devices.js";
 import { isLiveWorkout, setIdsOf, type Ledger, type Trace } from "./ledger.js";
 import type { Mutation } from "./mutations.js";
 import { HostCallError, type RemoteDevice } from "./remote-device.js";
@@ -36,7 +36,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   ctx.trace.count(`step: ${step.kind}`);
   switch (step.kind) {
     case "sync_all":
-      await Promise.all(ctx.devices.filter((d) => d.remote.isOpen).map((d) => trySync(d, ctx.trace)));
+      await onEach(ctx.devices.filter((d) => d.remote.isOpen), (d) => trySync(d, ctx.trace));
       return;
     case "restart_relay":
       ctx.trace.add("relay stopping cleanly and starting again");
