@@ -46,6 +46,7 @@ const CLIENT = {
 };
 
 let client: IronFlowClient | undefined;
+let opening = false;
 let unsubscribe: (() => void) | undefined;
 let clock = 0;
 let skew = 0;
@@ -66,11 +67,14 @@ type Handlers = { [K in Op]: (args: Ops[K][0]) => Promise<Ops[K][1]> | Ops[K][1]
 
 const handlers: Handlers = {
   async open(a) {
-    if (client) throw new Error("a client is already open in this host");
+    if (client || opening) throw new Error("a client is already open in this host");
     clock = a.clock;
     skew = a.skew;
     reported.clear();
-    const opened = await CLIENT.open(a, () => clock + skew);
+    opening = true;
+    const opened = await CLIENT.open(a, () => clock + skew).finally(() => {
+      opening = false;
+    });
     client = opened;
     const mine = ++generation;
     // Every client event: a conflict record for a type that must not ask is reported at once,
