@@ -141,7 +141,8 @@ describe("convergence under faults, kills and restarts", () => {
       const cpuBefore = process.cpuUsage();
       const details = await fc.check(property, {
         seed,
-        numRuns: given ? 1 : numRuns,
+        // A replay runs exactly the scenario named (fast-check would go on past a bare index).
+        numRuns: given || path ? 1 : numRuns,
         path,
         endOnFailure: !shrink,
         // A backstop only: every wait inside a run is bounded and says what it waited for.
