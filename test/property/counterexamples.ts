@@ -160,4 +160,29 @@ export const COUNTEREXAMPLES: readonly { name: string; scenario: Scenario }[] = 
       ],
     },
   },
+  {
+    // d1 deletes set-2, then the whole workout; d0, offline, edits set-1 later. The edit wins
+    // over the delete, and the plan writes d0's own stale payload over the merge: the workout is
+    // back (a restored_by_edit notice), and with it set-2, which d1 had deleted on purpose.
+    name: "an edit winning over a delete brings back a set deleted before it",
+    scenario: {
+      ...calm,
+      devices: 2,
+      sharedStart: false,
+      healChoices: ["merge"],
+      steps: [
+        { kind: "log_workout", device: 0, sets: 2 },
+        { kind: "sync", device: 0 },
+        { kind: "sync", device: 1 },
+        { kind: "partition", device: 0 },
+        { kind: "delete_set", device: 1, target: 0, slot: 1 },
+        { kind: "sync", device: 1 },
+        { kind: "delete_workout", device: 1, target: 0 },
+        { kind: "sync", device: 1 },
+        { kind: "edit_set", device: 0, target: 0, slot: 0, reps: 3, weight: 40 },
+        { kind: "heal", device: 0 },
+        { kind: "sync", device: 0 },
+      ],
+    },
+  },
 ];
