@@ -49,7 +49,9 @@
 //                      as it happens (to watch a run that hangs)
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { removeBundles } from "./bundles.js";
 import { COUNTEREXAMPLES } from "./counterexamples.js";
+import { removeDeviceFolders } from "./devices.js";
 import { RelayUnderTest } from "./relay-under-test.js";
 import { HostPool } from "./remote-device.js";
 import { runScenario, type PropertyViolation, type RunEnvironment } from "./run-scenario.js";
@@ -90,10 +92,13 @@ beforeAll(async () => {
   };
 }, 120_000);
 
+// A test runner may end its worker without an `exit` event: everything this file made goes here.
 afterAll(async () => {
   await environment?.pool.close();
   await environment?.relay.close();
   await environment?.relay.pg.destroy();
+  removeDeviceFolders();
+  removeBundles();
 }, 120_000);
 
 describe("convergence under faults, kills and restarts", () => {

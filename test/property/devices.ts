@@ -57,9 +57,15 @@ function deviceRoot(): string {
     if (name.startsWith(PREFIX) && pid !== process.pid && !isRunning(pid)) rmSync(join(ROOT, name), { recursive: true, force: true });
   }
   const root = mkdtempSync(join(ROOT, `${PREFIX}${process.pid}-`));
-  process.once("exit", () => rmSync(root, { recursive: true, force: true }));
+  process.once("exit", removeDeviceFolders);
   processRoot = root;
   return root;
+}
+
+/** Removes this process's device folders (the test's afterAll; also on a normal exit). */
+export function removeDeviceFolders(): void {
+  if (processRoot) rmSync(processRoot, { recursive: true, force: true });
+  processRoot = undefined;
 }
 
 function isRunning(pid: number): boolean {
