@@ -171,9 +171,11 @@ describe("convergence under faults, kills and restarts", () => {
         const replay = replayLine(details.seed, details.counterexamplePath ?? "");
         const report = fc.defaultReportMessage(details) ?? "property failed";
         const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+        const known = COUNTEREXAMPLES.find(({ scenario }) => JSON.stringify(scenario) === JSON.stringify(details.counterexample?.[0]));
+        const which = known ? `The known counterexample "${known.name}" (counterexamples.ts) still fails.\n` : "";
         const budget = skippedWhileShrinking > 0 ? `(shrinking stopped after its ${shrinkBudgetMs / 1000} s budget; PROPERTY_SHRINK_SECONDS to give it more)\n` : "";
         expect.fail(
-          `${report}\n\n${error}\n\n${budget}Replay this counterexample with:\n  ${replay}\n` +
+          `${which}${report}\n\n${error}\n\n${budget}Replay this counterexample with:\n  ${replay}\n` +
             "(or with the PROPERTY_SCENARIO line above, which still replays it after the generator changes)\n",
         );
       }
