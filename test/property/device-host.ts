@@ -1,8 +1,9 @@
 // One device of the convergence property in its own process, so the test can SIGKILL it the
 // moment it said "saved" and open its data folder again. Started by remote-device.ts with
-// child_process.fork (node --import tsx, an IPC channel); answers the requests of
-// host-protocol.ts one client at a time: a host is reused across runs, each run opening a fresh
-// client on a fresh folder (or its folder again, after a restart).
+// child_process.fork and an IPC channel: `node --import tsx device-host.ts`, or (the default, at
+// half the start-up CPU) plain node on an esbuild bundle of this file, see bundles.ts. Answers the
+// requests of host-protocol.ts one client at a time: a host is reused across runs, each run
+// opening a fresh client on a fresh folder (or its folder again, after a restart).
 //
 // Every call into the client's API is in CLIENT below and nowhere else, so a change of that API
 // is made in one place.

@@ -1,7 +1,10 @@
-// The relay of the property test: relay/main.ts in its own process (so it can be SIGKILLed and
-// started again on the same port), on a database of the test's private PostgreSQL cluster (so the
-// database server itself can be restarted without disturbing the other test files). One relay
-// and one database serve every run of a test process; each run is a user of its own.
+// The relay of the property test: relay-main.ts (relay/main.ts without the exercise library, see
+// there; relay/main.ts itself with PROPERTY_LIBRARY=1) in its own process, started through
+// test/faults/relay-process.ts so it can be SIGKILLed and started again on the same port, on a
+// database of the test's private PostgreSQL cluster, so the database server itself can be
+// restarted without disturbing the other test files. One relay process and one database serve
+// every run of a test process, each run being a user of its own: a fresh database per run would
+// need a relay start per run (about 0.5 s of CPU each), and users share no rows.
 import * as A from "@automerge/automerge";
 import { startRelayProcess, type RelayProcess } from "../faults/relay-process.js";
 import { freePort } from "../support/ports.js";
