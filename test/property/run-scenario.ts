@@ -16,7 +16,7 @@ import { HostCallError } from "./remote-device.js";
 import type { HostPool, RemoteDevice } from "./remote-device.js";
 import type { RelayUnderTest } from "./relay-under-test.js";
 import type { ConflictChoice, Scenario } from "./scenario.js";
-import { resolveConflict, runStep, setIdsNamedIn, shareStart, type RelayControl, type StepContext } from "./steps.js";
+import { resolveConflict, restoreResolution, runStep, setIdsNamedIn, shareStart, type RelayControl, type StepContext } from "./steps.js";
 
 export interface RunEnvironment {
   relay: RelayUnderTest;
@@ -108,7 +108,7 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
     trace.phase = "heal";
     clock.advance();
     started = performance.now();
-    await heal(ctx, scenario.healChoices).catch(deviceFailure);
+    await heal(ctx, scenario.healChoices, scenario.healRestores ?? false).catch(deviceFailure);
     trace.count("ms: heal", Math.round(performance.now() - started));
 
     trace.phase = "final";
@@ -175,9 +175,10 @@ function noteKills(devices: Device[], trace: Trace): void {
  * Heals every link, opens every device that is down, then syncs round after round, answering
  * every conflict, until a round moves nothing.
  */
-async function heal(ctx: StepContext, choices: ConflictChoice[]): Promise<void> {
+async function heal(ctx: StepContext, choices: ConflictChoice[], restores: boolean): Promise<void> {
   const { devices, trace, ledger, clock } = ctx;
   let answered = 0;
+  let restored = !restores;
   await ctx.relay.ready();
   for (const device of devices) device.link.heal();
   trace.add("all links healed");
@@ -203,7 +204,19 @@ async function heal(ctx: StepContext, choices: ConflictChoice[]): Promise<void> 
     }
     if (moved || devices.some((d) => !d.remote.isOpen)) continue;
     const depths = await onEach(devices, (d) => d.remote.status());
-    if (depths.every((s) => s.queueDepth === 0)) return;
+    if (!depths.every((s) => s.queueDepth === 0)) continue;
+    if (restored) return;
+    // Quiet: the person restores what each device's first record lost, and heal goes on.
+    restored = true;
+    let any = false;
+    for (const device of devices) {
+      if (device.remote.isOpen && (await restoreResolution(ctx, device, 0))) {
+        any = true;
+        trace.count("heal: restored from a record");
+      }
+      noteKills(devices, trace);
+    }
+    if (!any) return;
   }
   const stuck: string[] = [];
   for (const d of devices) {

@@ -71,6 +71,12 @@ export interface Scenario {
   steps: Step[];
   /** How the person answers the conflicts still open after heal, in turn. */
   healChoices: ConflictChoice[];
+  /**
+   * Once heal is quiet, every device restores from its first restorable resolution record (then
+   * heal goes on). Records arise mostly as heal settles conflicts, so steps alone rarely restore.
+   * Absent in older scenario JSON: no.
+   */
+  healRestores?: boolean;
 }
 
 export const MAX_DEVICES = 5;
@@ -167,5 +173,6 @@ export function scenarioArbitrary(maxSteps: number): fc.Arbitrary<Scenario> {
     // Lengths spread over the whole range, not biased to a handful of steps in the first runs.
     steps: fc.noBias(fc.array(step, { minLength: 1, maxLength: maxSteps, size: "max" })),
     healChoices: fc.array(choice, { minLength: 1, maxLength: 4 }),
+    healRestores: fc.boolean(),
   });
 }

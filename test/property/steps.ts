@@ -121,7 +121,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     case "restore_notice": {
       const at = await firstWith(ctx.devices, step.device, async (d) => (await restorable(d.remote)).length > 0);
       if (!at) return ctx.trace.add("no device has a record to restore from");
-      return restoreResolution(ctx, at, step.target);
+      await restoreResolution(ctx, at, step.target);
+      return;
     }
     case "sync":
       await ensureOpen(device, ctx.clock, ctx.trace);
@@ -328,17 +329,19 @@ export async function resolveConflict(device: Device, item: SyncQueueItem, choic
   trace.add(`${device.name} resolved ${item.entityType} ${item.entityId} with ${choice}${dropped.length ? `, dropping ${dropped.join(", ")}` : ""}${killedNote(remote)}`);
 }
 
-async function restoreResolution(ctx: StepContext, device: Device, target: number): Promise<void> {
+/** Restores from the device's `target`-th restorable record (by entity creation, then time); false if it has none. */
+export async function restoreResolution(ctx: StepContext, device: Device, target: number): Promise<boolean> {
   const { remote } = device;
   const records = ctx.ledger.byCreation(await restorable(remote), (r) => r.entityId).sort((a, b) => a.at - b.at);
   const record = pick(records, target);
-  if (!record) return;
+  if (!record) return false;
   try {
     await remote.restoreResolution(record.id);
   } catch (err) {
     if (!refused(err)) throw err;
     ctx.trace.count("restore: refused");
-    return ctx.trace.add(`${device.name} could not restore ${record.kind} of ${record.entityId}: ${err.message}`);
+    ctx.trace.add(`${device.name} could not restore ${record.kind} of ${record.entityId}: ${err.message}`);
+    return false;
   }
   const why = `restored from ${record.kind} ${record.id} on ${device.name} at ${ctx.trace.where()}`;
   const named = setIdsNamedIn(record.lost);
@@ -346,6 +349,7 @@ async function restoreResolution(ctx: StepContext, device: Device, target: numbe
   if (record.entityType === "workout") ctx.ledger.workoutRestored(record.entityId, why);
   ctx.trace.count(`restored: ${record.kind}`);
   ctx.trace.add(`${device.name} restored ${record.kind} ${record.path} of ${record.entityId}${named.length ? ` (${named.join(", ")})` : ""}${killedNote(remote)}`);
+  return true;
 }
 
 /** Set ids (as the test names them) anywhere in a record's `lost`. */
