@@ -16,17 +16,22 @@
 //   escapes, and no device or relay process dies unasked.
 //
 // Real mechanisms only: each device is a Node client in a process of its own (device-host.ts, one
-// of a pool of warm processes reused across runs), talking to the relay process (relay/main.ts)
-// through its own WebSocket proxy (faulty-link.ts); the relay's database is a PostgreSQL 15
-// cluster private to this test process (test/support/private-postgres.ts), so restarting it
-// disturbs no other test file. Devices push at most PROPERTY_BATCH items per batch, and a step
-// logs several workouts while cut off, so catch-ups span batches.
+// of a pool of warm processes reused across runs), talking to the relay process (relay-main.ts:
+// relay/main.ts without the exercise library) through its own WebSocket proxy (faulty-link.ts);
+// the relay's database is a PostgreSQL 15 cluster private to this test process
+// (test/support/private-postgres.ts: PostgreSQL 15's binaries, run as the postgres user when the
+// test runs as root), so restarting it disturbs no other test file. Devices push at most
+// PROPERTY_BATCH items per batch, and a step logs several workouts while cut off, so catch-ups
+// span batches. A run costs about 2 s of CPU over all its processes (device hosts most of it),
+// so 200 runs take about 5 minutes on two idle cores.
 //
 // Seeded and replayable. Environment:
 //   PROPERTY_RUNS      runs (default 200; e.g. 5000 for a long search)
 //   PROPERTY_SEED      the seed (default fixed, so CI always runs the same scenarios)
-//   PROPERTY_PATH      with PROPERTY_SEED, replays one counterexample (printed on failure) and
-//                      shrinks it further unless PROPERTY_SHRINK=0
+//   PROPERTY_PATH      with PROPERTY_SEED, replays exactly one scenario (every failure prints its
+//                      line) and shrinks it further unless PROPERTY_SHRINK=0. A replay is the same
+//                      scenario, not the same timing: a failure that hung on a moment (a kill
+//                      during a write) may need a few tries
 //   PROPERTY_SCENARIO  a scenario as JSON (every failure prints its own): runs exactly that one,
 //                      whatever the generator has become since
 //   PROPERTY_STEPS     most steps per scenario (default 30)
