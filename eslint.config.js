@@ -6,14 +6,6 @@ import tseslint from "typescript-eslint";
 
 const TS = ["**/*.ts", "**/*.tsx"];
 
-/** Temporary: turns off exactly the named rules in exactly the named files, nothing wider. */
-function pending(byFile) {
-  return Object.entries(byFile).map(([file, rules]) => ({
-    files: [file],
-    rules: Object.fromEntries(rules.map((rule) => [rule, "off"])),
-  }));
-}
-
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "schema/protocol/sync_pb.ts", "test-results/", "bench/results/", "prof/"] },
   js.configs.recommended,
@@ -71,13 +63,5 @@ export default tseslint.config(
   // in product code it would hide a missing value, so the rule stays there.
   { files: ["test/**", "bench/**"], rules: { "@typescript-eslint/no-non-null-assertion": "off" } },
 
-  // TODO(architecture): remove once test/property lint is fixed (it is being rewritten on
-  // another branch).
-  ...pending({
-  "test/property/convergence.pg.test.ts": ["@typescript-eslint/no-deprecated", "@typescript-eslint/no-unnecessary-condition"],
-  "test/property/faulty-link.ts": ["prefer-const"],
-  "test/property/run-scenario.ts": ["@typescript-eslint/no-unnecessary-type-assertion"],
-  "test/property/steps.ts": ["@typescript-eslint/no-confusing-void-expression"],
-  }),
 
 );

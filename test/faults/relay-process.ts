@@ -1,6 +1,6 @@
 // The relay as `npm start` runs it (relay/main.ts), in its own process, so a test can kill it
-// with SIGKILL: nothing in it gets to clean up, flush or answer. Its database is a fresh schema
-// on the machine's Postgres, named through DATABASE_URL (`options=-c search_path=...`).
+// with SIGKILL: nothing in it gets to clean up, flush or answer. Its database is any DATABASE_URL,
+// e.g. a fresh schema on the machine's Postgres from freshRelaySchema (`options=-c search_path=...`).
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
@@ -36,22 +36,51 @@ export interface RelayProcess {
   readonly exited: Promise<void>;
   /** SIGTERM (a clean shutdown) unless already gone; resolves once it is. */
   stop(): Promise<void>;
+  /** How it ended, once it has: an exit code, or the signal that ended it. */
+  readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** What it wrote (stdout and stderr, the last 64 KB), for failure messages. */
+  output(): string;
+}
+
+export interface RelayProcessOptions {
+  databaseUrl: string;
+  port: number;
+  readyTimeoutMs?: number;
+  /** More environment for the relay (beside DATABASE_URL, PORT and HOST). */
+  env?: Record<string, string>;
+  /** Told each line the relay logs (JSON lines on stdout, anything on stderr). */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /** The script to run instead of relay/main.ts (it must log the same relay_ready line). */
+  entry?: string;
+  /** Node's options before the script; default ["--import", "tsx"] (none for plain JavaScript). */
+  execArgv?: string[];
 }
 
 /** Starts relay/main.ts on `port`; resolves once it logged relay_ready. */
-export async function startRelayProcess(options: { databaseUrl: string; port: number; readyTimeoutMs?: number }): Promise<RelayProcess> {
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, ["--import", "tsx", "relay/main.ts"], {
-    env: { ...process.env, DATABASE_URL: options.databaseUrl, PORT: String(options.port), HOST: "127.0.0.1" },
+export async function startRelayProcess(options: RelayProcessOptions): Promise<RelayProcess> {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [...(options.execArgv ?? ["--import", "tsx"]), options.entry ?? "relay/main.ts"], {
+    env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl, PORT: String(options.port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  const keep = (text: string) => {
+    output += text;
+    if (output.length > 128 * 1024) output = output.slice(-64 * 1024);
+  };
+  let stderrLine = "";
   child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
+    keep(chunk.toString());
+    if (!options.onLine) return;
+    const lines = (stderrLine + chunk.toString()).split("\n");
+    stderrLine = lines.pop()!;
+    for (const line of lines) options.onLine(line, "stderr");
   });
   let gone = false;
+  let exit: RelayProcess["exit"];
   const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => {
+    child.once("exit", (code, signal) => {
       gone = true;
+      exit = { code, signal };
       resolve();
     });
   });
@@ -63,10 +92,11 @@ export async function startRelayProcess(options: { databaseUrl: string; port: nu
     }, options.readyTimeoutMs ?? 20_000);
     child.stdout.on("data", (chunk: Buffer) => {
       buffer += chunk.toString();
-      output += chunk.toString();
+      keep(chunk.toString());
       const lines = buffer.split("\n");
       buffer = lines.pop()!;
       for (const line of lines) {
+        options.onLine?.(line, "stdout");
         if (readyEvent(line)) {
           clearTimeout(timer);
           resolve();
@@ -90,6 +120,10 @@ export async function startRelayProcess(options: { databaseUrl: string; port: nu
       if (!gone) child.kill("SIGTERM");
       await exited;
     },
+    get exit() {
+      return exit;
+    },
+    output: () => output,
   };
 }
 

@@ -37,6 +37,7 @@ export class FaultyLink {
   private readonly armed: Record<Direction, FrameFault[]> = { up: [], down: [] };
   private readonly heldLive: { pair: Pair; frame: Buffer }[] = [];
   private partitioned = false;
+  private tap: { direction: Direction; body: string; fn: () => void } | undefined;
   private holdingLive = false;
   private nextPairId = 1;
 
@@ -50,20 +51,23 @@ export class FaultyLink {
   }
 
   static async open(name: string, upstream: () => string, log: (line: string) => void): Promise<FaultyLink> {
-    let link: FaultyLink | undefined;
+    // Made once the server listens; the upgrade check reads it then.
+    const made: { link?: FaultyLink } = {};
     const server = new WebSocketServer({
       host: "127.0.0.1",
       port: 0,
       // A partitioned device is refused at the upgrade, as an unreachable network would refuse it.
-      verifyClient: (_info, callback) => callback(!(link?.partitioned ?? false), 503, "partitioned"),
+      verifyClient: (_info, callback) => callback(!(made.link?.partitioned ?? false), 503, "partitioned"),
     });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
       server.once("error", reject);
     });
     const { port } = server.address() as AddressInfo;
-    link = new FaultyLink(server, `ws://127.0.0.1:${port}/sync`, upstream, (line) => log(`${name} ${line}`));
-    return link;
+    made.link = new FaultyLink(server, `ws://127.0.0.1:${port}/sync`, upstream, (line) => {
+      log(`${name} ${line}`);
+    });
+    return made.link;
   }
 
   /** Applies `fault` to the next frame in `direction` (faults queue up in the order armed). */
@@ -87,6 +91,18 @@ export class FaultyLink {
     }
   }
 
+  /**
+   * Calls `fn` once, right after the next `direction` frame whose body is `body` (e.g. "sync")
+   * has been handed to the socket: a moment inside a batch, for faults outside the link.
+   */
+  tapNext(direction: Direction, body: string, fn: () => void): void {
+    this.tap = { direction, body, fn };
+  }
+
+  clearTap(): void {
+    this.tap = undefined;
+  }
+
   /** Cuts every connection and refuses new ones until heal(). */
   partition(): void {
     this.partitioned = true;
@@ -108,6 +124,7 @@ export class FaultyLink {
   async close(): Promise<void> {
     this.partitioned = true;
     for (const pair of [...this.pairs]) this.cut(pair, "link closed");
+    for (const socket of this.server.clients) socket.terminate();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -119,7 +136,11 @@ export class FaultyLink {
     device.on("message", (data: RawData) => this.receive(pair, "up", toBuffer(data)));
     relay.on("message", (data: RawData) => this.receive(pair, "down", toBuffer(data)));
     relay.on("open", () => {
-      for (const frame of pair.early.splice(0)) if (pair.open) relay.send(frame, { binary: true });
+      for (const frame of pair.early.splice(0)) {
+        if (!pair.open) break;
+        relay.send(frame, { binary: true });
+        this.tapped("up", frame);
+      }
     });
     // Either side going away takes the other with it, as a TCP proxy would.
     device.on("close", () => this.cut(pair, "device closed"));
@@ -171,11 +192,20 @@ export class FaultyLink {
     if (note) this.log(`#${pair.id} ${note} ${describe(direction, frame)}`);
     if (direction === "down") {
       pair.device.send(frame, { binary: true });
+      this.tapped(direction, frame);
     } else if (pair.relay.readyState === WebSocket.OPEN) {
       pair.relay.send(frame, { binary: true });
+      this.tapped(direction, frame);
     } else {
       pair.early.push(frame);
     }
+  }
+
+  private tapped(direction: Direction, frame: Buffer): void {
+    const tap = this.tap;
+    if (!tap || tap.direction !== direction || bodyOf(direction, frame) !== tap.body) return;
+    this.tap = undefined;
+    tap.fn();
   }
 
   private cut(pair: Pair, reason: string): void {
@@ -192,6 +222,15 @@ function toBuffer(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   return data;
+}
+
+function bodyOf(direction: Direction, frame: Buffer): string | undefined {
+  const bytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
+  try {
+    return (direction === "up" ? decodeDeviceFrame(bytes) : decodeRelayFrame(bytes)).body.case;
+  } catch {
+    return undefined;
+  }
 }
 
 /** "up sync#3" / "down changes": enough to read a trace. */

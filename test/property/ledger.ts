@@ -1,7 +1,17 @@
-// What the test knows independently of the devices: which entities it created (in order, so
-// steps pick targets deterministically), which sets were shown as saved, which the person
-// removed on purpose, and a trace of the run to print when the property fails.
+// What the test knows independently of the system, kept as the steps run: which entities it
+// created (in order, so steps pick targets deterministically), and for every set it ever made:
+// where a device first answered it as saved, every (reps, weight) the person entered for it,
+// the latest time the person removed it on purpose and the latest deliberate act that may have
+// brought it back. The checker (checker.ts) judges the final state against this ledger alone.
+// Also: a trace of the run, printed when the property fails.
 import type { EntityDocument } from "../../schema/entities.js";
+
+/** The property does not hold; the message says how (the runner adds the trace). */
+export class PropertyViolation extends Error {
+  override readonly name = "PropertyViolation";
+  /** How often notable things happened in the run that failed (for PROPERTY_STATS). */
+  counts?: Map<string, number>;
+}
 
 export class Trace {
   private readonly lines: string[] = [];
@@ -9,19 +19,24 @@ export class Trace {
   readonly counts = new Map<string, number>();
   /** The step running; -1 before the first (shared start) and again during heal. */
   step = -1;
-  healing = false;
+  phase: "steps" | "heal" | "final" = "steps";
+
+  /** live: told every line as it is added (to watch a run that hangs). */
+  constructor(private readonly live?: (line: string) => void) {}
 
   count(key: string, by = 1): void {
     this.counts.set(key, (this.counts.get(key) ?? 0) + by);
   }
 
   add(line: string): void {
-    this.lines.push(`${this.where()}: ${line}`);
+    const entry = `${this.where()}: ${line}`;
+    this.lines.push(entry);
+    this.live?.(entry);
   }
 
-  /** "start", "step 7" or "heal". */
+  /** "start", "step 7", "heal" or "final". */
   where(): string {
-    return this.healing ? "heal" : this.step < 0 ? "start" : `step ${this.step}`;
+    return this.phase !== "steps" ? this.phase : this.step < 0 ? "start" : `step ${this.step}`;
   }
 
   tail(count = 200): string {
@@ -31,13 +46,31 @@ export class Trace {
   }
 }
 
+export interface Removal {
+  why: string;
+  seq: number;
+  /** Set when the set went with its whole workout (deleted, or a deleted side chosen). */
+  workoutId?: string;
+}
+
+export interface SetFacts {
+  id: string;
+  /** Where a device first answered it as saved; undefined if none ever did. */
+  saved?: string;
+  /** Every (reps, weight) entered for it: at logging and at each edit. */
+  entered: [reps: number, weight: number][];
+  /** Whether the person ever removed it on purpose (then losing it is never a violation). */
+  everRemoved: boolean;
+  /** The latest removal on purpose. */
+  removed?: Removal;
+  /** The latest deliberate act that may have brought it back. */
+  back?: { why: string; seq: number };
+}
+
 export class Ledger {
   private readonly created = new Map<string, number>();
-  /** Set id -> where it was shown as saved. */
-  readonly saved = new Map<string, string>();
-  /** Set ids the person removed: deleted the set or its workout, or chose the side without it. */
-  readonly removedOnPurpose = new Map<string, string>();
-  private sets = 0;
+  readonly sets = new Map<string, SetFacts>();
+  private seq = 0;
   private exercises = 0;
   private workouts = 0;
 
@@ -45,7 +78,7 @@ export class Ledger {
     if (!this.created.has(id)) this.created.set(id, this.created.size);
   }
 
-  /** Creation order; anything the test did not create (nothing, normally) sorts last. */
+  /** Creation order; anything the test did not create (the exercise library) sorts last. */
   orderOf(id: string): number {
     return this.created.get(id) ?? Number.MAX_SAFE_INTEGER;
   }
@@ -54,8 +87,11 @@ export class Ledger {
     return [...items].sort((a, b) => this.orderOf(idOf(a)) - this.orderOf(idOf(b)) || idOf(a).localeCompare(idOf(b)));
   }
 
-  nextSetId(): string {
-    return `set-${++this.sets}`;
+  /** A new set id, with the values entered for it. */
+  newSet(reps: number, weight: number): string {
+    const id = `set-${this.sets.size + 1}`;
+    this.sets.set(id, { id, entered: [[reps, weight]], everRemoved: false });
+    return id;
   }
 
   nextExerciseId(): string {
@@ -67,21 +103,86 @@ export class Ledger {
     return Date.UTC(2026, 10, 1, 6) + ++this.workouts * 3_600_000;
   }
 
-  markSaved(setId: string, where: string): void {
-    if (!this.saved.has(setId)) this.saved.set(setId, where);
+  facts(setId: string): SetFacts | undefined {
+    return this.sets.get(setId);
   }
 
-  markRemoved(setIds: Iterable<string>, why: string): void {
-    for (const id of setIds) if (!this.removedOnPurpose.has(id)) this.removedOnPurpose.set(id, why);
+  markSaved(setId: string, where: string): void {
+    const facts = this.sets.get(setId);
+    if (facts && facts.saved === undefined) facts.saved = where;
   }
+
+  entered(setId: string, reps: number, weight: number): void {
+    this.sets.get(setId)?.entered.push([reps, weight]);
+  }
+
+  markRemoved(setIds: Iterable<string>, why: string, workoutId?: string): void {
+    const seq = ++this.seq;
+    for (const id of setIds) {
+      const facts = this.sets.get(id);
+      if (!facts) continue;
+      facts.everRemoved = true;
+      facts.removed = { why, seq, workoutId };
+    }
+  }
+
+  /** A deliberate act whose result contains these sets (a conflict choice, a restore). */
+  markBack(setIds: Iterable<string>, why: string): void {
+    const seq = ++this.seq;
+    for (const id of setIds) {
+      const facts = this.sets.get(id);
+      if (facts?.removed) facts.back = { why, seq };
+    }
+  }
+
+  /** A deleted workout brought back on purpose: sets removed with it may come back too. */
+  workoutRestored(workoutId: string, why: string): void {
+    this.markBack(
+      [...this.sets.values()].filter((f) => f.removed?.workoutId === workoutId).map((f) => f.id),
+      why,
+    );
+  }
+
+  /** Removed on purpose and not brought back by a later deliberate act. */
+  staysRemoved(facts: SetFacts): boolean {
+    return facts.removed !== undefined && !(facts.back && facts.back.seq > facts.removed.seq);
+  }
+}
+
+/** A set as a workout document holds it, with the marker "merge both" leaves on a kept copy. */
+export interface SetView {
+  id: string;
+  reps: number;
+  weight: number;
+  exerciseId: string;
+  /** The set this one is a kept version of (when "merge both" kept two versions of one set). */
+  keptFrom?: { setId: string; deviceId: string; deviceName: string };
+}
+
+/** The sets of a workout document (none for other types). */
+export function setsOf(doc: unknown): SetView[] {
+  const payload = (doc as Partial<EntityDocument> | undefined)?.payload as
+    | { exercises?: { id?: string; sets?: { id?: unknown; reps?: number; weight?: number; keptFrom?: SetView["keptFrom"] }[] }[] }
+    | undefined;
+  const sets: SetView[] = [];
+  for (const exercise of payload?.exercises ?? []) {
+    for (const set of exercise.sets ?? []) {
+      if (typeof set.id !== "string") continue;
+      sets.push({ id: set.id, reps: set.reps ?? NaN, weight: set.weight ?? NaN, exerciseId: String(exercise.id), ...(set.keptFrom ? { keptFrom: set.keptFrom } : {}) });
+    }
+  }
+  return sets;
 }
 
 /** Ids of the sets in a workout document (none for other types). */
 export function setIdsOf(doc: unknown): string[] {
-  const payload = (doc as Partial<EntityDocument> | undefined)?.payload as { exercises?: { sets?: { id?: unknown }[] }[] } | undefined;
-  const ids: string[] = [];
-  for (const exercise of payload?.exercises ?? []) for (const set of exercise.sets ?? []) if (typeof set.id === "string") ids.push(set.id);
-  return ids;
+  return setsOf(doc).map((s) => s.id);
+}
+
+/** Whether a document is a workout that is not deleted. */
+export function isLiveWorkout(doc: unknown): boolean {
+  const d = doc as Partial<EntityDocument> | undefined;
+  return d?.type === "workout" && d.deleted === null;
 }
 
 /** The first place two JSON values differ, as a path and both values; undefined when equal. */

@@ -1,230 +1,278 @@
-// One run of the convergence property: open the devices, play the steps, heal everything, sync
-// until nothing moves, then check what the issue asks:
-// - every replica and the relay hold identical documents (and every device knows the relay's
-//   version; the relay's materialised JSON matches its document);
-// - every set shown as saved is in the final data, or in a notice, unless the person removed it
-//   (and no set is shown twice);
-// - conflict records arise only for workout and progression (checked on every client event);
-// and, beside them: heal reaches quiescence (no item stuck unsynced), and no exception escapes
-// the client or the relay into a socket or timer callback.
-import * as A from "@automerge/automerge";
-import type { EntityType } from "../../client/core/index.js";
-import { CONFLICT_STRATEGIES } from "../../schema/strategies.js";
-import type { RelayStore } from "../../relay/store/store.js";
-import { openDevices, trySync, TestClock, type Device } from "./devices.js";
-import { firstDifference, Ledger, setIdsOf, Trace } from "./ledger.js";
+// One run of the convergence property: open the devices (each in a process of its own), play the
+// steps, heal everything, sync until nothing moves, close and reopen every device on its folder,
+// read everything back, and hand the final state to the checker (checker.ts), beside what was seen
+// on the way:
+// - a conflict record for a type other than workout or progression (reported by the device's
+//   process on the client event that made it);
+// - an exception that escaped into a callback of a device (uncaught, or a rejection nobody
+//   awaited), a device process or the relay process that died without being killed;
+// - heal that does not reach quiescence.
+import { ensureOpen, onEach, openDevices, trySync, TestClock, type Device } from "./devices.js";
+import { check, type DeviceFinal } from "./checker.js";
+import type { HostEvent } from "./host-protocol.js";
+import { isLiveWorkout, Ledger, PropertyViolation, setsOf, Trace } from "./ledger.js";
+import type { RelayRow } from "./relay-under-test.js";
+import { HostCallError } from "./remote-device.js";
+import type { HostPool, RemoteDevice } from "./remote-device.js";
+import type { RelayUnderTest } from "./relay-under-test.js";
 import type { ConflictChoice, Scenario } from "./scenario.js";
-import { resolveConflict, runStep, shareStart } from "./steps.js";
+import { resolveConflict, restoreResolution, runStep, setIdsNamedIn, shareStart, type RelayControl, type StepContext } from "./steps.js";
 
-export interface RelayUnderTest {
-  syncUrl(): string;
-  /** Stops the relay and starts a new one on the same database. */
-  restart(): Promise<void>;
-  store(): RelayStore;
+export interface RunEnvironment {
+  relay: RelayUnderTest;
+  pool: HostPool;
+  requestTimeoutMs: number;
+  maxBatchItems: number;
 }
 
 export interface RunOptions {
-  userId: string;
-  requestTimeoutMs: number;
+  /** The person whose devices the run opens (a test account of this label). */
+  person: string;
   /** Told the whole trace of a run that passed (PROPERTY_TRACE=1). */
   onTrace?: (trace: string) => void;
+  /** Told each trace line as it happens (PROPERTY_TRACE=live). */
+  onLine?: (line: string) => void;
 }
 
 /** Heal rounds before the run counts as not converging. */
 const MAX_HEAL_ROUNDS = 12;
+/** The exercise library's rows belong to this owner; every device holds them too. */
+const CATALOG_OWNER = "_catalog";
 
-export class PropertyViolation extends Error {
-  override readonly name = "PropertyViolation";
-}
+export { PropertyViolation };
 
 /** Runs the scenario; resolves with how often notable things happened, throws PropertyViolation. */
-export async function runScenario(relay: RelayUnderTest, scenario: Scenario, options: RunOptions): Promise<Map<string, number>> {
-  const trace = new Trace();
+export async function runScenario(env: RunEnvironment, scenario: Scenario, options: RunOptions): Promise<Map<string, number>> {
+  const trace = new Trace(options.onLine);
   const ledger = new Ledger();
   const clock = new TestClock();
+  const { relay } = env;
+  // Seen on the way, judged at the end (or at once, for a process that died).
+  const seen: string[] = [];
+  const onEvent = (device: RemoteDevice, event: HostEvent) => {
+    if (event.event === "wrong_conflict") {
+      seen.push(`${device.name} got a conflict record for ${event.entityType} ${event.entityId} (at ${trace.where()}); only workout and progression may ask`);
+    } else if (event.event === "escaped") {
+      // A client closed earlier (by this run or, in a reused host, an earlier one) that still
+      // throws is a finding too, but its cause may lie outside this run's trace: say so.
+      const whose =
+        event.open && event.generation === device.generation ? `${device.name}'s client` : `a client closed earlier in ${device.name}'s process (client ${event.generation}, this run's is ${device.generation})`;
+      seen.push(`${event.kind} in ${whose} (at ${trace.where()}):\n${event.stack}`);
+    }
+  };
+  const onDied = (device: RemoteDevice, why: string) => seen.push(`${device.name}: ${why} (at ${trace.where()})`);
+  await relay.ready();
+  relay.takeDeaths();
+  relay.takeErrors();
   const opening = performance.now();
   const opened = await openDevices({
     count: scenario.devices,
     skews: scenario.skews,
-    userId: options.userId,
-    relayUrl: () => relay.syncUrl(),
+    person: options.person,
+    relayUrl: () => relay.syncUrl,
     clock,
     trace,
     autoSync: scenario.autoSync,
-    requestTimeoutMs: options.requestTimeoutMs,
+    requestTimeoutMs: env.requestTimeoutMs,
+    maxBatchItems: env.maxBatchItems,
+    pool: env.pool,
+    onEvent,
+    onDied,
   });
   const { devices } = opened;
-  // An exception thrown from a socket or timer callback of the core fails the run that caused it.
-  const escaped: unknown[] = [];
-  const onEscaped = (err: unknown) => escaped.push(err);
-  process.on("uncaughtException", onEscaped);
-  process.on("unhandledRejection", onEscaped);
-  // A conflict record for a type that must not ask fails the run even if it is gone by the next step.
-  const wrongConflicts: string[] = [];
-  const unsubscribe = devices.map((device) =>
-    device.client.subscribe(() => {
-      const wrong = wrongConflictTypes(device);
-      if (wrong) wrongConflicts.push(`${wrong} (seen at ${trace.where()})`);
-    }),
-  );
   trace.count("ms: open devices", Math.round(performance.now() - opening));
+  const control: RelayControl = {
+    ready: () => relay.ready(),
+    crash: () => relay.crash(),
+    kill: () => relay.kill(),
+    restartCleanly: () => relay.restartCleanly(),
+    restartPostgres: (mode) => relay.restartPostgres(mode),
+  };
+  const ctx: StepContext = { devices, ledger, trace, clock, relay: control };
   try {
-    const ctx = { devices, ledger, trace, restartRelay: () => relay.restart() };
-    if (scenario.sharedStart) await shareStart(ctx);
+    let started = performance.now();
+    if (scenario.sharedStart) await shareStart(ctx).catch(deviceFailure);
+    trace.count("ms: shared start", Math.round(performance.now() - started));
     for (const [index, step] of scenario.steps.entries()) {
       trace.step = index;
       clock.advance();
-      const started = performance.now();
-      await runStep(ctx, step);
+      await onEach(devices.filter((d) => d.remote.isOpen), (d) => d.remote.setClock(clock.now));
+      started = performance.now();
+      await runStep(ctx, step).catch((err: unknown) => {
+        trace.add(`failed in ${JSON.stringify(step)}`);
+        deviceFailure(err);
+      });
       trace.count(`ms: ${step.kind}`, Math.round(performance.now() - started));
-      checkConflictTypes(devices, wrongConflicts);
+      noteKills(devices, trace);
+      failOnSeen(seen, relay, env.pool);
     }
-    trace.healing = true;
+    trace.phase = "heal";
     clock.advance();
-    let started = performance.now();
-    await heal(devices, scenario.healChoices, ledger, trace);
-    trace.count("ms: heal", Math.round(performance.now() - started));
     started = performance.now();
-    await checkIdentical(devices, relay.store(), devices[0]!.client.account().userId);
-    await checkNothingLost(devices, ledger, trace);
-    checkNothingEscaped(escaped);
-    checkConflictTypes(devices, wrongConflicts);
-    trace.count("ms: checks", Math.round(performance.now() - started));
+    await heal(ctx, scenario.healChoices, scenario.healRestores ?? false).catch(deviceFailure);
+    trace.count("ms: heal", Math.round(performance.now() - started));
+
+    trace.phase = "final";
+    started = performance.now();
+    const final = await reopenAndReadBack(devices, clock).catch(deviceFailure);
+    // The relay's id of the person (every device signed in to the same account).
+    const userId = devices[0]!.remote.userId;
+    const rows = await relay.rows([userId, CATALOG_OWNER]);
+    trace.count("ms: reopen and read back", Math.round(performance.now() - started));
+    failOnSeen(seen, relay, env.pool);
+    describeFinal(trace, final, rows.filter((r) => r.userId === userId));
+    const violations = check({ devices: final, rows }, ledger);
+    countOutcomes(trace, ledger, final);
+    if (violations.length > 0) {
+      const shown = violations.slice(0, 12);
+      throw new PropertyViolation(
+        `${violations.length} violation(s):\n- ${shown.join("\n- ")}${violations.length > shown.length ? `\n- ... and ${violations.length - shown.length} more` : ""}`,
+      );
+    }
     options.onTrace?.(trace.tail(Number.MAX_SAFE_INTEGER));
     return trace.counts;
   } catch (err) {
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const message = err instanceof PropertyViolation ? err.message : err instanceof Error ? `${err.name}: ${err.stack ?? err.message}` : String(err);
+    const errors = relay.takeErrors();
+    if (errors.length) trace.add(`the relay logged ${errors.length} error(s); the last: ${errors.at(-1)}`);
     const setup = [`${scenario.devices} devices`, scenario.autoSync ? "auto sync" : "", scenario.sharedStart ? "shared start" : ""].filter(Boolean).join(", ");
-    throw new PropertyViolation(
-      `${message}\n--- trace (${options.userId}, ${setup}) ---\n${trace.tail(400)}\n--- this scenario alone: PROPERTY_SCENARIO='${JSON.stringify(scenario)}'`,
+    const violation = new PropertyViolation(
+      `${message}\n--- trace (${options.person}, ${setup}) ---\n${trace.tail(400)}\n--- this scenario alone: PROPERTY_SCENARIO='${JSON.stringify(scenario)}'`,
     );
+    violation.counts = trace.counts;
+    throw violation;
   } finally {
-    for (const stop of unsubscribe) stop();
-    process.off("uncaughtException", onEscaped);
-    process.off("unhandledRejection", onEscaped);
+    for (const d of devices) d.link.clearTap();
+    await relay.ready().catch(() => undefined);
     const closing = performance.now();
-    await opened.close();
+    // Cleanup never hides the run's outcome; a failure here shows in the stats.
+    await opened.close().catch((err: unknown) => trace.count(`cleanup failed: ${(err as Error).message.split("\n")[0]}`));
     trace.count("ms: close devices", Math.round(performance.now() - closing));
   }
 }
 
-function checkNothingEscaped(escaped: unknown[]): void {
-  if (escaped.length === 0) return;
-  const first = escaped[0] instanceof Error ? (escaped[0].stack ?? escaped[0].message) : String(escaped[0]);
-  throw new PropertyViolation(`${escaped.length} exception(s) escaped the client or relay; the first:\n${first}`);
+/**
+ * A device that answers an error the person would not be shown as a refusal (anything but "this
+ * was deleted meanwhile") has failed them: a violation, named as such.
+ */
+function deviceFailure(err: unknown): never {
+  if (err instanceof HostCallError) throw new PropertyViolation(`a device failed a request it must answer (${err.op}): ${err.message}`);
+  throw err;
 }
 
-/** Conflict records arise only for the types whose strategy asks the person. */
-function wrongConflictTypes(device: Device): string | undefined {
-  const wrong = device.client.conflicts().find((item) => CONFLICT_STRATEGIES[item.entityType].strategy !== "user_choice");
-  return wrong && `${device.name} holds a conflict record for ${wrong.entityType} ${wrong.entityId}; only workout and progression may ask`;
+/** A process death or a relay death ends the run at once; the rest waits for the final check. */
+function failOnSeen(seen: string[], relay: RelayUnderTest, pool: HostPool): void {
+  const all = [...relay.takeDeaths(), ...pool.takeOrphans(), ...seen];
+  if (all.length > 0) throw new PropertyViolation(`${all.length} failure(s) seen during the run:\n- ${all.join("\n- ")}`);
 }
 
-function checkConflictTypes(devices: Device[], seen: string[]): void {
-  const wrong = [...seen, ...devices.map(wrongConflictTypes).filter((w) => w !== undefined)];
-  if (wrong.length > 0) throw new PropertyViolation(wrong[0]!);
+function noteKills(devices: Device[], trace: Trace): void {
+  for (const d of devices) {
+    if (!d.remote.killedAfterSave) continue;
+    d.remote.killedAfterSave = false;
+    trace.count("device: killed after saved");
+  }
 }
 
-/** Heals every link, then syncs round after round, answering every conflict, until a round moves nothing. */
-async function heal(devices: Device[], choices: ConflictChoice[], ledger: Ledger, trace: Trace): Promise<void> {
+/**
+ * Heals every link, opens every device that is down, then syncs round after round, answering
+ * every conflict, until a round moves nothing.
+ */
+async function heal(ctx: StepContext, choices: ConflictChoice[], restores: boolean): Promise<void> {
+  const { devices, trace, ledger, clock } = ctx;
   let answered = 0;
+  let restored = !restores;
+  await ctx.relay.ready();
   for (const device of devices) device.link.heal();
   trace.add("all links healed");
   for (let round = 0; round < MAX_HEAL_ROUNDS; round++) {
     trace.count("heal: rounds");
     let moved = false;
     for (const device of devices) {
-      const report = await syncUntilAnswered(device, trace);
+      await ensureOpen(device, clock, trace);
+      await device.remote.setClock(clock.now);
+      const report = await syncUntilAnswered(ctx, device);
       if (report.pushed + report.pulled + report.conflicts + report.errors > 0) moved = true;
+      noteKills(devices, trace);
     }
     for (const device of devices) {
-      for (const item of device.client.conflicts()) {
+      if (!device.remote.isOpen) continue;
+      for (const item of await device.remote.conflicts()) {
         await resolveConflict(device, item, choices[answered++ % choices.length]!, ledger, trace);
         trace.count("heal: resolved a conflict");
         moved = true;
+        noteKills(devices, trace);
+        // Killed right after the choice was saved (noteKills reads the kill the call armed).
+        if (!(device.remote as { readonly isOpen: boolean }).isOpen) break;
       }
     }
-    if (!moved && devices.every((d) => d.client.status().queueDepth === 0)) return;
+    if (moved || devices.some((d) => !d.remote.isOpen)) continue;
+    const depths = await onEach(devices, (d) => d.remote.status());
+    if (!depths.every((s) => s.queueDepth === 0)) continue;
+    if (restored) return;
+    // Quiet: the person restores what each device's first record lost, and heal goes on.
+    restored = true;
+    let any = false;
+    for (const device of devices) {
+      if (device.remote.isOpen && (await restoreResolution(ctx, device, 0))) {
+        any = true;
+        trace.count("heal: restored from a record");
+      }
+      noteKills(devices, trace);
+    }
+    if (!any) return;
   }
-  const stuck = devices.flatMap((d) =>
-    d.client.queueItems().filter((i) => i.status !== "synced").map((i) => `${d.name} ${i.entityType} ${i.entityId} ${i.status} ${JSON.stringify(i.lastError)}`),
-  );
+  const stuck: string[] = [];
+  for (const d of devices) {
+    if (!d.remote.isOpen) continue;
+    for (const i of await d.remote.queueItems()) if (i.status !== "synced") stuck.push(`${d.name} ${i.entityType} ${i.entityId} ${i.status} ${JSON.stringify(i.lastError)}`);
+  }
   throw new PropertyViolation(`no quiescence after ${MAX_HEAL_ROUNDS} healed rounds; unsynced: ${stuck.join("; ") || "none"}`);
 }
 
 /** After heal a sync may still fail (a request that timed out on a loaded machine); a few tries must get through. */
-async function syncUntilAnswered(device: Device, trace: Trace) {
+async function syncUntilAnswered(ctx: StepContext, device: Device) {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const report = await trySync(device, trace);
+    await ctx.relay.ready();
+    await ensureOpen(device, ctx.clock, ctx.trace);
+    const report = await trySync(device, ctx.trace);
     if (report) return report;
   }
   throw new PropertyViolation(`${device.name} cannot sync after heal`);
 }
 
-async function checkIdentical(devices: Device[], store: RelayStore, userId: string): Promise<void> {
-  const page = await store.changesSince(userId, 0n, 10_000);
-  if (page.hasMore) throw new PropertyViolation("more than 10,000 entities: the run is not what the test expects");
-  const relayDocs = new Map<string, { json: unknown; version: number; type: EntityType }>();
-  for (const row of page.entities) {
-    const doc = A.load(row.doc);
-    const json = A.toJS(doc);
-    A.free(doc);
-    const stale = firstDifference(json, row.data);
-    if (stale) throw new PropertyViolation(`relay row ${row.entityId}: materialised JSON differs from its document at ${stale}`);
-    relayDocs.set(row.entityId, { json, version: row.version, type: row.entityType });
+/** Closes every device cleanly, opens it again on its folder, and reads every document back. */
+async function reopenAndReadBack(devices: Device[], clock: TestClock): Promise<DeviceFinal[]> {
+  return onEach(devices, async (d) => {
+    await d.remote.close();
+    await d.remote.open(clock.now);
+    const { items, docs } = await d.remote.readAll();
+    return { name: d.name, items, docs, resolutions: await d.remote.resolutions() };
+  });
+}
+
+/** The final workouts as Postgres holds them, and every device's resolution records, for the trace. */
+function describeFinal(trace: Trace, final: DeviceFinal[], rows: RelayRow[]): void {
+  for (const row of rows) {
+    if (row.entityType !== "workout") continue;
+    const sets = setsOf(row.doc).map((s) => `${s.id} ${s.reps}x${s.weight}${s.keptFrom ? ` (kept from ${s.keptFrom.setId})` : ""}`);
+    trace.add(`postgres: workout ${row.entityId} v${row.version}${isLiveWorkout(row.doc) ? "" : " (deleted)"}: ${sets.join(", ") || "no sets"}`);
   }
-  const relayIds = [...relayDocs.keys()].sort();
-  for (const device of devices) {
-    const items = device.client.list(undefined, { includeDeleted: true });
-    const ids = items.map((i) => i.id).sort();
-    if (ids.join() !== relayIds.join()) {
-      throw new PropertyViolation(`${device.name} holds [${ids.join(", ")}], the relay [${relayIds.join(", ")}]`);
-    }
-    for (const item of items) {
-      const onRelay = relayDocs.get(item.id)!;
-      if (item.serverVersion !== onRelay.version) {
-        throw new PropertyViolation(`${device.name} knows ${item.type} ${item.id} at version ${item.serverVersion}, the relay has ${onRelay.version}`);
-      }
-      const differs = firstDifference(await device.client.get(item.id), onRelay.json);
-      if (differs) throw new PropertyViolation(`${device.name} and the relay differ on ${item.type} ${item.id} at ${differs}`);
+  for (const device of final) {
+    for (const r of device.resolutions) {
+      const named = setIdsNamedIn(r.lost);
+      trace.add(`${device.name} record ${r.kind} on ${r.entityType} ${r.entityId} (${r.path})${named.length ? `: ${named.join(", ")}` : ""}${r.restoredAt !== null ? " (restored)" : ""}`);
     }
   }
 }
 
-/**
- * Every set shown as saved is in a live workout or in a notice's lost value (on any device),
- * unless the person removed it: deleted it or its workout, or chose the side of a conflict
- * without it (heal answers conflicts too). Open conflict records would count as well, but heal
- * leaves none.
- */
-async function checkNothingLost(devices: Device[], ledger: Ledger, trace: Trace): Promise<void> {
-  const found = new Map<string, string>();
-  const device = devices[0]!;
-  for (const item of device.client.list("workout")) {
-    for (const setId of setIdsOf(await device.client.get(item.id))) {
-      const already = found.get(setId);
-      if (already) throw new PropertyViolation(`${setId} is shown twice: in workout ${already} and in workout ${item.id}`);
-      found.set(setId, item.id);
-    }
-  }
-  const kept = devices.flatMap((d) => [...d.client.resolutions().map((n) => JSON.stringify(n.lost)), ...d.client.conflicts().map((c) => JSON.stringify(c.conflict))]);
-  const lost: string[] = [];
-  trace.count("final: notices", kept.length);
-  for (const [setId, savedAt] of ledger.saved) {
+function countOutcomes(trace: Trace, ledger: Ledger, final: DeviceFinal[]): void {
+  trace.count("final: resolution records", final.reduce((n, d) => n + d.resolutions.length, 0));
+  for (const facts of ledger.sets.values()) {
+    if (facts.saved === undefined) continue;
     trace.count("sets: saved");
-    if (ledger.removedOnPurpose.has(setId)) {
-      trace.count("sets: removed on purpose");
-      continue;
-    }
-    if (found.has(setId)) {
-      trace.count("sets: in final data");
-      continue;
-    }
-    if (kept.some((json) => json.includes(`"${setId}"`))) {
-      trace.count("sets: only in a notice");
-      continue;
-    }
-    lost.push(`${setId} (saved by ${savedAt})`);
+    if (facts.everRemoved) trace.count("sets: removed on purpose");
+    if (facts.back) trace.count("sets: brought back on purpose");
+    if (facts.entered.length > 1) trace.count("sets: edited");
   }
-  if (lost.length > 0) throw new PropertyViolation(`${lost.length} set(s) lost: ${lost.join("; ")}`);
 }

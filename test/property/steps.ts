@@ -1,38 +1,75 @@
-// Runs one scenario step against the devices and the relay, recording in the ledger what the
-// person was shown as saved and what they removed on purpose.
-import type { EntityListItem, EntityType, IronFlowClient, SyncQueueItem, WorkoutSet } from "../../client/core/index.js";
-import { Code, SyncError } from "../../client/core/index.js";
-import type { Device } from "./devices.js";
-import { trySync } from "./devices.js";
-import { setIdsOf, type Ledger, type Trace } from "./ledger.js";
-import { MUSCLE_GROUPS, RECOVERY_DAYS, type ConflictChoice, type Step } from "./scenario.js";
+// Runs one scenario step against the devices, the relay and its database, recording in the
+// ledger what the person was shown as saved, what they entered, what they removed on purpose and
+// what they deliberately brought back.
+import type { ConflictChoice, EntityListItem, EntityType, SyncQueueItem, WorkoutSet } from "../../client/core/index.js";
+import { ensureOpen, onEach, trySync, type Device, type TestClock } from "./devices.js";
+import { isLiveWorkout, setIdsOf, type Ledger, type Trace } from "./ledger.js";
+import type { Mutation } from "./mutations.js";
+import { HostCallError, type RemoteDevice } from "./remote-device.js";
+import { MUSCLE_GROUPS, RECOVERY_DAYS, type Step } from "./scenario.js";
+
+/** What the steps may do to the relay and its database. */
+export interface RelayControl {
+  /** Resolves once a relay restart in progress is done. */
+  ready(): Promise<void>;
+  /** SIGKILL now and start again in the background (synchronous: for an exact moment); false if it is already starting again. */
+  crash(): boolean;
+  /** SIGKILL and start again; resolves when it is ready. */
+  kill(): Promise<void>;
+  /** A clean stop (SIGTERM) and start. */
+  restartCleanly(): Promise<void>;
+  restartPostgres(mode: "immediate" | "fast"): Promise<void>;
+}
 
 export interface StepContext {
   devices: Device[];
   ledger: Ledger;
   trace: Trace;
-  restartRelay(): Promise<void>;
+  clock: TestClock;
+  relay: RelayControl;
 }
 
+/** Resolution records that only inform; every other kind names something the person can restore. */
 export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   ctx.trace.count(`step: ${step.kind}`);
-  if (step.kind === "sync_all") {
-    await Promise.all(ctx.devices.map((d) => trySync(d, ctx.trace)));
-    return;
-  }
-  if (step.kind === "restart_relay") {
-    ctx.trace.add("relay restarting");
-    await ctx.restartRelay();
-    ctx.trace.add("relay restarted");
-    return;
+  switch (step.kind) {
+    case "sync_all":
+      await onEach(ctx.devices.filter((d) => d.remote.isOpen), (d) => trySync(d, ctx.trace));
+      return;
+    case "restart_relay":
+      ctx.trace.add("relay stopping cleanly and starting again");
+      await ctx.relay.restartCleanly();
+      ctx.trace.add("relay started again");
+      return;
+    // The relay starts again in the background (about two seconds): the steps go on meanwhile,
+    // the devices finding it down, as they would; heal waits for it.
+    case "kill_relay":
+      if (step.when === "now") {
+        ctx.trace.add(ctx.relay.crash() ? "relay SIGKILLed; starting again in the background" : "relay is still starting again");
+        return;
+      }
+      ctx.trace.add("relay to be SIGKILLed as the next push reaches it");
+      for (const device of ctx.devices) {
+        device.link.tapNext("up", "sync", () => {
+          for (const d of ctx.devices) d.link.clearTap();
+          if (!ctx.relay.crash()) return;
+          ctx.trace.count("relay: killed mid-push");
+          ctx.trace.add(`relay SIGKILLed as ${device.name}'s push reached it; starting again`);
+        });
+      }
+      return;
+    case "restart_postgres":
+      ctx.trace.add(`postgres stopping (${step.mode}) and starting again`);
+      await ctx.relay.restartPostgres(step.mode);
+      ctx.trace.add("postgres started again");
+      return;
+    default:
+      break;
   }
   const device = ctx.devices[step.device % ctx.devices.length]!;
-  const { link } = device;
+  const { link, remote } = device;
   const say = (line: string) => ctx.trace.add(`${device.name} ${line}`);
   switch (step.kind) {
-    case "sync":
-      await trySync(device, ctx.trace);
-      return;
     case "fault":
       say(`arms ${step.fault} on the next ${step.direction} frame`);
       link.arm(step.direction, step.fault);
@@ -53,13 +90,56 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
       say("healed");
       link.heal();
       return;
-    // Conflicts and notices are rare at any one device: these steps go to the first device, from
-    // the one named, that has something to act on.
-    case "resolve":
-      return resolve(ctx, firstWith(ctx.devices, step.device, (d) => d.client.conflicts().length > 0), step.target, step.choice);
-    case "restore_notice":
-      return restoreNotice(ctx, firstWith(ctx.devices, step.device, (d) => restorableNotices(d).length > 0), step.target);
+    case "kill_device":
+      if (!remote.isOpen) { say("is already down"); return; }
+      if (step.when === "now") {
+        const pid = remote.pid;
+        await remote.killNow();
+        ctx.trace.count("device: killed now");
+        say(`SIGKILLed (process ${pid})`); return;
+      }
+      remote.killAfterNextSave();
+      { say("to be SIGKILLed right after its next change is saved"); return; }
+    case "restart_device":
+      if (remote.isOpen) {
+        await remote.close();
+        say("closed cleanly");
+      }
+      await ensureOpen(device, ctx.clock, ctx.trace);
+      return;
+    // Conflicts and resolution records are rare at any one device: these steps go to the first
+    // open device, from the one named, that has something to act on.
+    case "resolve": {
+      const at = await firstWith(ctx.devices, step.device, async (d) => (await d.remote.conflicts()).length > 0);
+      if (!at) { ctx.trace.add("no device has a conflict to resolve"); return; }
+      const item = pick(ctx.ledger.byCreation(await at.remote.conflicts(), (c) => c.entityId), step.target);
+      if (!item) return;
+      return resolveConflict(at, item, step.choice, ctx.ledger, ctx.trace);
+    }
+    case "restore_notice": {
+      const at = await firstWith(ctx.devices, step.device, async (d) => (await restorable(d.remote)).length > 0);
+      if (!at) { ctx.trace.add("no device has a record to restore from"); return; }
+      await restoreResolution(ctx, at, step.target);
+      return;
+    }
+    case "sync":
+      await ensureOpen(device, ctx.clock, ctx.trace);
+      await trySync(device, ctx.trace);
+      return;
+    case "log_burst": {
+      await ensureOpen(device, ctx.clock, ctx.trace);
+      if (!link.isPartitioned) {
+        link.partition();
+        say("partitioned (out of signal)");
+      }
+      for (let i = 0; i < step.workouts && remote.isOpen; i++) {
+        await localChange(ctx, device, { kind: "log_workout", device: step.device, sets: step.sets }, say);
+      }
+      ctx.trace.count("burst: workouts", step.workouts);
+      return;
+    }
     default:
+      await ensureOpen(device, ctx.clock, ctx.trace);
       return localChange(ctx, device, step, say);
   }
 }
@@ -83,19 +163,40 @@ type LocalStep = Extract<
   { kind: "log_workout" | "log_set" | "edit_set" | "delete_set" | "edit_workout" | "delete_workout" | "write_progression" | "write_profile" | "write_recovery" | "write_volume" }
 >;
 
+/**
+ * A change the device refused, telling the person (nothing was shown as saved): the workout was
+ * deleted meanwhile (an open screen, or a background sync that just brought the delete in).
+ */
+function refused(err: unknown): err is HostCallError {
+  return err instanceof HostCallError && (err.code === "FAILED_PRECONDITION" || err.code === "NOT_FOUND");
+}
+
 async function localChange(ctx: StepContext, device: Device, step: LocalStep, say: (line: string) => void): Promise<void> {
-  const { client } = device;
+  const { remote } = device;
   const { ledger } = ctx;
   const where = `${device.name} at ${ctx.trace.where()}`;
+  const update = async (id: string, mutation: Mutation, what: string) => {
+    try {
+      return await remote.update(id, mutation);
+    } catch (err) {
+      if (!refused(err)) throw err;
+      ctx.trace.count("change: refused");
+      say(`could not ${what}: ${err.message}`);
+      return undefined;
+    }
+  };
   switch (step.kind) {
     case "log_workout":
     case "log_set": {
-      const shown = step.kind === "log_set" && step.stale ? ledger.byCreation(client.list("workout", { includeDeleted: true }), (w) => w.id) : live(client, ledger, "workout");
+      const shown =
+        step.kind === "log_set" && step.stale
+          ? ledger.byCreation(await remote.list("workout", { includeDeleted: true }), (w) => w.id)
+          : await live(remote, ledger, "workout");
       const workout = step.kind === "log_set" ? pick(shown, step.target) : undefined;
       if (!workout) {
         // No workout here yet: logging a set starts one.
         const sets = step.kind === "log_workout" ? Array.from({ length: step.sets }, (_, i) => newSet(ledger, 5 + i, 60)) : [newSet(ledger, step.reps, step.weight)];
-        const id = await client.create("workout", {
+        const id = await remote.create("workout", {
           title: "Workout",
           startedAt: ledger.nextWorkoutStart(),
           completedAt: null,
@@ -104,74 +205,49 @@ async function localChange(ctx: StepContext, device: Device, step: LocalStep, sa
         });
         ledger.entityCreated(id);
         for (const set of sets) ledger.markSaved(set.id, where);
-        return say(`logged workout ${id} with ${sets.map((s) => s.id).join(", ")}`);
+        say(`logged workout ${id} with ${sets.map((s) => s.id).join(", ")}${killedNote(remote)}`); return;
       }
       if (step.kind !== "log_set") return;
       const set = newSet(ledger, step.reps, step.weight);
-      const exerciseId = ledger.nextExerciseId();
-      try {
-        await client.update<"workout">(workout.id, (w) => {
-          const exercise = w.exercises.length > 0 && !step.newExercise ? w.exercises[step.slot % w.exercises.length] : undefined;
-          if (exercise) exercise.sets.push(set);
-          else w.exercises.push({ id: exerciseId, name: "Row", sets: [set] });
-        });
-      } catch (err) {
-        // Refusing a change to a workout deleted meanwhile (before the step, or by a delete that
-        // arrived live while it ran) is fine: the person is told, nothing is shown as saved.
-        const refused = deletedMeanwhile(err);
-        if (!refused) throw err;
-        return say(`could not log ${set.id} in deleted ${workout.id}: ${err.message}`);
-      }
+      const done = await update(workout.id, { kind: "add_set", set, slot: step.slot, newExercise: step.newExercise, exercise: { id: ledger.nextExerciseId(), name: "Row" } }, `log ${set.id} in ${workout.id}`);
+      if (!done) return;
       ledger.markSaved(set.id, where);
-      say(`logged ${set.id} in ${workout.id}${workout.deleted ? " (deleted meanwhile)" : ""}`);
-      return;
+      say(`logged ${set.id} (${set.reps}x${set.weight}) in ${workout.id} ${done.exerciseId}${workout.deleted ? " (deleted meanwhile)" : ""}${killedNote(remote)}`); return;
     }
     case "edit_set":
     case "delete_set": {
-      const workout = pick(live(client, ledger, "workout"), step.target);
-      const setId = workout ? pick(setIdsOf(await client.get(workout.id)), step.slot) : undefined;
-      if (!workout || !setId) return say(`has no set to ${step.kind === "edit_set" ? "edit" : "delete"}`);
-      const refused = await client.update<"workout">(workout.id, (w) => {
-        for (const exercise of w.exercises) {
-          const at = exercise.sets.findIndex((s) => s.id === setId);
-          if (at < 0) continue;
-          if (step.kind === "delete_set") exercise.sets.splice(at, 1);
-          else Object.assign(exercise.sets[at]!, { reps: step.reps, weight: step.weight });
-        }
-      }).then(() => undefined, refusedIfDeleted);
-      if (refused) return say(`could not change ${setId}: ${refused.message}`);
+      const workout = pick(await live(remote, ledger, "workout"), step.target);
+      const setId = workout ? pick(setIdsOf(await remote.get(workout.id)), step.slot) : undefined;
+      if (!workout || !setId) { say(`has no set to ${step.kind === "edit_set" ? "edit" : "delete"}`); return; }
+      const mutation: Mutation = step.kind === "delete_set" ? { kind: "delete_set", setId } : { kind: "edit_set", setId, reps: step.reps, weight: step.weight };
+      const done = await update(workout.id, mutation, `${step.kind === "edit_set" ? "edit" : "delete"} ${setId}`);
+      if (!done) return;
+      if (!done.applied) { say(`found no ${setId} in ${workout.id} any more`); return; }
       if (step.kind === "delete_set") ledger.markRemoved([setId], `deleted by ${where}`);
-      say(`${step.kind === "edit_set" ? "edited" : "deleted"} ${setId} in ${workout.id}`);
-      return;
+      else ledger.entered(setId, step.reps, step.weight);
+      say(`${step.kind === "edit_set" ? `edited ${setId} to ${step.reps}x${step.weight}` : `deleted ${setId}`} in ${workout.id}${killedNote(remote)}`); return;
     }
     case "edit_workout": {
-      const workout = pick(live(client, ledger, "workout"), step.target);
-      if (!workout) return say("has no workout to rename");
-      const refused = await client.update<"workout">(workout.id, (w) => {
-        w.title = step.title;
-      }).then(() => undefined, refusedIfDeleted);
-      if (refused) return say(`could not rename ${workout.id}: ${refused.message}`);
-      say(`renamed ${workout.id} to ${step.title}`);
-      return;
+      const workout = pick(await live(remote, ledger, "workout"), step.target);
+      if (!workout) { say("has no workout to rename"); return; }
+      if (!(await update(workout.id, { kind: "rename_workout", title: step.title }, `rename ${workout.id}`))) return;
+      say(`renamed ${workout.id} to ${step.title}${killedNote(remote)}`); return;
     }
     case "delete_workout": {
-      const workout = pick(live(client, ledger, "workout"), step.target);
-      if (!workout) return say("has no workout to delete");
-      const shown = setIdsOf(await client.get(workout.id));
-      await client.delete(workout.id);
-      ledger.markRemoved(shown, `workout deleted by ${where}`);
-      say(`deleted workout ${workout.id} (${shown.join(", ") || "no sets"})`);
-      return;
+      const workout = pick(await live(remote, ledger, "workout"), step.target);
+      if (!workout) { say("has no workout to delete"); return; }
+      const shown = setIdsOf(await remote.get(workout.id));
+      await remote.delete(workout.id);
+      ledger.markRemoved(shown, `workout ${workout.id} deleted by ${where}`, workout.id);
+      say(`deleted workout ${workout.id} (${shown.join(", ") || "no sets"})${killedNote(remote)}`); return;
     }
     case "write_progression": {
-      const progression = step.create ? undefined : pick(live(client, ledger, "progression"), step.target);
+      const progression = step.create ? undefined : pick(await live(remote, ledger, "progression"), step.target);
       if (progression) {
-        await client.update<"progression">(progression.id, (p) => {
-          p.targetWeight = step.weight;
-        });
-        return say(`set progression ${progression.id} to ${step.weight}`);
+        if (!(await update(progression.id, { kind: "progression_target", weight: step.weight }, `set ${progression.id}`))) return;
+        say(`set progression ${progression.id} to ${step.weight}${killedNote(remote)}`); return;
       }
-      const id = await client.create("progression", {
+      const id = await remote.create("progression", {
         exerciseName: "Squat",
         targetWeight: step.weight,
         unit: "kg",
@@ -181,119 +257,123 @@ async function localChange(ctx: StepContext, device: Device, step: LocalStep, sa
         notes: "",
       });
       ledger.entityCreated(id);
-      return say(`created progression ${id}`);
+      say(`created progression ${id}${killedNote(remote)}`); return;
     }
     case "write_profile": {
-      const profile = live(client, ledger, "user_profile")[0];
+      const profile = (await live(remote, ledger, "user_profile"))[0];
       if (profile) {
-        await client.update<"user_profile">(profile.id, (p) => {
-          p.bodyweight = step.bodyweight;
-        });
-        return say(`set bodyweight ${step.bodyweight} on ${profile.id}`);
+        if (!(await update(profile.id, { kind: "bodyweight", bodyweight: step.bodyweight }, `set bodyweight on ${profile.id}`))) return;
+        say(`set bodyweight ${step.bodyweight} on ${profile.id}${killedNote(remote)}`); return;
       }
-      const id = await client.create("user_profile", { displayName: "Ada", preferredUnit: "kg", bodyweight: step.bodyweight, goals: "" });
+      const id = await remote.create("user_profile", { displayName: "Ada", preferredUnit: "kg", bodyweight: step.bodyweight, goals: "" });
       ledger.entityCreated(id);
-      return say(`created profile ${id}`);
+      say(`created profile ${id}${killedNote(remote)}`); return;
     }
     case "write_recovery": {
       const day = RECOVERY_DAYS[step.day]!;
-      const entry = { sleepHours: step.sleepHours, soreness: null, readiness: null, note: "" };
-      const recovery = live(client, ledger, "recovery")[0];
+      const recovery = (await live(remote, ledger, "recovery"))[0];
       if (recovery) {
-        await client.update<"recovery">(recovery.id, (r) => {
-          const existing = r.days[day];
-          if (existing) existing.sleepHours = step.sleepHours;
-          else r.days[day] = entry;
-        });
-        return say(`set ${day} sleep ${step.sleepHours} on ${recovery.id}`);
+        if (!(await update(recovery.id, { kind: "recovery_sleep", day, sleepHours: step.sleepHours }, `set ${day} on ${recovery.id}`))) return;
+        say(`set ${day} sleep ${step.sleepHours} on ${recovery.id}${killedNote(remote)}`); return;
       }
-      const id = await client.create("recovery", { days: { [day]: entry } });
+      const id = await remote.create("recovery", { days: { [day]: { sleepHours: step.sleepHours, soreness: null, readiness: null, note: "" } } });
       ledger.entityCreated(id);
-      return say(`created recovery ${id}`);
+      say(`created recovery ${id}${killedNote(remote)}`); return;
     }
     case "write_volume": {
       const group = MUSCLE_GROUPS[step.group]!;
-      const volume = live(client, ledger, "volume")[0];
+      const volume = (await live(remote, ledger, "volume"))[0];
       if (volume) {
-        await client.update<"volume">(volume.id, (v) => {
-          const existing = v.muscleGroups[group];
-          if (existing) existing.sets = step.sets;
-          else v.muscleGroups[group] = { sets: step.sets };
-        });
-        return say(`set ${group} ${step.sets} on ${volume.id}`);
+        if (!(await update(volume.id, { kind: "volume_sets", group, sets: step.sets }, `set ${group} on ${volume.id}`))) return;
+        say(`set ${group} ${step.sets} on ${volume.id}${killedNote(remote)}`); return;
       }
-      const id = await client.create("volume", { weekStart: "2026-11-16", muscleGroups: { [group]: { sets: step.sets } } });
+      const id = await remote.create("volume", { weekStart: "2026-11-16", muscleGroups: { [group]: { sets: step.sets } } });
       ledger.entityCreated(id);
-      return say(`created volume ${id}`);
+      say(`created volume ${id}${killedNote(remote)}`); return;
     }
   }
 }
 
-async function resolve(ctx: StepContext, device: Device, target: number, choice: ConflictChoice): Promise<void> {
-  const item = pick(ctx.ledger.byCreation(device.client.conflicts(), (c) => c.entityId), target);
-  if (!item) {
-    ctx.trace.count("resolve: nothing to resolve");
-    return ctx.trace.add(`${device.name} has no conflict to resolve`);
-  }
-  await resolveConflict(device, item, choice, ctx.ledger, ctx.trace);
-}
-
 /**
- * The person chooses. Choosing one side drops the sets only the other side had: they saw both
- * and chose, so those count as removed on purpose. "merge" drops nothing.
+ * The person chooses. Choosing one side drops the sets only the other side had (they saw both
+ * and chose), and choosing a deleted side drops every set of both; the chosen side's sets (both
+ * sides' for "merge") are deliberately kept, so they may come back even if removed before.
+ * "merge" drops nothing on purpose: what a merge loses must be in a resolution record.
  */
 export async function resolveConflict(device: Device, item: SyncQueueItem, choice: ConflictChoice, ledger: Ledger, trace: Trace): Promise<void> {
-  const { client } = device;
-  const mine = setIdsOf(await client.get(item.entityId));
-  const theirs = setIdsOf(item.conflict?.serverData);
-  const dropped = choice === "mine" ? theirs.filter((s) => !mine.includes(s)) : choice === "theirs" ? mine.filter((s) => !theirs.includes(s)) : [];
+  const { remote } = device;
+  const mine = await remote.get(item.entityId);
+  const theirs = item.conflict?.serverData;
   try {
-    await client.resolveConflict(item.entityId, choice);
+    await remote.resolveConflict(item.entityId, choice);
   } catch (err) {
     // A background sync may have settled the conflict meanwhile; anything else is a failure.
-    if (err instanceof SyncError && err.code === Code.FAILED_PRECONDITION) return trace.add(`${device.name} resolve refused: ${err.message}`);
+    if (err instanceof HostCallError && err.code === "FAILED_PRECONDITION") { trace.add(`${device.name} resolve refused: ${err.message}`); return; }
     throw err;
   }
   trace.count(`resolved: ${choice}`);
-  ledger.markRemoved(dropped, `not chosen (${choice}) on ${device.name} at ${trace.where()}`);
-  trace.add(`${device.name} resolved ${item.entityType} ${item.entityId} with ${choice}${dropped.length ? `, dropping ${dropped.join(", ")}` : ""}`);
+  const why = `${choice} chosen on ${device.name} at ${trace.where()}`;
+  const chosen = choice === "merge" ? [mine, theirs] : [choice === "mine" ? mine : theirs];
+  const kept = chosen.filter(isLiveWorkout).flatMap(setIdsOf);
+  let dropped: string[] = [];
+  if (choice !== "merge") {
+    const other = choice === "mine" ? theirs : mine;
+    const chosenSide = chosen[0];
+    const deletedSide = (chosenSide as { type?: string } | undefined)?.type === "workout" && !isLiveWorkout(chosenSide);
+    dropped = deletedSide ? [...new Set([...setIdsOf(mine), ...setIdsOf(theirs)])] : setIdsOf(other).filter((s) => !kept.includes(s));
+    ledger.markRemoved(dropped, `not chosen (${why})`, deletedSide ? item.entityId : undefined);
+  }
+  ledger.markBack(kept, why);
+  trace.add(`${device.name} resolved ${item.entityType} ${item.entityId} with ${choice}${dropped.length ? `, dropping ${dropped.join(", ")}` : ""}${killedNote(remote)}`);
 }
 
-async function restoreNotice(ctx: StepContext, device: Device, target: number): Promise<void> {
-  const { client } = device;
-  const ordered = ctx.ledger.byCreation(restorableNotices(device), (n) => n.entityId).sort((a, b) => a.at - b.at);
-  const notice = pick(ordered, target);
-  if (!notice) return ctx.trace.add(`${device.name} has no notice to restore`);
-  await client.restoreResolution(notice.id);
-  ctx.trace.count(`restored: ${notice.kind}`);
-  ctx.trace.add(`${device.name} restored ${notice.kind} ${notice.path.join(".")} of ${notice.entityId}`);
+/** Restores from the device's `target`-th restorable record (by entity creation, then time); false if it has none. */
+export async function restoreResolution(ctx: StepContext, device: Device, target: number): Promise<boolean> {
+  const { remote } = device;
+  const records = ctx.ledger.byCreation(await restorable(remote), (r) => r.entityId).sort((a, b) => a.at - b.at);
+  const record = pick(records, target);
+  if (!record) return false;
+  try {
+    await remote.restoreResolution(record.id);
+  } catch (err) {
+    if (!refused(err)) throw err;
+    ctx.trace.count("restore: refused");
+    ctx.trace.add(`${device.name} could not restore ${record.kind} of ${record.entityId}: ${err.message}`);
+    return false;
+  }
+  const why = `restored from ${record.kind} ${record.id} on ${device.name} at ${ctx.trace.where()}`;
+  const named = setIdsNamedIn(record.lost);
+  ctx.ledger.markBack(named, why);
+  if (record.entityType === "workout") ctx.ledger.workoutRestored(record.entityId, why);
+  ctx.trace.count(`restored: ${record.kind}`);
+  ctx.trace.add(`${device.name} restored ${record.kind} ${record.path} of ${record.entityId}${named.length ? ` (${named.join(", ")})` : ""}${killedNote(remote)}`);
+  return true;
 }
 
-/** Records of something lost and not restored yet; the others only inform. */
-function restorableNotices(device: Device) {
-  return device.client.resolutions().filter((n) => n.restorable);
+/** Set ids (as the test names them) anywhere in a record's `lost`. */
+export function setIdsNamedIn(lost: unknown): string[] {
+  return [...new Set([...JSON.stringify(lost ?? null).matchAll(/"(set-\d+)"/g)].map((m) => m[1]!))];
 }
 
-/** A change refused because its entity was deleted meanwhile (the person is told); anything else is a failure. */
-function deletedMeanwhile(err: unknown): err is SyncError {
-  return err instanceof SyncError && (err.code === Code.FAILED_PRECONDITION || err.code === Code.NOT_FOUND);
+async function restorable(remote: RemoteDevice) {
+  return (await remote.resolutions()).filter((r) => r.restorable);
 }
 
-function refusedIfDeleted(err: unknown): SyncError {
-  if (deletedMeanwhile(err)) return err;
-  throw err;
-}
-
-function firstWith(devices: Device[], from: number, has: (device: Device) => boolean): Device {
+async function firstWith(devices: Device[], from: number, has: (device: Device) => Promise<boolean>): Promise<Device | undefined> {
   for (let i = 0; i < devices.length; i++) {
     const device = devices[(from + i) % devices.length]!;
-    if (has(device)) return device;
+    if (device.remote.isOpen && (await has(device))) return device;
   }
-  return devices[from % devices.length]!;
+  return undefined;
 }
 
-function live(client: IronFlowClient, ledger: Ledger, type: EntityType): EntityListItem[] {
-  return ledger.byCreation(client.list(type), (item) => item.id);
+/** " (then SIGKILLed)" when an armed kill happened as this change was answered saved. */
+function killedNote(remote: RemoteDevice): string {
+  return remote.killedAfterSave ? " (then SIGKILLed right after saved)" : "";
+}
+
+async function live(remote: RemoteDevice, ledger: Ledger, type: EntityType): Promise<EntityListItem[]> {
+  return ledger.byCreation(await remote.list(type), (item) => item.id);
 }
 
 function pick<T>(items: T[], index: number): T | undefined {
@@ -301,5 +381,5 @@ function pick<T>(items: T[], index: number): T | undefined {
 }
 
 function newSet(ledger: Ledger, reps: number, weight: number): WorkoutSet {
-  return { id: ledger.nextSetId(), reps, weight, unit: "kg", rpe: null, completed: true };
+  return { id: ledger.newSet(reps, weight), reps, weight, unit: "kg", rpe: null, completed: true };
 }
