@@ -173,6 +173,8 @@ export const MAX_RESOLUTIONS = 50;
 const metaShape = {
   id: entityIdSchema,
   createdAt: z.number().int().nonnegative(),
+  /** The device that created it (absent in documents made before it was kept). */
+  createdBy: deviceRefSchema.optional(),
   updatedAt: z.number().int().nonnegative(),
   /** The device that made the last change, and its name as the person sees it. */
   deviceId: z.string().min(1).max(128),
@@ -225,10 +227,12 @@ export interface EntitySummary {
   date: number;
   title: string;
   deleted: boolean;
+  /** The device that created it, when the document says. */
+  createdBy?: DeviceRef;
 }
 
 export function summarize(doc: EntityDocument): EntitySummary {
-  const base = { type: doc.type, id: doc.id, deleted: doc.deleted !== null };
+  const base = { type: doc.type, id: doc.id, deleted: doc.deleted !== null, ...(doc.createdBy ? { createdBy: doc.createdBy } : {}) };
   switch (doc.type) {
     case "workout":
       return { ...base, date: doc.payload.startedAt, title: doc.payload.title || "Workout" };

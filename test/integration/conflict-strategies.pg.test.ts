@@ -265,11 +265,27 @@ describe("edge cases", () => {
     expect(a.list("workout").map((w) => w.id).sort()).toEqual([onA, onB].sort());
     const [flag] = b.duplicates();
     expect(flag?.entityIds.slice().sort()).toEqual([onA, onB].sort());
+    // Each side says which device logged it.
+    const names = new Map([[onA, "phone"], [onB, "tablet"]]);
+    expect(flag?.devices?.map((d) => d?.name)).toEqual(flag?.entityIds.map((id) => names.get(id)));
     await b.resolveDuplicate(flag!.id, { kind: "merge", keep: onB });
     await converge(b, a);
     const kept = await a.get<"workout">(onB);
     expect(kept?.payload.exercises.map((e) => e.name).sort()).toEqual(["Bench Press", "Row"]);
     expect(a.list("workout").map((w) => w.id)).toEqual([onB]);
+  });
+
+  it("two workouts logged for the same minute on one device are two sessions, not a duplicate", async () => {
+    const r = await relay();
+    const a = await device(r, "phone");
+    const b = await device(r, "tablet");
+    await a.create("workout", workout("Morning", [{ name: "Squat", sets: [[5, 100]] }]));
+    await a.create("workout", workout("Morning, accessories", [{ name: "Curl", sets: [[10, 20]] }]));
+    await a.syncNow();
+    await b.syncNow();
+    expect(b.list("workout")).toHaveLength(2);
+    expect(a.duplicates()).toEqual([]);
+    expect(b.duplicates()).toEqual([]);
   });
 });
 

@@ -75,7 +75,8 @@ export function DuplicateReview({ device, flagId }: { device: AppDevice; flagId:
               <header className="version-head">
                 <h3 id={`dup-${i}`}>{doc.payload.title || "Workout"}</h3>
                 <p className="version-meta">
-                  {formatDate(doc.payload.startedAt)} · last changed on {doc.deviceName || "a device"} {formatMoment(doc.updatedAt)}
+                  {formatDate(doc.payload.startedAt)}
+                  {doc.createdBy && ` · logged on ${doc.createdBy.name || "a device"}`} · last changed on {doc.deviceName || "a device"} {formatMoment(doc.updatedAt)}
                 </p>
               </header>
               <ul className="plain-list">

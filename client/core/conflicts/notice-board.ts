@@ -78,14 +78,28 @@ export class NoticeBoard {
     for (const other of others) {
       if (other.id === record.id || other.type !== "workout" || other.summary.deleted) continue;
       if (Math.floor(other.summary.date / 60_000) !== minute) continue;
-      const pair = [record.id, other.id].sort() as [string, string];
-      const id = pair.join("+");
+      // Two workouts in one minute on one device were logged there on purpose; a duplicate is
+      // the same session logged on two devices.
+      if (sameCreator(record, other)) continue;
+      const [first, second] = [record, other].sort((a, b) => (a.id < b.id ? -1 : 1)) as [EntityRecord, EntityRecord];
+      const id = `${first.id}+${second.id}`;
       if (this.duplicates.has(id)) continue;
-      const flag: DuplicateFlag = { id, entityType: "workout", entityIds: pair, at: now };
+      const flag: DuplicateFlag = {
+        id,
+        entityType: "workout",
+        entityIds: [first.id, second.id],
+        devices: [first.summary.createdBy ?? null, second.summary.createdBy ?? null],
+        at: now,
+      };
       await this.duplicateStore.put(id, flag);
       this.duplicates.set(id, flag);
       raised = true;
     }
     return raised;
   }
+}
+
+function sameCreator(a: EntityRecord, b: EntityRecord): boolean {
+  const [x, y] = [a.summary.createdBy?.id, b.summary.createdBy?.id];
+  return x !== undefined && x === y;
 }

@@ -1,7 +1,7 @@
 // What the person is told about on this device only, kept in its storage. What was resolved
 // without asking is not here: those are resolution records inside the documents (they sync).
 // Specification: docs/conflicts.md
-import type { EntityType } from "../../../schema/entities.js";
+import type { DeviceRef, EntityType } from "../../../schema/entities.js";
 
 /** The relay's exercise library added or changed an exercise (every device hears it itself). */
 export interface LibraryNotice {
@@ -18,5 +18,7 @@ export interface DuplicateFlag {
   id: string;
   entityType: EntityType;
   entityIds: [string, string];
+  /** The devices that created each, in the order of entityIds (absent in flags raised before they were kept). */
+  devices?: [DeviceRef | null, DeviceRef | null];
   at: number;
 }

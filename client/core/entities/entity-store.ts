@@ -125,6 +125,7 @@ export class EntityStore {
       type,
       id,
       createdAt: at,
+      createdBy: { id: this.device.id, name: this.device.name },
       updatedAt: at,
       deviceId: this.device.id,
       deviceName: this.device.name,
