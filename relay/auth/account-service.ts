@@ -151,10 +151,20 @@ export class AccountService {
     return { userId, deviceId, accessToken: access.token, refreshToken: refresh.token, expiresIn: access.expiresAt / 1000 - Math.floor(now / 1000) };
   }
 
+  /**
+   * Read once and kept, but only once read: a failed read (the database was down, e.g. restarting)
+   * is not kept, so the next request reads again instead of failing with it for good.
+   */
   private signingKey(): Promise<Uint8Array> {
     this.key ??= this.options.secret
       ? Promise.resolve(signingKey(this.options.secret))
-      : this.store.secret("access-token-key", () => randomBytes(32).toString("base64url")).then((value) => signingKey(Buffer.from(value, "base64url")));
+      : this.store.secret("access-token-key", () => randomBytes(32).toString("base64url")).then(
+          (value) => signingKey(Buffer.from(value, "base64url")),
+          (err: unknown) => {
+            this.key = undefined;
+            throw err;
+          },
+        );
     return this.key;
   }
 }

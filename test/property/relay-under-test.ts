@@ -122,6 +122,18 @@ export class RelayUnderTest {
     await this.pgRestarting;
   }
 
+  /**
+   * For failure messages: whether the database server takes a new connection now, and the last
+   * lines of its log (a server that did not come back, or died later, shows there).
+   */
+  async describePostgres(): Promise<string> {
+    const probe = await this.pg.withClient(this.database, (client) => client.query("SELECT 1")).then(
+      () => "takes a new connection now",
+      (err: unknown) => `refuses a new connection now (${err instanceof Error ? err.message : String(err)})`,
+    );
+    return `postgres (port ${this.pg.port}, restarted ${this.postgresRestarts} time(s) by this test process) ${probe}; the last lines of its log:\n${this.pg.logTail(20)}`;
+  }
+
   /** Deaths the relay died unasked since the last call (it was started again each time). */
   takeDeaths(): string[] {
     return this.deaths.splice(0);

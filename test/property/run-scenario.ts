@@ -109,7 +109,7 @@ export async function runScenario(env: RunEnvironment, scenario: Scenario, optio
     trace.phase = "heal";
     clock.advance();
     started = performance.now();
-    await heal(ctx, scenario.healChoices, scenario.healRestores ?? false).catch(deviceFailure);
+    await heal(ctx, scenario.healChoices, scenario.healRestores ?? false, () => relay.describePostgres()).catch(deviceFailure);
     trace.count("ms: heal", Math.round(performance.now() - started));
 
     trace.phase = "final";
@@ -178,7 +178,7 @@ function noteKills(devices: Device[], trace: Trace): void {
  * Heals every link, opens every device that is down, then syncs round after round, answering
  * every conflict, until a round moves nothing.
  */
-async function heal(ctx: StepContext, choices: ConflictChoice[], restores: boolean): Promise<void> {
+async function heal(ctx: StepContext, choices: ConflictChoice[], restores: boolean, describePostgres: () => Promise<string>): Promise<void> {
   const { devices, trace, ledger, clock } = ctx;
   let answered = 0;
   let restored = !restores;
@@ -191,7 +191,7 @@ async function heal(ctx: StepContext, choices: ConflictChoice[], restores: boole
     for (const device of devices) {
       await ensureOpen(device, clock, trace);
       await device.remote.setClock(clock.now);
-      const report = await syncUntilAnswered(ctx, device);
+      const report = await syncUntilAnswered(ctx, device, describePostgres);
       if (report.pushed + report.pulled + report.conflicts + report.errors > 0) moved = true;
       noteKills(devices, trace);
     }
@@ -231,14 +231,15 @@ async function heal(ctx: StepContext, choices: ConflictChoice[], restores: boole
 }
 
 /** After heal a sync may still fail (a request that timed out on a loaded machine); a few tries must get through. */
-async function syncUntilAnswered(ctx: StepContext, device: Device) {
+async function syncUntilAnswered(ctx: StepContext, device: Device, describePostgres: () => Promise<string>) {
   for (let attempt = 0; attempt < 10; attempt++) {
     await ctx.relay.ready();
     await ensureOpen(device, ctx.clock, ctx.trace);
     const report = await trySync(device, ctx.trace);
     if (report) return report;
   }
-  throw new PropertyViolation(`${device.name} cannot sync after heal`);
+  // The relay's answers are in the trace; whether its database is up is not.
+  throw new PropertyViolation(`${device.name} cannot sync after heal\n${await describePostgres()}`);
 }
 
 /** Closes every device cleanly, opens it again on its folder, and reads every document back. */

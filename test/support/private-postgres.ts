@@ -39,9 +39,11 @@ export interface PrivatePostgres {
   /**
    * Stops the server and starts it again on the same port and folder. "immediate" is a crash
    * (no checkpoint; WAL recovery at start), "fast" a clean shutdown. Resolves once it accepts
-   * connections again.
+   * connections again. whileDown, when given, runs after the server stopped and before it starts
+   * again (the port refuses connections meanwhile); a rejection from it is thrown once the server
+   * is back.
    */
-  restart(mode: StopMode): Promise<void>;
+  restart(mode: StopMode, whileDown?: () => Promise<void>): Promise<void>;
   /** The last lines of the server's log, for failure messages. */
   logTail(lines?: number): string;
   /** Stops the server and removes the folder. */
@@ -185,9 +187,12 @@ async function startCluster(): Promise<PrivatePostgres> {
         await withClient("postgres", (c) => c.query(`CREATE DATABASE ${name}`));
         return name;
       },
-      async restart(mode) {
+      async restart(mode, whileDown) {
         await run("pg_ctl", ["-D", data, "-m", mode, "-w", "-t", "60", "stop"]);
+        let failed: { err: unknown } | undefined;
+        await whileDown?.().catch((err: unknown) => (failed = { err }));
         await start();
+        if (failed) throw failed.err;
       },
       logTail(lines = 30) {
         try {
