@@ -290,7 +290,10 @@ export class IronFlowClient {
     if (this.closed) return;
     this.closed = true;
     this.device.scheduler.stop();
-    this.device.engine.disconnect();
+    // A sync on its way ends (its requests fail at once on the closed connection) before the
+    // storage is let go of: a run that went on after close would write into a folder that the
+    // next client opened on it no longer watches.
+    await this.device.engine.stop();
     // Whatever was being written finishes before the storage is let go of.
     await this.device.lock.run(() => Promise.resolve());
     this.listeners.clear();

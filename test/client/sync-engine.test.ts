@@ -211,6 +211,27 @@ describe("the heartbeat", () => {
   });
 });
 
+describe("closing", () => {
+  it("a device closed while its connection is being set up keeps no session: nothing is pushed or pulled after close", async () => {
+    const relay = new ScriptedRelay();
+    const phone = await device(relay, new FakeClock(), { syncOnChange: false });
+    await logWorkouts(phone, 1);
+    relay.holding = true;
+    const run = phone.syncNow().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await relay.received("hello");
+    const closed = phone.close();
+    relay.release(); // the welcome arrives after close was asked for
+    await closed;
+    expect(await run).toMatchObject({ code: Code.UNAVAILABLE });
+    await drained();
+    expect(relay.count("sync")).toBe(0);
+    expect(relay.count("pull")).toBe(0);
+  });
+});
+
 describe("protocol versions", () => {
   it("a relay of the previous release refuses the version range: the device says hello again on version 1, and syncs without pings", async () => {
     const relay = new ScriptedRelay();

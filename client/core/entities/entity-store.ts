@@ -219,11 +219,24 @@ export class EntityStore {
     return doc;
   }
 
-  /** Takes in a document this device has never seen, from the relay. */
+  /** Takes in a document this device has no record of, from the relay. */
   async adopt(type: EntityType, id: string, bytes: Uint8Array, sync: Pick<EntityRecord, "serverVersion" | "serverTime">): Promise<EntityDocument> {
     const loaded = A.load<unknown>(bytes);
-    const doc = A.toJS(loaded) as EntityDocument;
     const heads = A.getHeads(loaded);
+    if (await this.exists(id)) {
+      // Its document was stored before and its record was not (the device stopped between the
+      // two writes): the relay's version is merged into what storage holds, never refused as
+      // "already there", which would stop every later pull at this entity.
+      A.free(loaded);
+      const merged = await this.update(id, (current) => {
+        const next = A.loadIncremental(current, bytes);
+        return { doc: next, value: A.toJS(next) as EntityDocument };
+      });
+      this.clock.observe(merged.hlc);
+      await this.putRecord({ id, type, summary: summarize(merged), syncedHeads: heads, ...sync, resolutions: merged.resolutions ?? [] });
+      return merged;
+    }
+    const doc = A.toJS(loaded) as EntityDocument;
     await this.docs.create(id, loaded);
     this.clock.observe(doc.hlc);
     await this.putRecord({ id, type, summary: summarize(doc), syncedHeads: heads, ...sync, resolutions: doc.resolutions ?? [] });

@@ -33,6 +33,7 @@ export class RelayConnection {
   private session: RelaySession | undefined;
   private opening = false;
   private heartbeatTimer: unknown;
+  private shut = false;
 
   constructor(private readonly o: RelayConnectionOptions) {}
 
@@ -47,6 +48,7 @@ export class RelayConnection {
 
   /** The open session, or a new one. Rejects with a SyncError (UNAVAILABLE when unreachable). */
   async open(): Promise<RelaySession> {
+    if (this.shut) throw deviceClosed();
     if (this.session?.isOpen) return this.session;
     this.opening = true;
     this.o.notify();
@@ -55,6 +57,12 @@ export class RelayConnection {
     } finally {
       this.opening = false;
     }
+  }
+
+  /** For good (the device is closing): a handshake still on its way ends without a session. */
+  shutdown(): void {
+    this.shut = true;
+    this.close();
   }
 
   close(): void {
@@ -96,6 +104,10 @@ export class RelayConnection {
         this.o.notify();
       },
     });
+    if (this.shut) {
+      session.close();
+      throw deviceClosed();
+    }
     opened.session = session;
     this.session = session;
     const serverTime = Number(session.welcome?.serverTime ?? 0n);
@@ -141,4 +153,8 @@ export class RelayConnection {
     if (this.heartbeatTimer !== undefined) this.o.timers.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
   }
+}
+
+function deviceClosed(): SyncError {
+  return new SyncError(Code.UNAVAILABLE, "the device is closed");
 }

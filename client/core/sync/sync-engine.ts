@@ -145,6 +145,13 @@ export class SyncEngine {
     this.connection.close();
   }
 
+  /** For good: no connection is made again, and resolves once the run on its way has ended. */
+  async stop(): Promise<void> {
+    this.connection.shutdown();
+    await this.rerun?.promise.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+  }
+
   private async run(trigger: SyncTrigger): Promise<SyncReport> {
     const report = emptyReport(trigger);
     const started = this.o.timers.now();
