@@ -2,6 +2,8 @@
 // screens, and whether this tab works offline and syncs itself or through another tab.
 import type { DeviceSettings } from "./device-settings.js";
 import type { AppDevice } from "./device/app-device.js";
+import { AccountScreen } from "./account/account-screen.js";
+import { SignedOutPrompt } from "./account/signed-out-prompt.js";
 import { ActivityList } from "./activity/activity-list.js";
 import { DataScreen } from "./transfer/data-screen.js";
 import { needsPerson } from "./needs-person.js";
@@ -37,12 +39,13 @@ export function App({ device, settings, onSwitchUser }: Props) {
         </h1>
         <p className="who">
           <span data-testid="account">{settings.email}</span> · <span>{settings.deviceName}</span>{" "}
-          <button type="button" className="link-button" onClick={onSwitchUser}>
-            Sign out
-          </button>
+          <a className="link-button" href={routeHref({ screen: "account" })}>
+            Account
+          </a>
         </p>
       </header>
       <StatusBar device={device} />
+      <SignedOutPrompt device={device} settings={settings} />
       <UpdatePrompt />
       {device.failure && (
         <p className="form-error" role="alert">
@@ -52,14 +55,14 @@ export function App({ device, settings, onSwitchUser }: Props) {
       {!reviewing && <ReviewPrompt device={device} />}
       <ScreenTabs device={device} route={route} />
       <main>
-        <Screen device={device} route={route} settings={settings} />
+        <Screen device={device} route={route} settings={settings} onSwitchUser={onSwitchUser} />
       </main>
       <Footer device={device} />
     </div>
   );
 }
 
-function Screen({ device, route, settings }: { device: AppDevice; route: Route; settings: DeviceSettings }) {
+function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; route: Route; settings: DeviceSettings; onSwitchUser: () => void }) {
   switch (route.screen) {
     case "list":
       return <WorkoutList device={device} userId={settings.userId} />;
@@ -79,6 +82,8 @@ function Screen({ device, route, settings }: { device: AppDevice; route: Route; 
       return <RefusedItems device={device} />;
     case "data":
       return <DataScreen device={device} userId={settings.userId} />;
+    case "account":
+      return <AccountScreen device={device} settings={settings} onSignOut={onSwitchUser} />;
   }
 }
 

@@ -42,6 +42,8 @@ async function start(settings: DeviceSettings, session?: AuthSession): Promise<v
         .then(() => device.close())
         .finally(() => {
           forgetSettings();
+          // The next person starts on the list, not on the screen the last one left open.
+          history.replaceState(null, "", window.location.pathname + window.location.search);
           window.location.reload();
         });
     };

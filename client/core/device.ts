@@ -115,7 +115,18 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   });
   const engine = new SyncEngine({
     transport: options.transport,
-    identity: { userId: credentials.userId, deviceId, deviceName },
+    // The relay's name for this device comes from the session: signing in again after this device
+    // was signed out from another one gives it a new id there (a revoked id never comes back),
+    // while the device keeps its own id for its clock and its documents.
+    identity: {
+      get userId() {
+        return credentials.userId;
+      },
+      get deviceId() {
+        return credentials.deviceId;
+      },
+      deviceName,
+    },
     credentials,
     entities,
     queue,

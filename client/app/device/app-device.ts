@@ -4,7 +4,9 @@
 // asynchronous and its arguments and results are plain data; reads the screens need while
 // rendering are synchronous, from the client or from the last snapshot the holding tab sent.
 import type {
+  AuthSession,
   ConflictChoice,
+  DeviceInfo,
   DuplicateFlag,
   EntityDocument,
   EntityListItem,
@@ -34,6 +36,12 @@ export interface DeviceSnapshot {
   resolutions: ResolutionEntry[];
   libraryNotices: LibraryNotice[];
   duplicates: DuplicateFlag[];
+  account: AccountState;
+}
+
+/** Whether this device holds a session: signed out (by the person, or the relay ended it), it syncs nothing. */
+export interface AccountState {
+  signedIn: boolean;
 }
 
 export interface DeviceReads {
@@ -45,6 +53,7 @@ export interface DeviceReads {
   resolutions(): ResolutionEntry[];
   libraryNotices(): LibraryNotice[];
   duplicates(): DuplicateFlag[];
+  account(): AccountState;
 }
 
 /** Calls that cross tabs: plain data in, plain data out. */
@@ -63,6 +72,12 @@ export interface DeviceCalls {
   discardLocalChanges(id: string): Promise<void>;
   /** Ends the session here and at the relay; every unsynced change stays on the device. */
   signOut(): Promise<void>;
+  /** Signs in again as the same person on this device: what waited syncs. */
+  signedIn(session: AuthSession): Promise<void>;
+  /** The person's devices, as the relay knows them. */
+  devices(): Promise<DeviceInfo[]>;
+  /** Another device of the person's loses its session at once and can no longer sync. */
+  revokeDevice(deviceId: string): Promise<void>;
   exportData(): Promise<ExportFile>;
   importData(file: unknown): Promise<ImportReport>;
   /** The person's "Sync now": refused items are tried again too (they may pass now), then a sync. */
@@ -99,6 +114,7 @@ export function readsOf(snapshot: DeviceSnapshot): DeviceReads {
     resolutions: () => snapshot.resolutions,
     libraryNotices: () => snapshot.libraryNotices,
     duplicates: () => snapshot.duplicates,
+    account: () => snapshot.account,
   };
 }
 
@@ -110,5 +126,6 @@ export function snapshotOf(reads: DeviceReads): DeviceSnapshot {
     resolutions: reads.resolutions(),
     libraryNotices: reads.libraryNotices(),
     duplicates: reads.duplicates(),
+    account: reads.account(),
   };
 }

@@ -1,5 +1,5 @@
 // The device in the tab that holds its store: every read and call goes to the IronFlowClient.
-import type { EntityType, IronFlowClient, Payloads } from "../../core/index.js";
+import type { AuthSession, EntityType, IronFlowClient, Payloads } from "../../core/index.js";
 import type { DeviceCalls, DeviceReads, DuplicateAction } from "./app-device.js";
 import { applyWorkoutEdit, type WorkoutEdit } from "./workout-edit.js";
 
@@ -34,6 +34,9 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   duplicates() {
     return this.client.duplicates();
   }
+  account() {
+    return { signedIn: this.client.account().signedIn };
+  }
 
   read<T extends EntityType = EntityType>(id: string) {
     return this.client.read<T>(id);
@@ -67,6 +70,15 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   }
   signOut() {
     return this.client.signOut();
+  }
+  signedIn(session: AuthSession) {
+    return this.client.signedIn(session);
+  }
+  devices() {
+    return this.client.devices();
+  }
+  revokeDevice(deviceId: string) {
+    return this.client.revokeDevice(deviceId);
   }
 
   discardLocalChanges(id: string) {

@@ -22,7 +22,7 @@ const OFFLINE: SyncStatusSnapshot = {
   progress: null,
 };
 
-export const EMPTY_SNAPSHOT: DeviceSnapshot = { entities: [], status: OFFLINE, queue: [], resolutions: [], libraryNotices: [], duplicates: [] };
+export const EMPTY_SNAPSHOT: DeviceSnapshot = { entities: [], status: OFFLINE, queue: [], resolutions: [], libraryNotices: [], duplicates: [], account: { signedIn: true } };
 
 interface Pending {
   resolve(value: unknown): void;
@@ -106,6 +106,7 @@ export class FollowerDevice implements DeviceReads {
   resolutions: DeviceReads["resolutions"] = () => this.reads.resolutions();
   libraryNotices: DeviceReads["libraryNotices"] = () => this.reads.libraryNotices();
   duplicates: DeviceReads["duplicates"] = () => this.reads.duplicates();
+  account: DeviceReads["account"] = () => this.reads.account();
 
   /** Sends one call to the leader; settles with its reply. */
   call(call: DeviceCall): Promise<unknown> {

@@ -22,6 +22,7 @@ const SAFE_TO_REPEAT: ReadonlySet<DeviceCall["method"]> = new Set([
   "markResolutionsSeen",
   "exportData",
   "syncNow",
+  "devices",
   "setActive",
 ]);
 
@@ -92,6 +93,7 @@ export class TabDevice implements AppDevice, DeviceCalls {
   resolutions: DeviceReads["resolutions"] = () => this.reads.resolutions();
   libraryNotices: DeviceReads["libraryNotices"] = () => this.reads.libraryNotices();
   duplicates: DeviceReads["duplicates"] = () => this.reads.duplicates();
+  account: DeviceReads["account"] = () => this.reads.account();
 
   // Calls: one dispatch for all.
   read = ((id) => this.dispatch({ method: "read", args: [id] })) as DeviceCalls["read"];
@@ -107,6 +109,9 @@ export class TabDevice implements AppDevice, DeviceCalls {
   retryItem: DeviceCalls["retryItem"] = (...args) => this.dispatch({ method: "retryItem", args }) as Promise<void>;
   discardLocalChanges: DeviceCalls["discardLocalChanges"] = (...args) => this.dispatch({ method: "discardLocalChanges", args }) as Promise<void>;
   signOut: DeviceCalls["signOut"] = (...args) => this.dispatch({ method: "signOut", args }) as Promise<void>;
+  signedIn: DeviceCalls["signedIn"] = (...args) => this.dispatch({ method: "signedIn", args }) as Promise<void>;
+  devices: DeviceCalls["devices"] = () => this.dispatch({ method: "devices", args: [] }) as ReturnType<DeviceCalls["devices"]>;
+  revokeDevice: DeviceCalls["revokeDevice"] = (...args) => this.dispatch({ method: "revokeDevice", args }) as Promise<void>;
   exportData: DeviceCalls["exportData"] = () => this.dispatch({ method: "exportData", args: [] }) as ReturnType<DeviceCalls["exportData"]>;
   importData: DeviceCalls["importData"] = (...args) => this.dispatch({ method: "importData", args }) as ReturnType<DeviceCalls["importData"]>;
   syncNow: DeviceCalls["syncNow"] = () => this.dispatch({ method: "syncNow", args: [] }) as ReturnType<DeviceCalls["syncNow"]>;
