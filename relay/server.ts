@@ -18,6 +18,7 @@ import { RelayMetrics, measuredStore } from "./metrics.js";
 import { checkReadiness, storeReadiness, type ReadinessCheck } from "./readiness.js";
 import { staticFiles } from "./http/static-files.js";
 import type { RelayStore } from "./store/store.js";
+import { SyncObserver } from "./sync-observer.js";
 import { SyncService } from "./sync-service.js";
 
 export interface RelayOptions {
@@ -81,6 +82,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const service = new SyncService(store, fanout, limits, metrics);
   cachedDocuments = () => service.cachedDocuments;
   const readinessChecks: ReadinessCheck[] = [storeReadiness(options.store), ...(options.readinessChecks ?? [])];
+  const observer = new SyncObserver(metrics, log);
   const health = {
     metrics,
     connections: () => openConnections(),
@@ -122,7 +124,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         send: (frame) => socket.send(frame, { binary: true }),
         close: (code, reason) => socket.close(code, reason),
       },
-      { service, accounts, live, fanout, limits, log, clock, metrics },
+      { service, accounts, live, fanout, limits, log, clock, observer },
     );
     // Frames of one connection are handled in arrival order.
     let queue = Promise.resolve();

@@ -13,11 +13,11 @@ import {
   type EntitySnapshot,
   type RelayBodyInit,
 } from "../schema/protocol/frames.js";
-import { startStopwatch, type Clock } from "./clock.js";
+import type { Clock } from "./clock.js";
 import type { Fanout } from "./fanout.js";
 import type { RelayLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
-import type { RelayMetrics } from "./metrics.js";
+import type { SyncObserver } from "./sync-observer.js";
 import type { AccountService } from "./auth/account-service.js";
 import { authenticate, type Principal } from "./pipeline/authenticate.js";
 import type { SyncService } from "./sync-service.js";
@@ -47,8 +47,8 @@ export interface SessionContext {
   limits: RelayLimits;
   log: Logger;
   clock: Clock;
-  /** This relay's metrics; none in a session built without them. */
-  metrics?: RelayMetrics;
+  /** Logs and counts each SyncRequest and fan-out (sync-observer.ts); none in a session built without it. */
+  observer?: SyncObserver;
 }
 
 export class Session {
@@ -66,7 +66,7 @@ export class Session {
   private readonly limits: RelayLimits;
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly metrics: RelayMetrics | undefined;
+  private readonly observer: SyncObserver | undefined;
 
   constructor(
     private readonly socket: SocketLike,
@@ -79,7 +79,7 @@ export class Session {
     this.limits = context.limits;
     this.log = context.log;
     this.clock = context.clock;
-    this.metrics = context.metrics;
+    this.observer = context.observer;
     this.tokens = this.limits.framesPerSecond;
     this.lastRefill = this.clock.now();
   }
@@ -98,13 +98,13 @@ export class Session {
           return;
         case "sync": {
           const principal = this.requirePrincipal();
-          const elapsed = startStopwatch();
+          const observed = this.observer?.started(requestId, principal, body.value);
           const results = await this.service.sync(principal, body.value).catch((err: unknown) => {
-            this.metrics?.syncRefused(err instanceof SyncError ? err.code : Code.INTERNAL);
+            observed?.refused(err);
             throw err;
           });
           this.send(requestId, { case: "sync", value: { results } });
-          this.metrics?.syncAnswered(body.value.items, results, elapsed());
+          observed?.answered(results);
           return;
         }
         case "pull": {
@@ -162,7 +162,7 @@ export class Session {
       deviceId: principal.deviceId,
       deliver: (entities: EntitySnapshot[]) => {
         this.send(0, { case: "changes", value: { entities } });
-        this.metrics?.fannedOut(entities.map((e) => Number(e.serverTime)), this.clock.now());
+        this.observer?.fannedOut(entities.map((e) => Number(e.serverTime)), this.clock.now());
       },
     });
     this.log.info("device_connected", { user_id: principal.userId, device_id: principal.deviceId });
