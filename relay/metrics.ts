@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { isEntityType } from "../schema/entities.js";
 import { CONFLICT_STRATEGIES } from "../schema/strategies.js";
 import { Code, codeName } from "../schema/status.js";
-import { SyncStatus, type SyncResult } from "../schema/protocol/frames.js";
+import { SyncStatus, type DeviceHealth, type SyncResult } from "../schema/protocol/frames.js";
 import { startStopwatch } from "./clock.js";
 import type { RelayStore } from "./store/store.js";
 
@@ -43,6 +43,10 @@ export class RelayMetrics {
   private readonly fanoutLag: Histogram;
   private readonly storeLatency: Histogram<"operation" | "result">;
   private readonly cacheLookups: Counter<"result">;
+  private readonly deviceReports: Counter;
+  private readonly deviceQueueDepth: Histogram;
+  /** The last report of each connected device's connection, by connection. */
+  private readonly devices = new Map<object, DeviceHealth>();
 
   constructor(sources: { connections: () => number; cachedDocuments: () => number }) {
     const registers = [this.registry];
@@ -89,6 +93,68 @@ export class RelayMetrics {
       labelNames: ["result"],
       registers,
     });
+    this.deviceReports = new Counter({
+      name: "ironflow_device_reports_total",
+      help: "Sync health reports devices sent with a pull (protocol version 3 on).",
+      registers,
+    });
+    this.deviceQueueDepth = new Histogram({
+      name: "ironflow_device_queue_depth",
+      help: "Changes waiting to be pushed on a device, one observation per report.",
+      buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
+      registers,
+    });
+    const devices = this.devices;
+    const sum = (figure: (h: DeviceHealth) => number) => [...devices.values()].reduce((total, h) => total + figure(h), 0);
+    new Gauge({
+      name: "ironflow_devices_reporting",
+      help: "Connected devices that reported their sync health on this relay.",
+      registers,
+      collect() {
+        this.set(devices.size);
+      },
+    });
+    new Gauge({
+      name: "ironflow_device_queued_items",
+      help: "Changes waiting to be pushed, summed over the connected devices' last reports.",
+      registers,
+      collect() {
+        this.set(sum((h) => h.queueDepth));
+      },
+    });
+    new Gauge({
+      name: "ironflow_device_items_waiting_for_manual_sync",
+      help: "Changes past their last automatic retry, summed over the connected devices' last reports.",
+      registers,
+      collect() {
+        this.set(sum((h) => h.waitingForManualSync));
+      },
+    });
+    new Gauge({
+      name: "ironflow_device_conflicts_waiting",
+      help: "Conflicts waiting for the person, summed over the connected devices' last reports.",
+      registers,
+      collect() {
+        this.set(sum((h) => h.conflictsWaiting));
+      },
+    });
+    new Gauge({
+      name: "ironflow_device_items_by_retries",
+      help: "Waiting changes by how many times each failed (6+ together), summed over the connected devices' last reports.",
+      labelNames: ["retries"],
+      registers,
+      collect() {
+        this.reset();
+        const byRetries = new Map<string, number>();
+        for (const health of devices.values()) {
+          for (const { retries, items } of health.retryCounts) {
+            const label = retries >= 6 ? "6+" : String(retries);
+            byRetries.set(label, (byRetries.get(label) ?? 0) + items);
+          }
+        }
+        for (const [retries, items] of byRetries) this.set({ retries }, items);
+      },
+    });
     new Gauge({
       name: "ironflow_document_cache_documents",
       help: "Automerge documents held in the relay's document cache.",
@@ -131,6 +197,18 @@ export class RelayMetrics {
   fannedOut(serverTimes: readonly number[], now: number): void {
     // The database's clock and this one may disagree a little: a negative lag counts as zero.
     for (const t of serverTimes) this.fanoutLag.observe(Math.max(0, now - t) / 1000);
+  }
+
+  /** A device's connection (any object standing for it) reported its sync health. */
+  deviceReported(connection: object, health: DeviceHealth): void {
+    this.deviceReports.inc();
+    this.deviceQueueDepth.observe(health.queueDepth);
+    this.devices.set(connection, health);
+  }
+
+  /** The connection closed: its device's figures leave the sums. */
+  deviceGone(connection: object): void {
+    this.devices.delete(connection);
   }
 
   storeCall(operation: StoreOperation, ok: boolean, seconds: number): void {

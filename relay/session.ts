@@ -109,6 +109,7 @@ export class Session {
         }
         case "pull": {
           const principal = this.requirePrincipal();
+          if (body.value.health) this.observer?.deviceReported(this, body.value.health);
           const page = await this.service.pull(principal, body.value.cursor, body.value.catalogCursor, body.value.limit);
           this.send(requestId, { case: "pull", value: page });
           return;
@@ -128,6 +129,7 @@ export class Session {
   }
 
   closed(): void {
+    this.observer?.deviceGone(this);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.principal) this.live.remove(this.principal, this);

@@ -6,7 +6,7 @@
 // durations. Never a token or a document's contents.
 // Specification: docs/observability.md
 import { isEntityType } from "../schema/entities.js";
-import { SyncStatus, type SyncRequest, type SyncResult } from "../schema/protocol/frames.js";
+import { SyncStatus, type DeviceHealth, type SyncRequest, type SyncResult } from "../schema/protocol/frames.js";
 import { CONFLICT_STRATEGIES } from "../schema/strategies.js";
 import { Code, SyncError, codeName } from "../schema/status.js";
 import { startStopwatch } from "./clock.js";
@@ -79,6 +79,15 @@ export class SyncObserver {
         });
       },
     };
+  }
+
+  /** A device's connection reported its sync health with a pull. */
+  deviceReported(connection: object, health: DeviceHealth): void {
+    this.metrics.deviceReported(connection, health);
+  }
+
+  deviceGone(connection: object): void {
+    this.metrics.deviceGone(connection);
   }
 
   /** Versions committed at `serverTimes` (database time, ms) were handed to a connection at `now`. */

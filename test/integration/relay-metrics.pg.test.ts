@@ -151,6 +151,43 @@ describe("the relay's metrics and health", () => {
     expect(tablet.unasked().flatMap((f) => (f.body.case === "changes" ? f.body.value.entities : []))).toHaveLength(4);
   });
 
+  it("devices' sync health, reported with their pulls, is summed over connected devices and leaves with them", async () => {
+    const { relay } = await relayOnPrivatePostgres();
+    const phone = await connect(relay, "phone");
+    const tablet = await connect(relay, "tablet");
+    const pull = (socket: RawRelaySocket, health: object) => socket.request({ case: "pull", value: { cursor: 0n, health } });
+    await pull(phone, { queueDepth: 7, retryCounts: [{ retries: 0, items: 4 }, { retries: 1, items: 2 }, { retries: 9, items: 1 }], waitingForManualSync: 1, conflictsWaiting: 2 });
+    await pull(tablet, { queueDepth: 3, retryCounts: [{ retries: 1, items: 3 }] });
+    // A later report of the same connection replaces its earlier one.
+    await pull(tablet, { queueDepth: 1, retryCounts: [{ retries: 1, items: 1 }] });
+    await phone.request({ case: "pull", value: { cursor: 0n } }); // no health: nothing changes
+
+    const samples = await scrape(relay);
+    expect(family(samples, "ironflow_devices_reporting", "ironflow_device_queued_items", "ironflow_device_items_waiting_for_manual_sync", "ironflow_device_conflicts_waiting", "ironflow_device_items_by_retries", "ironflow_device_reports_total")).toEqual({
+      ironflow_devices_reporting: 2,
+      ironflow_device_queued_items: 8,
+      ironflow_device_items_waiting_for_manual_sync: 1,
+      ironflow_device_conflicts_waiting: 2,
+      'ironflow_device_items_by_retries{retries="0"}': 4,
+      'ironflow_device_items_by_retries{retries="1"}': 3,
+      'ironflow_device_items_by_retries{retries="6+"}': 1,
+      ironflow_device_reports_total: 3,
+    });
+    expect(samples.get("ironflow_device_queue_depth_count")).toBe(3);
+    expect(samples.get('ironflow_device_queue_depth_bucket{le="5"}')).toBe(2);
+
+    phone.close();
+    await phone.closedPromise;
+    for (;;) {
+      const now = await scrape(relay);
+      if (now.get("ironflow_open_connections") === 1) {
+        expect(now.get("ironflow_devices_reporting")).toBe(1);
+        expect(now.get("ironflow_device_queued_items")).toBe(1);
+        break;
+      }
+    }
+  });
+
   it("two relays in one process count their own", async () => {
     const { relay: one } = await relayOnPrivatePostgres();
     const { relay: two } = await relayOnPrivatePostgres();
