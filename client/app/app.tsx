@@ -10,6 +10,7 @@ import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
 import { RefusedItems } from "./refused/refused-items.js";
+import { SyncHealth } from "./health/sync-health.js";
 import { ConflictReview } from "./review/conflict-review.js";
 import { DuplicateReview } from "./review/duplicate-review.js";
 import { ReviewList } from "./review/review-list.js";
@@ -79,6 +80,8 @@ function Screen({ device, route, settings }: { device: AppDevice; route: Route; 
       return <RefusedItems device={device} />;
     case "data":
       return <DataScreen device={device} userId={settings.userId} />;
+    case "health":
+      return <SyncHealth device={device} userId={settings.userId} />;
   }
 }
 

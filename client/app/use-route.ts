@@ -12,7 +12,8 @@ export type Route =
   | { screen: "duplicate"; id: string }
   | { screen: "activity" }
   | { screen: "refused" }
-  | { screen: "data" };
+  | { screen: "data" }
+  | { screen: "health" };
 
 const ID = "([A-Za-z0-9_+~-]+)";
 
@@ -23,6 +24,7 @@ export function parseRoute(hash: string): Route {
     "#/activity": { screen: "activity" },
     "#/refused": { screen: "refused" },
     "#/data": { screen: "data" },
+    "#/health": { screen: "health" },
   };
   if (simple[hash]) return simple[hash];
   for (const [prefix, screen] of [
@@ -46,6 +48,7 @@ export function routeHref(route: Route): string {
     case "activity":
     case "refused":
     case "data":
+    case "health":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;
