@@ -36,3 +36,13 @@ export const systemClock: Clock = {
     clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };
+
+/**
+ * A monotonic stopwatch for measurements only (metrics, the duration in a log line), never for
+ * behaviour: the Clock above drives what the relay does, and a fake one would make every
+ * measured duration zero. Returns a function giving the seconds since the stopwatch started.
+ */
+export function startStopwatch(): () => number {
+  const start = performance.now();
+  return () => (performance.now() - start) / 1000;
+}

@@ -13,8 +13,12 @@ import { DEFAULT_LIMITS, type RelayLimits } from "./limits.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { CloseCode, LiveSessions, Session } from "./session.js";
 import { handleAuth } from "./http/auth-routes.js";
+import { handleHealth } from "./http/health-routes.js";
+import { RelayMetrics, measuredStore } from "./metrics.js";
+import { checkReadiness, storeReadiness, type ReadinessCheck } from "./readiness.js";
 import { staticFiles } from "./http/static-files.js";
 import type { RelayStore } from "./store/store.js";
+import { SyncObserver } from "./sync-observer.js";
 import { SyncService } from "./sync-service.js";
 
 export interface RelayOptions {
@@ -42,6 +46,10 @@ export interface RelayOptions {
    * browser gives a page on a plain-http LAN address no service worker and no WebCrypto.
    */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Checks GET /readyz runs besides the database's (NATS, say); more with Relay.addReadinessCheck. */
+  readinessChecks?: readonly ReadinessCheck[];
+  /** How long /readyz waits for each check. Default 1000 ms. */
+  readinessTimeoutMs?: number;
 }
 
 export interface Relay {
@@ -51,6 +59,10 @@ export interface Relay {
   readonly service: SyncService;
   readonly accounts: AccountService;
   connections(): number;
+  /** This relay's Prometheus metrics (GET /metrics); parts added later register theirs in its registry. */
+  readonly metrics: RelayMetrics;
+  /** Adds a check GET /readyz runs from now on. */
+  addReadinessCheck(check: ReadinessCheck): void;
   /** Publishes new or changed exercise library entries to every device; returns how many changed. */
   publishExerciseLibrary(entries: readonly ExerciseEntry[]): Promise<number>;
   /** Stops accepting, closes every connection, and closes the store. */
@@ -62,18 +74,27 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const log = options.log ?? silentLogger;
   const clock = options.clock ?? systemClock;
   const fanout = options.fanout ?? new InProcessFanout();
-  const service = new SyncService(options.store, fanout, limits);
+  // Filled once the socket server exists; the metrics read them at scrape time.
+  let openConnections = (): number => 0;
+  let cachedDocuments = (): number => 0;
+  const metrics = new RelayMetrics({ connections: () => openConnections(), cachedDocuments: () => cachedDocuments() });
+  const store = measuredStore(options.store, metrics);
+  const service = new SyncService(store, fanout, limits, metrics);
+  cachedDocuments = () => service.cachedDocuments;
+  const readinessChecks: ReadinessCheck[] = [storeReadiness(options.store), ...(options.readinessChecks ?? [])];
+  const observer = new SyncObserver(metrics, log);
+  const health = {
+    metrics,
+    connections: () => openConnections(),
+    readiness: () => checkReadiness(readinessChecks, clock, options.readinessTimeoutMs ?? 1000),
+  };
   const live = new LiveSessions();
   const accounts = new AccountService(options.store.accounts, clock, { ...DEFAULT_AUTH, ...options.auth }, (userId, deviceId) => live.revoke(userId, deviceId));
   const serveApp = options.appDir ? staticFiles(options.appDir) : undefined;
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
-      if (req.url === "/healthz") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ ok: true, connections: wss.clients.size }));
-        return;
-      }
+      if (await handleHealth(health, req, res)) return;
       if (await handleAuth(accounts, req, res)) return;
       if (serveApp && (await serveApp(req, res))) return;
       res.writeHead(404, { "content-type": "text/plain" });
@@ -96,13 +117,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     perMessageDeflate: false,
     verifyClient: ({ origin, req }: { origin: string | undefined; req: { headers: { host?: string } } }) => originAllowed(origin, req.headers.host, options.allowedOrigins),
   });
+  openConnections = () => wss.clients.size;
   wss.on("connection", (socket) => {
     const session = new Session(
       {
         send: (frame) => socket.send(frame, { binary: true }),
         close: (code, reason) => socket.close(code, reason),
       },
-      { service, accounts, live, fanout, limits, log, clock },
+      { service, accounts, live, fanout, limits, log, clock, observer },
     );
     // Frames of one connection are handled in arrival order.
     let queue = Promise.resolve();
@@ -133,8 +155,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     service,
     accounts,
     connections: () => wss.clients.size,
+    metrics,
+    addReadinessCheck: (check) => {
+      readinessChecks.push(check);
+    },
     publishExerciseLibrary: async (entries) => {
-      const changed = await publishExerciseLibrary(options.store, fanout, clock, entries);
+      const changed = await publishExerciseLibrary(store, fanout, clock, entries);
       service.libraryChanged();
       return changed;
     },

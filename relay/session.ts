@@ -17,6 +17,7 @@ import type { Clock } from "./clock.js";
 import type { Fanout } from "./fanout.js";
 import type { RelayLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
+import type { SyncObserver } from "./sync-observer.js";
 import type { AccountService } from "./auth/account-service.js";
 import { authenticate, type Principal } from "./pipeline/authenticate.js";
 import type { SyncService } from "./sync-service.js";
@@ -46,6 +47,8 @@ export interface SessionContext {
   limits: RelayLimits;
   log: Logger;
   clock: Clock;
+  /** Logs and counts each SyncRequest and fan-out (sync-observer.ts); none in a session built without it. */
+  observer?: SyncObserver;
 }
 
 export class Session {
@@ -63,6 +66,7 @@ export class Session {
   private readonly limits: RelayLimits;
   private readonly log: Logger;
   private readonly clock: Clock;
+  private readonly observer: SyncObserver | undefined;
 
   constructor(
     private readonly socket: SocketLike,
@@ -75,6 +79,7 @@ export class Session {
     this.limits = context.limits;
     this.log = context.log;
     this.clock = context.clock;
+    this.observer = context.observer;
     this.tokens = this.limits.framesPerSecond;
     this.lastRefill = this.clock.now();
   }
@@ -93,12 +98,18 @@ export class Session {
           return;
         case "sync": {
           const principal = this.requirePrincipal();
-          const results = await this.service.sync(principal, body.value);
+          const observed = this.observer?.started(requestId, principal, body.value);
+          const results = await this.service.sync(principal, body.value).catch((err: unknown) => {
+            observed?.refused(err);
+            throw err;
+          });
           this.send(requestId, { case: "sync", value: { results } });
+          observed?.answered(results);
           return;
         }
         case "pull": {
           const principal = this.requirePrincipal();
+          if (body.value.health) this.observer?.deviceReported(this, body.value.health);
           const page = await this.service.pull(principal, body.value.cursor, body.value.catalogCursor, body.value.limit);
           this.send(requestId, { case: "pull", value: page });
           return;
@@ -118,6 +129,7 @@ export class Session {
   }
 
   closed(): void {
+    this.observer?.deviceGone(this);
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.principal) this.live.remove(this.principal, this);
@@ -150,8 +162,10 @@ export class Session {
     this.live.add(principal, this);
     this.unsubscribe = this.fanout.subscribe(principal.userId, {
       deviceId: principal.deviceId,
-      deliver: (entities: EntitySnapshot[]) =>
-        this.send(0, { case: "changes", value: { entities } }),
+      deliver: (entities: EntitySnapshot[]) => {
+        this.send(0, { case: "changes", value: { entities } });
+        this.observer?.fannedOut(entities.map((e) => Number(e.serverTime)), this.clock.now());
+      },
     });
     this.log.info("device_connected", { user_id: principal.userId, device_id: principal.deviceId });
     this.send(requestId, {

@@ -45,6 +45,8 @@ export class SyncService {
     private readonly store: RelayStore,
     private readonly fanout: Fanout,
     private readonly limits: RelayLimits,
+    /** Told of every document cache lookup (RelayMetrics). */
+    private readonly observer?: { cacheLookup(hit: boolean): void },
   ) {
     this.cache = new DocumentCache(limits.documentCacheSize);
   }
@@ -208,6 +210,7 @@ export class SyncService {
   /** Takes the document out of the cache, or loads it from the store. */
   private async load(userId: string, entityId: string): Promise<CachedDocument | undefined> {
     const cached = this.cache.take(userId, entityId);
+    this.observer?.cacheLookup(cached !== undefined);
     if (cached) return cached;
     const row = await this.store.get(userId, entityId);
     if (!row) return undefined;

@@ -47,6 +47,7 @@ export function timedStore(inner: RelayStore, limit = 100_000): TimedStore {
         record("changesSince", start, 0);
       }
     },
+    pendingMigrations: () => inner.pendingMigrations(),
     close: () => inner.close(),
   };
   return { store, calls };

@@ -12,6 +12,7 @@ import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
 import { RefusedItems } from "./refused/refused-items.js";
+import { SyncHealth } from "./health/sync-health.js";
 import { ConflictReview } from "./review/conflict-review.js";
 import { DuplicateReview } from "./review/duplicate-review.js";
 import { ReviewList } from "./review/review-list.js";
@@ -84,6 +85,8 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <DataScreen device={device} userId={settings.userId} />;
     case "account":
       return <AccountScreen device={device} settings={settings} onSignOut={onSwitchUser} />;
+    case "health":
+      return <SyncHealth device={device} userId={settings.userId} />;
   }
 }
 

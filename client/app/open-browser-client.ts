@@ -5,6 +5,7 @@ import { AuthApi, EncryptedStorage, IndexedDbStorage, IronFlowClient, webSocketT
 
 import { browserStorageKey, canEncrypt } from "./device-key.js";
 import type { DeviceSettings } from "./device-settings.js";
+import { DebugLogStore } from "./health/debug-log-store.js";
 
 /** The relay serves this app and its sync endpoint on one port: ws(s)://<host>/sync. */
 export function relaySyncUrl(location: Pick<Location, "protocol" | "host">): string {
@@ -20,5 +21,7 @@ export async function openBrowserClient(settings: DeviceSettings, session?: Auth
     transport: webSocketTransport(relaySyncUrl(window.location), (url) => new WebSocket(url)),
     auth: { api: new AuthApi(window.location.origin), ...(session ? { session } : {}) },
     deviceName: settings.deviceName,
+    // The sync engine's debug events, kept for the Sync health screen and bug reports.
+    log: DebugLogStore.forUser(settings.userId).logger(),
   });
 }

@@ -91,6 +91,9 @@ export function StatusBar({ device }: { device: AppDevice }) {
           </span>
         )}
         {syncProblem && <span className="status-error">{syncProblem}</span>}
+        <a className="status-link" href={routeHref({ screen: "health" })} data-testid="sync-health-link">
+          Sync health
+        </a>
       </div>
     </section>
   );

@@ -13,7 +13,8 @@ export type Route =
   | { screen: "activity" }
   | { screen: "refused" }
   | { screen: "data" }
-  | { screen: "account" };
+  | { screen: "account" }
+  | { screen: "health" };
 
 const ID = "([A-Za-z0-9_+~-]+)";
 
@@ -25,6 +26,7 @@ export function parseRoute(hash: string): Route {
     "#/refused": { screen: "refused" },
     "#/data": { screen: "data" },
     "#/account": { screen: "account" },
+    "#/health": { screen: "health" },
   };
   if (simple[hash]) return simple[hash];
   for (const [prefix, screen] of [
@@ -49,6 +51,7 @@ export function routeHref(route: Route): string {
     case "refused":
     case "data":
     case "account":
+    case "health":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;

@@ -2,13 +2,13 @@
 // a relay that dies mid-migration leaves the database as it was.
 // Specification: docs/relay.md
 import { readdir, readFile } from "node:fs/promises";
-import type { SqlClient } from "./sql-store.js";
+import type { SqlClient, SqlExecutor } from "./sql-store.js";
 
 const MIGRATIONS_DIR = new URL("../../schema/migrations/", import.meta.url);
 
 /** Returns the names of the migrations this call applied (none when the database is current). */
 export async function migrate(client: SqlClient, dir: URL = MIGRATIONS_DIR): Promise<string[]> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith(".sql")).sort();
+  const names = await migrationNames(dir);
   const scripts = await Promise.all(names.map(async (name) => ({ name, sql: await readFile(new URL(name, dir), "utf8") })));
   return client.transaction(async (tx) => {
     // Relays starting together would race on CREATE TABLE IF NOT EXISTS (it is not atomic
@@ -27,4 +27,18 @@ export async function migrate(client: SqlClient, dir: URL = MIGRATIONS_DIR): Pro
     }
     return ran;
   });
+}
+
+/**
+ * The migrations this code has that the database has not applied (empty when current). A query
+ * on the database: it throws when the database cannot be reached (readiness, GET /readyz).
+ */
+export async function pendingMigrations(client: SqlExecutor, dir: URL = MIGRATIONS_DIR): Promise<string[]> {
+  const names = await migrationNames(dir);
+  const applied = new Set((await client.query("SELECT name FROM schema_migrations")).rows.map((row) => String(row["name"])));
+  return names.filter((name) => !applied.has(name));
+}
+
+async function migrationNames(dir: URL): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.endsWith(".sql")).sort();
 }

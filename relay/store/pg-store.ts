@@ -3,7 +3,7 @@
 // Specification: docs/relay.md
 import { Pool } from "pg";
 import type { PoolClient } from "pg";
-import { migrate } from "./migrate.js";
+import { migrate, pendingMigrations } from "./migrate.js";
 import { createSqlAccountStore } from "./sql-account-store.js";
 import { createSqlStore, toSyncError } from "./sql-store.js";
 import type { SqlClient, SqlExecutor } from "./sql-store.js";
@@ -46,7 +46,11 @@ export async function openPgStore(connectionString: string, opts: PgStoreOptions
     await client.close();
     throw toSyncError(err);
   }
-  return { ...createSqlStore(client), accounts: createSqlAccountStore(client) };
+  return {
+    ...createSqlStore(client),
+    accounts: createSqlAccountStore(client),
+    pendingMigrations: () => pendingMigrations(client).catch((err: unknown) => Promise.reject(toSyncError(err))),
+  };
 }
 
 /** A driver error that pg reports without a SQLSTATE, given the class-08 code it stands for. */

@@ -11,7 +11,7 @@
 // Specification: docs/relay.md
 import { PGlite } from "@electric-sql/pglite";
 import type { Transaction } from "@electric-sql/pglite";
-import { migrate } from "./migrate.js";
+import { migrate, pendingMigrations } from "./migrate.js";
 import { createSqlAccountStore } from "./sql-account-store.js";
 import { createSqlStore, toSyncError } from "./sql-store.js";
 import type { SqlClient, SqlExecutor } from "./sql-store.js";
@@ -37,7 +37,11 @@ export async function openPgliteStoreOn(db: PGlite): Promise<RelayStore> {
     await client.close();
     throw toSyncError(err);
   }
-  return { ...createSqlStore(client), accounts: createSqlAccountStore(client) };
+  return {
+    ...createSqlStore(client),
+    accounts: createSqlAccountStore(client),
+    pendingMigrations: () => pendingMigrations(client).catch((err: unknown) => Promise.reject(toSyncError(err))),
+  };
 }
 
 class PgliteSqlClient implements SqlClient {

@@ -106,8 +106,8 @@ const RESERVE_CURSORS = `
 const ENTITY_COLUMNS = `user_id, entity_id, entity_type, version, cursor::text AS cursor, doc, data, deleted,
   device_id, (extract(epoch FROM updated_at) * 1000)::int8::text AS updated_ms`;
 
-/** The entities half of the store; the shims add the accounts half (sql-account-store.ts). */
-export function createSqlStore(client: SqlClient): Omit<RelayStore, "accounts"> {
+/** The entities half of the store; the shims add the accounts half (sql-account-store.ts) and the migrations check (migrate.ts). */
+export function createSqlStore(client: SqlClient): Omit<RelayStore, "accounts" | "pendingMigrations"> {
   return {
     async writeBatch(userId, writes) {
       if (writes.length === 0) return [];

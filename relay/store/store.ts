@@ -66,6 +66,12 @@ export interface RelayStore {
   writeBatch(userId: string, writes: readonly EntityWrite[]): Promise<WriteOutcome[]>;
   get(userId: string, entityId: string): Promise<StoredEntity | null>;
   changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage>;
+  /**
+   * The schema migrations this code has that the database has not applied: empty once the store
+   * is open. A round trip to the database, so it also says whether the database is reachable
+   * (UNAVAILABLE when not): the relay's readiness check (GET /readyz).
+   */
+  pendingMigrations(): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -74,6 +74,12 @@ describe.each(storeBackends)("RelayStore on $name", ({ open }) => {
     await fixture.close();
   });
 
+  it("once open, no migration is pending", async () => {
+    expect(await store.pendingMigrations()).toEqual([]);
+    await store.writeBatch(ALICE, [write("w1", 0)]);
+    expect(await store.pendingMigrations()).toEqual([]);
+  });
+
   it("a created entity reads back as version 1 with everything that was written", async () => {
     const before = Date.now();
     const [outcome] = await store.writeBatch(ALICE, [write("w1", 0, { entityType: "progression", deviceId: "phone" })]);

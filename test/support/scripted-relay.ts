@@ -16,6 +16,8 @@ type Frame = ReturnType<typeof decodeDeviceFrame>;
 export class ScriptedRelay {
   readonly frames: Frame["body"][] = [];
   maxBatchItems = 100;
+  /** The protocol version its Welcome names. */
+  protocolVersion = 2;
   private version = 0;
   private held: (() => void)[] = [];
   holding = false;
@@ -51,7 +53,7 @@ export class ScriptedRelay {
   ok(frame: Frame): RelayBodyInit {
     switch (frame.body.case) {
       case "hello":
-        return { case: "welcome", value: { protocolVersion: 2, serverTime: BigInt(Date.UTC(2026, 10, 25, 12)), maxFrameBytes: 1 << 20, maxBatchItems: this.maxBatchItems } };
+        return { case: "welcome", value: { protocolVersion: this.protocolVersion, serverTime: BigInt(Date.UTC(2026, 10, 25, 12)), maxFrameBytes: 1 << 20, maxBatchItems: this.maxBatchItems } };
       case "sync":
         return {
           case: "sync",

@@ -5,6 +5,7 @@ import type { Payloads } from "../../core/index.js";
 import type { AppDevice, ImportReport } from "../device/app-device.js";
 import { notSaved } from "../failure-words.js";
 import { localDateTime, workoutsCsv } from "./workouts-csv.js";
+import { download } from "../download.js";
 
 export function DataScreen({ device, userId }: { device: AppDevice; userId: string }) {
   const [busy, setBusy] = useState<string | null>(null);
@@ -86,16 +87,4 @@ function describeImport(report: ImportReport): string {
   const [firstRefused] = report.refused;
   if (firstRefused) parts.push(`${report.refused.length} refused (${firstRefused.reason})`);
   return `Imported: ${parts.join(", ")}.`;
-}
-
-function download(name: string, type: string, content: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The click has started the download; the URL is not needed after this task.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
 }

@@ -2,7 +2,7 @@
 // the relay's live fan-out between pulls.
 // Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
-import type { RelaySession } from "../transport/relay-session.js";
+import type { DeviceHealthInit, RelaySession } from "../transport/relay-session.js";
 import type { Mutex } from "../storage/write-lock.js";
 import type { RemoteChanges } from "./remote-changes.js";
 import type { SyncReport } from "./sync-types.js";
@@ -19,6 +19,8 @@ export interface PullerOptions {
   lock: Mutex;
   loadCursors(): PullCursors;
   saveCursors(cursors: PullCursors): Promise<void>;
+  /** The device's sync figures, reported to the relay with the first page of each pull. */
+  health(): DeviceHealthInit;
 }
 
 export class Puller {
@@ -27,8 +29,10 @@ export class Puller {
   /** Pulls every page after the saved cursors; the cursors are saved after each page is applied. */
   async pull(session: RelaySession, report: SyncReport): Promise<void> {
     let cursors = this.o.loadCursors();
+    let health: DeviceHealthInit | undefined = this.o.health();
     for (;;) {
-      const page = await session.pull(cursors.user, cursors.catalog);
+      const page = await session.pull(cursors.user, cursors.catalog, 0, health);
+      health = undefined;
       for (const snapshot of page.entities) {
         if ((await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot))) === "applied") report.pulled += 1;
       }

@@ -18,6 +18,7 @@ import { RelayConnection } from "./relay-connection.js";
 import type { RemoteChanges } from "./remote-changes.js";
 import { batchLimits, selectForRun, type BatchLimits } from "./sync-policy.js";
 import type { SyncTrigger } from "./sync-scheduler.js";
+import { deviceHealth } from "./device-health.js";
 import { SyncTotals, emptyReport, type SyncLogger, type SyncProgress, type SyncReport } from "./sync-types.js";
 
 export type { SyncLogger, SyncProgress, SyncReport } from "./sync-types.js";
@@ -89,7 +90,13 @@ export class SyncEngine {
         return this.connection.open();
       },
     });
-    this.puller = new Puller({ remote: o.remote, lock: o.lock, loadCursors: () => o.loadCursors(), saveCursors: (cursors) => o.saveCursors(cursors) });
+    this.puller = new Puller({
+      remote: o.remote,
+      lock: o.lock,
+      loadCursors: () => o.loadCursors(),
+      saveCursors: (cursors) => o.saveCursors(cursors),
+      health: () => deviceHealth(o.queue),
+    });
   }
 
   get online(): boolean {

@@ -14,7 +14,7 @@ import {
   type Welcome,
 } from "../../../schema/protocol/frames.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { SyncItemSchema } from "../../../schema/protocol/frames.js";
+import type { DeviceHealthSchema, SyncItemSchema } from "../../../schema/protocol/frames.js";
 import type { Timers } from "../clock/timers.js";
 import type { Connection, Transport } from "./transport.js";
 
@@ -25,6 +25,7 @@ export interface DeviceIdentity {
 }
 
 export type SyncItemInit = MessageInitShape<typeof SyncItemSchema>;
+export type DeviceHealthInit = MessageInitShape<typeof DeviceHealthSchema>;
 
 interface Pending {
   resolve(body: Reply): void;
@@ -130,8 +131,9 @@ export class RelaySession {
     return reply.value.results;
   }
 
-  async pull(cursor: bigint, catalogCursor: bigint, limit = 0): Promise<PullResponse> {
-    const reply = await this.request({ case: "pull", value: { cursor, catalogCursor, limit } });
+  /** `health`, the device's sync figures, goes along on a version 3 connection (older relays would ignore it anyway). */
+  async pull(cursor: bigint, catalogCursor: bigint, limit = 0, health?: DeviceHealthInit): Promise<PullResponse> {
+    const reply = await this.request({ case: "pull", value: { cursor, catalogCursor, limit, ...(health && this.version >= 3 ? { health } : {}) } });
     if (reply.case !== "pull") throw new SyncError(Code.INTERNAL, `relay answered pull with ${reply.case}`);
     return reply.value;
   }

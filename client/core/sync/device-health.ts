@@ -1,0 +1,20 @@
+// The device's sync health as it reports it to the relay with each pull (protocol version 3 on),
+// so the relay's metrics show queue depths, retry counts and stuck changes without another
+// channel. Counts only: no entity id, nothing a document holds.
+// Specification: docs/observability.md
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { DeviceHealthSchema } from "../../../schema/protocol/frames.js";
+import type { SyncQueue } from "../queue/sync-queue.js";
+
+export type DeviceHealthReport = MessageInitShape<typeof DeviceHealthSchema>;
+
+export function deviceHealth(queue: SyncQueue): DeviceHealthReport {
+  const byRetries = new Map<number, number>();
+  for (const item of queue.pending()) byRetries.set(item.retryCount, (byRetries.get(item.retryCount) ?? 0) + 1);
+  return {
+    queueDepth: queue.depth,
+    retryCounts: [...byRetries].sort(([a], [b]) => a - b).map(([retries, items]) => ({ retries, items })),
+    waitingForManualSync: queue.waitingForManualSync().length,
+    conflictsWaiting: queue.all().filter((item) => item.status === "conflict").length,
+  };
+}

@@ -1,0 +1,211 @@
+// What an operator sees of a relay: GET /metrics after a scripted run over real sockets shows
+// exactly the requests, items, conflicts, fan-outs and store calls that happened; GET /readyz
+// answers 503 while the relay's Postgres (a private cluster, restarted for real) is down and 200
+// once it is back; GET /healthz answers throughout.
+import * as A from "@automerge/automerge";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { Code } from "../../schema/status.js";
+import { Operation, SyncStatus } from "../../schema/protocol/frames.js";
+import type { Relay } from "../../relay/server.js";
+import { openPgStore } from "../../relay/store/index.js";
+import { startTestRelay } from "../support/accounts.js";
+import { privatePostgres, type PrivatePostgres } from "../support/private-postgres.js";
+import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
+import { workout } from "../support/devices.js";
+import { Cleanups } from "../faults/fixtures.js";
+
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+
+let cluster: PrivatePostgres | undefined;
+afterAll(() => cluster?.destroy());
+
+async function relayOnPrivatePostgres(): Promise<{ relay: Relay; cluster: PrivatePostgres }> {
+  cluster ??= await privatePostgres();
+  const url = cluster.url(await cluster.createDatabase("metrics"));
+  const store = await openPgStore(url, { max: 4, onIdleError: () => undefined });
+  const relay = await startTestRelay({ store });
+  cleanups.add(() => relay.close().catch(() => undefined));
+  return { relay, cluster };
+}
+
+async function connect(relay: Relay, deviceId: string): Promise<RawRelaySocket> {
+  const socket = await RawRelaySocket.hello(relay.syncUrl, "ada", deviceId);
+  cleanups.add(() => socket.close());
+  return socket;
+}
+
+/** A sample of the Prometheus text: name and labels as written, e.g. `x_total{code="OK"}`. */
+async function scrape(relay: Relay): Promise<Map<string, number>> {
+  const res = await fetch(`${relay.url}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  const samples = new Map<string, number>();
+  for (const line of (await res.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+
+/** The samples of the metric families named, without histogram buckets. */
+function family(samples: Map<string, number>, ...names: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of samples) {
+    if (key.includes("_bucket{")) continue;
+    if (names.some((name) => key === name || key.startsWith(`${name}{`))) out[key] = value;
+  }
+  return out;
+}
+
+async function status(relay: Relay, path: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`${relay.url}${path}`);
+  return { status: res.status, body: await res.json() };
+}
+
+function create(label: string) {
+  const id = idFor(label);
+  const doc = entityDoc("workout", id, workout(label, [{ name: "Squat", sets: [[5, 140]] }]));
+  return { id, doc, item: { entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0, timestamp: 1n } };
+}
+
+async function sync(socket: RawRelaySocket, items: object[]) {
+  const reply = await socket.request({ case: "sync", value: { items } });
+  return reply.body;
+}
+
+describe("the relay's metrics and health", () => {
+  it("after creates, a conflict, a refused item and a retry, /metrics shows exactly those counts; /readyz follows Postgres", async () => {
+    const { relay, cluster } = await relayOnPrivatePostgres();
+    const phone = await connect(relay, "phone");
+    const tablet = await connect(relay, "tablet"); // receives the fan-out
+
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok" } } });
+
+    // Two creates in one request.
+    const squat = create("metrics squat");
+    const bench = create("metrics bench");
+    const first = await sync(phone, [squat.item, bench.item]);
+    expect(first.case === "sync" && first.value.results.map((r) => r.status)).toEqual([SyncStatus.SUCCESS, SyncStatus.SUCCESS]);
+
+    // An edit on version 1, then a second edit also built on version 1: a conflict.
+    const edit = (notes: string) => {
+      const doc = A.change(A.clone(squat.doc), (d) => {
+        d.payload.notes = notes;
+      });
+      return { entityType: "workout", entityId: squat.id, operation: Operation.UPDATE, data: A.saveSince(doc, A.getHeads(squat.doc)), version: 1, timestamp: 2n };
+    };
+    const edited = await sync(phone, [edit("first")]);
+    expect(edited.case === "sync" && edited.value.results[0]?.status).toBe(SyncStatus.SUCCESS);
+    const conflicted = await sync(phone, [edit("second")]);
+    expect(conflicted.case === "sync" && conflicted.value.results[0]?.status).toBe(SyncStatus.CONFLICT);
+
+    // An item the relay refuses: its changes are not Automerge data.
+    const garbage = { ...create("metrics garbage").item, data: new Uint8Array([1, 2, 3]) };
+    const refused = await sync(phone, [garbage]);
+    expect(refused.case === "sync" && refused.value.results[0]?.code).toBe(Code.INVALID_ARGUMENT);
+
+    // A create pushed while Postgres is down is refused UNAVAILABLE, and /readyz says so; the
+    // retry once it is back is stored.
+    const row = create("metrics row");
+    await cluster.restart("fast", async () => {
+      const down = await sync(phone, [row.item]);
+      expect(down).toMatchObject({ case: "error", value: { code: Code.UNAVAILABLE } });
+      const ready = await status(relay, "/readyz");
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ ready: false, checks: { database: expect.stringMatching(/store unavailable/) as unknown } });
+      expect((await status(relay, "/healthz")).status).toBe(200);
+    });
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok" } } });
+    const retried = await sync(phone, [row.item]);
+    expect(retried.case === "sync" && retried.value.results[0]?.status).toBe(SyncStatus.SUCCESS);
+
+    const samples = await scrape(relay);
+    expect(family(samples, "ironflow_sync_requests_total")).toEqual({
+      'ironflow_sync_requests_total{code="OK"}': 5,
+      'ironflow_sync_requests_total{code="UNAVAILABLE"}': 1,
+    });
+    expect(family(samples, "ironflow_sync_items_total")).toEqual({
+      'ironflow_sync_items_total{outcome="success",code="OK"}': 4,
+      'ironflow_sync_items_total{outcome="conflict",code="ABORTED"}': 1,
+      'ironflow_sync_items_total{outcome="error",code="INVALID_ARGUMENT"}': 1,
+    });
+    expect(family(samples, "ironflow_sync_conflicts_total")).toEqual({
+      'ironflow_sync_conflicts_total{entity_type="workout",strategy="user_choice"}': 1,
+    });
+    // One observation per answered request; one per snapshot handed to the tablet.
+    expect(samples.get("ironflow_sync_push_to_ack_seconds_count")).toBe(5);
+    expect(samples.get("ironflow_fanout_lag_seconds_count")).toBe(4);
+    expect(samples.get("ironflow_open_connections")).toBe(2);
+    // Stored: the two creates, the edit, the retry (the conflict and the refusal never reach it).
+    expect(samples.get('ironflow_store_seconds_count{operation="write_batch",result="ok"}')).toBe(3);
+    // Looked up: squat and bench (new), squat twice (cached), garbage (new), row twice (new).
+    expect(family(samples, "ironflow_document_cache_lookups_total")).toEqual({
+      'ironflow_document_cache_lookups_total{result="hit"}': 2,
+      'ironflow_document_cache_lookups_total{result="miss"}': 5,
+    });
+    expect(samples.get("ironflow_document_cache_documents")).toBe(3);
+    // prom-client's default metrics: the event loop's lag among them.
+    expect(samples.has("nodejs_eventloop_lag_seconds")).toBe(true);
+    expect(tablet.unasked().flatMap((f) => (f.body.case === "changes" ? f.body.value.entities : []))).toHaveLength(4);
+  });
+
+  it("devices' sync health, reported with their pulls, is summed over connected devices and leaves with them", async () => {
+    const { relay } = await relayOnPrivatePostgres();
+    const phone = await connect(relay, "phone");
+    const tablet = await connect(relay, "tablet");
+    const pull = (socket: RawRelaySocket, health: object) => socket.request({ case: "pull", value: { cursor: 0n, health } });
+    await pull(phone, { queueDepth: 7, retryCounts: [{ retries: 0, items: 4 }, { retries: 1, items: 2 }, { retries: 9, items: 1 }], waitingForManualSync: 1, conflictsWaiting: 2 });
+    await pull(tablet, { queueDepth: 3, retryCounts: [{ retries: 1, items: 3 }] });
+    // A later report of the same connection replaces its earlier one.
+    await pull(tablet, { queueDepth: 1, retryCounts: [{ retries: 1, items: 1 }] });
+    await phone.request({ case: "pull", value: { cursor: 0n } }); // no health: nothing changes
+
+    const samples = await scrape(relay);
+    expect(family(samples, "ironflow_devices_reporting", "ironflow_device_queued_items", "ironflow_device_items_waiting_for_manual_sync", "ironflow_device_conflicts_waiting", "ironflow_device_items_by_retries", "ironflow_device_reports_total")).toEqual({
+      ironflow_devices_reporting: 2,
+      ironflow_device_queued_items: 8,
+      ironflow_device_items_waiting_for_manual_sync: 1,
+      ironflow_device_conflicts_waiting: 2,
+      'ironflow_device_items_by_retries{retries="0"}': 4,
+      'ironflow_device_items_by_retries{retries="1"}': 3,
+      'ironflow_device_items_by_retries{retries="6+"}': 1,
+      ironflow_device_reports_total: 3,
+    });
+    expect(samples.get("ironflow_device_queue_depth_count")).toBe(3);
+    expect(samples.get('ironflow_device_queue_depth_bucket{le="5"}')).toBe(2);
+
+    phone.close();
+    await phone.closedPromise;
+    for (;;) {
+      const now = await scrape(relay);
+      if (now.get("ironflow_open_connections") === 1) {
+        expect(now.get("ironflow_devices_reporting")).toBe(1);
+        expect(now.get("ironflow_device_queued_items")).toBe(1);
+        break;
+      }
+    }
+  });
+
+  it("two relays in one process count their own", async () => {
+    const { relay: one } = await relayOnPrivatePostgres();
+    const { relay: two } = await relayOnPrivatePostgres();
+    const phone = await connect(one, "phone");
+    await sync(phone, [create("metrics one").item]);
+    expect(family(await scrape(one), "ironflow_sync_requests_total")).toEqual({ 'ironflow_sync_requests_total{code="OK"}': 1 });
+    expect(family(await scrape(two), "ironflow_sync_requests_total")).toEqual({});
+  });
+
+  it("a readiness check another part adds makes /readyz 503 while it fails", async () => {
+    const { relay } = await relayOnPrivatePostgres();
+    let natsUp = false;
+    relay.addReadinessCheck({
+      name: "nats",
+      check: () => (natsUp ? Promise.resolve() : Promise.reject(new Error("not connected"))),
+    });
+    expect(await status(relay, "/readyz")).toEqual({ status: 503, body: { ready: false, checks: { database: "ok", nats: "not connected" } } });
+    natsUp = true;
+    expect((await status(relay, "/readyz")).status).toBe(200);
+  });
+});
