@@ -8,6 +8,10 @@ export {
   type ResolutionEntry,
   type SyncMetrics,
   type SyncStatusSnapshot,
+  type PeerLink,
+  type PeerLinkOptions,
+  type PeerLinkStatus,
+  type PeerReport,
 } from "./client.js";
 export type { SyncReport, SyncLogger, SyncProgress } from "./sync/sync-engine.js";
 export type { SyncTrigger } from "./sync/sync-scheduler.js";
