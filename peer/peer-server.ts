@@ -20,7 +20,9 @@ import { DEFAULT_LIMITS } from "../relay/limits.js";
 import { silentLogger, type Logger } from "../relay/logger.js";
 import { LiveSessions, Session } from "../relay/session.js";
 import type { RelayStore } from "../relay/store/store.js";
+import { Code, SyncError } from "../schema/status.js";
 import { SyncService } from "../relay/sync-service.js";
+import { PeerGate } from "./peer-gate.js";
 import { socketConnection } from "./socket-connection.js";
 
 /** How long a paired device's token lasts; past it the device pairs again. */
@@ -35,6 +37,13 @@ export interface PeerOptions {
   host?: string;
   clock?: Clock;
   log?: Logger;
+  /** Wrong tries a pairing code survives (default 5). */
+  maxPairingAttempts?: number;
+  /**
+   * What to do with a connection once it is linked (default: a sync session). The transport
+   * conformance suite takes the far end here.
+   */
+  serve?: (connection: Connection) => void;
 }
 
 export interface AdmittedDevice {
@@ -49,10 +58,12 @@ export interface LanPeer {
   readonly port: number;
   /** ws://host:port/peer */
   readonly syncUrl: string;
-  /** Serves one connection (a socket, or an in-memory pair for a device in this process). */
+  /** Serves one trusted connection (an in-memory pair for a device in this process): no handshake. */
   accept(connection: Connection): void;
-  /** Registers a device of the person and returns the token its Hello carries. */
+  /** Registers a device of the person and returns the token its Hello carries (pairing does this). */
   admit(device: AdmittedDevice): Promise<string>;
+  /** A new one-time pairing code to show on the peer; the previous one stops working. */
+  newPairingCode(): string;
   connections(): number;
   close(): Promise<void>;
 }
@@ -85,12 +96,23 @@ export async function startPeer(options: PeerOptions): Promise<LanPeer> {
     });
   };
 
+  const admit = async (device: AdmittedDevice): Promise<string> => {
+    const now = clock.now();
+    if ((await store.accounts.addDevice(userId, device.deviceId, device.deviceName, now)) === "revoked") {
+      throw new SyncError(Code.PERMISSION_DENIED, `device ${device.deviceId} was revoked on this peer`);
+    }
+    return (await issueAccessToken(signingKey(secret), { userId, deviceId: device.deviceId }, now, PEER_TOKEN_TTL_MS)).token;
+  };
+  const serve = options.serve ?? accept;
+  const gate = new PeerGate({ peerId, userId, accounts: store.accounts, clock, log, admit, linked: (connection) => serve(connection), maxAttempts: options.maxPairingAttempts });
+
   const http: Server = createServer((_req, res) => {
     res.writeHead(404, { "content-type": "text/plain" });
     res.end("an IronFlow LAN peer: devices connect by WebSocket at /peer");
   });
   const wss = new WebSocketServer({ server: http, path: "/peer", maxPayload: limits.maxFrameBytes * 2, perMessageDeflate: false });
-  wss.on("connection", (socket) => accept(socketConnection(socket)));
+  // Nothing from the network reaches a session before the gate has linked it.
+  wss.on("connection", (socket) => gate.handle(socketConnection(socket)));
   wss.on("error", (err) => log.error("peer_socket_error", { error: String(err) }));
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -105,13 +127,8 @@ export async function startPeer(options: PeerOptions): Promise<LanPeer> {
     port,
     syncUrl: `ws://${host}:${port}/peer`,
     accept,
-    async admit(device) {
-      const now = clock.now();
-      if ((await store.accounts.addDevice(userId, device.deviceId, device.deviceName, now)) === "revoked") {
-        throw new Error(`device ${device.deviceId} was revoked on this peer`);
-      }
-      return (await issueAccessToken(signingKey(secret), { userId, deviceId: device.deviceId }, now, PEER_TOKEN_TTL_MS)).token;
-    },
+    admit,
+    newPairingCode: () => gate.newPairingCode(),
     connections: () => open.size,
     async close() {
       for (const connection of [...open]) connection.close();

@@ -30,6 +30,7 @@ export { userIdSchema } from "../../schema/identity.js";
 export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey } from "./storage/encrypted-storage.js";
 export type { DeviceStorage } from "./storage/device-storage.js";
 export { memoryTransport, type MemoryTransport } from "./transport/memory-pair.js";
+export { pairWithPeer, secureTransport, type PeerCredentials } from "./peer/secure-channel.js";
 export { IndexedDbStorage } from "./storage/indexeddb-storage.js";
 export { StorageWriteFailed } from "./storage/device-storage.js";
 export { AuthApi, type Fetch } from "./auth/auth-api.js";

@@ -3,7 +3,7 @@
 // conflict for what the peer carried, no duplicate, and no change stored twice at the relay; an
 // edit made on the relay's side meanwhile meets the workout's strategy exactly once.
 import { afterEach, describe, expect, it } from "vitest";
-import type { IronFlowClient } from "../../client/core/index.js";
+import { pairWithPeer, secureTransport, type IronFlowClient } from "../../client/core/index.js";
 import type { LanPeer } from "../../peer/peer-server.js";
 import { Cleanups, guard, openTestDevice, relayRows, repeated } from "../faults/fixtures.js";
 import { TcpProxy } from "../faults/tcp-proxy.js";
@@ -18,8 +18,8 @@ afterEach(() => cleanups.run());
 
 async function link(client: IronFlowClient, peer: LanPeer): Promise<void> {
   const { deviceId } = client.account();
-  const accessToken = await peer.admit({ deviceId, deviceName: deviceId });
-  await client.linkPeer({ peerId: peer.peerId, transport: peerTransport(peer.syncUrl), accessToken });
+  const credentials = await pairWithPeer(peerTransport(peer.syncUrl), { code: peer.newPairingCode(), deviceId, deviceName: deviceId });
+  await client.linkPeer({ peerId: peer.peerId, transport: secureTransport(peerTransport(peer.syncUrl), credentials), accessToken: credentials.accessToken });
 }
 
 async function title(client: IronFlowClient, id: string): Promise<string | undefined> {

@@ -62,6 +62,21 @@ export function runTransportSuite(name: string, setup: () => Promise<TransportFi
         device.close();
       }));
 
+    it("frames the far end sends before the device listens are kept for its first listener", () =>
+      withTransport(async (f) => {
+        const farEnd = f.accepted();
+        const device = await f.transport.connect();
+        const far = await farEnd;
+        far.send(new Uint8Array([4, 2]));
+        // The device's frame reaching the far end comes after the far end's frame left it.
+        const atFar = frames(far, 1);
+        device.send(new Uint8Array([1]));
+        await atFar;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        expect((await frames(device, 1)).map((x) => [...x])).toEqual([[4, 2]]);
+        device.close();
+      }));
+
     it("a frame of a megabyte arrives intact", () =>
       withTransport(async (f) => {
         const farEnd = f.accepted();
