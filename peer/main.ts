@@ -6,13 +6,15 @@
 //
 // First start (online): IRONFLOW_RELAY_URL (ws://host:port/sync), IRONFLOW_EMAIL and
 // IRONFLOW_PASSWORD sign the device in; later starts use the session the folder kept.
-// PORT (default 8787) and HOST (default 0.0.0.0: reachable on the Wi-Fi) place the peer.
+// PORT (default 8787) and HOST (default 0.0.0.0: reachable on the Wi-Fi) place the peer. It
+// announces itself by mDNS and prints a one-time pairing code for the person's next device.
 import { join } from "node:path";
 import { memoryTransport } from "../client/core/index.js";
 import { openNodeClient } from "../client/node/open-node-client.js";
 import { systemClock } from "../relay/clock.js";
 import { jsonLogger } from "../relay/logger.js";
 import { openPgliteStore } from "../relay/store/index.js";
+import { announcePeer } from "./announce.js";
 import { startPeer } from "./peer-server.js";
 
 const log = jsonLogger(undefined, systemClock);
@@ -39,15 +41,18 @@ const peer = await startPeer({
 const accessToken = await peer.admit({ deviceId, deviceName: "LAN peer" });
 await device.linkPeer({ peerId: peer.peerId, transport: memoryTransport((far) => peer.accept(far)), accessToken });
 device.setActive(true);
-log.info("peer_ready", { peer_id: peer.peerId, sync_url: peer.syncUrl, port: peer.port, user_id: userId });
+// Found on the Wi-Fi by mDNS (IRONFLOW_MDNS=off to stay quiet).
+const announcement = process.env.IRONFLOW_MDNS === "off" ? undefined : announcePeer(peer, "IronFlow LAN peer");
+// The code a device enters to pair: one pairing, ten minutes, five wrong tries.
+log.info("peer_ready", { peer_id: peer.peerId, sync_url: peer.syncUrl, port: peer.port, user_id: userId, pairing_code: peer.newPairingCode() });
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    void device
-      .close()
+    void (announcement?.stop() ?? Promise.resolve())
+      .then(() => device.close())
       .then(() => peer.close())
       .then(() => process.exit(0));
   });
