@@ -199,6 +199,7 @@ class SealedConnection implements Connection {
   private sent = 0n;
   private received = 0n;
   private readonly frameListeners: ((frame: Uint8Array) => void)[] = [];
+  private readonly early: Uint8Array[] = [];
   private closed = false;
 
   constructor(
@@ -216,6 +217,8 @@ class SealedConnection implements Connection {
 
   onFrame(listener: (frame: Uint8Array) => void): void {
     this.frameListeners.push(listener);
+    // Frames opened before anyone listened go to the first listener (the transport contract).
+    if (this.frameListeners.length === 1) for (const frame of this.early.splice(0)) if (!this.closed) listener(frame);
   }
 
   onClose(listener: (reason: string) => void): void {
@@ -237,7 +240,8 @@ class SealedConnection implements Connection {
       this.close();
       return;
     }
-    for (const listener of this.frameListeners) listener(frame);
+    if (this.frameListeners.length === 0) this.early.push(frame);
+    else for (const listener of this.frameListeners) listener(frame);
   }
 }
 

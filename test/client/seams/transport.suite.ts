@@ -14,6 +14,23 @@ export interface TransportFixture {
   close: () => Promise<void>;
 }
 
+/** Far ends handed out in the order the device connected. */
+export class Accepted {
+  private readonly ready: Connection[] = [];
+  private readonly waiting: ((c: Connection) => void)[] = [];
+
+  add(connection: Connection): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(connection);
+    else this.ready.push(connection);
+  }
+
+  next(): Promise<Connection> {
+    const ready = this.ready.shift();
+    return ready ? Promise.resolve(ready) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
 /** Resolves with the next `count` frames a connection receives. */
 function frames(connection: Connection, count: number): Promise<Uint8Array[]> {
   const received: Uint8Array[] = [];
