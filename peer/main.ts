@@ -9,7 +9,9 @@
 // PORT (default 8787) and HOST (default 0.0.0.0: reachable on the Wi-Fi) place the peer. It
 // announces itself by mDNS and prints a one-time pairing code for the person's next device.
 import { join } from "node:path";
-import { memoryTransport } from "../client/core/index.js";
+import { networkInterfaces } from "node:os";
+import QRCode from "qrcode";
+import { memoryTransport, writePeerInvite } from "../client/core/index.js";
 import { openNodeClient } from "../client/node/open-node-client.js";
 import { systemClock } from "../relay/clock.js";
 import { jsonLogger } from "../relay/logger.js";
@@ -43,8 +45,12 @@ await device.linkPeer({ peerId: peer.peerId, transport: memoryTransport((far) =>
 device.setActive(true);
 // Found on the Wi-Fi by mDNS (IRONFLOW_MDNS=off to stay quiet).
 const announcement = process.env.IRONFLOW_MDNS === "off" ? undefined : announcePeer(peer, "IronFlow LAN peer");
-// The code a device enters to pair: one pairing, ten minutes, five wrong tries.
-log.info("peer_ready", { peer_id: peer.peerId, sync_url: peer.syncUrl, port: peer.port, user_id: userId, pairing_code: peer.newPairingCode() });
+// The code a device enters to pair (one pairing, ten minutes, five wrong tries), and the invite
+// with the peer's Wi-Fi address as text and as a QR code for a phone's camera.
+const code = peer.newPairingCode();
+const invite = writePeerInvite({ url: `ws://${lanAddress()}:${peer.port}/peer`, peerId: peer.peerId, code });
+log.info("peer_ready", { peer_id: peer.peerId, sync_url: peer.syncUrl, port: peer.port, user_id: userId, pairing_code: code, invite });
+process.stderr.write(`${await QRCode.toString(invite, { type: "terminal", small: true })}\n${invite}\n`);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -56,4 +62,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       .then(() => peer.close())
       .then(() => process.exit(0));
   });
+}
+
+/** This machine's first IPv4 address on a network (what phones on the Wi-Fi reach), else loopback. */
+function lanAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
 }

@@ -31,6 +31,7 @@ export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey } 
 export type { DeviceStorage } from "./storage/device-storage.js";
 export { memoryTransport, type MemoryTransport } from "./transport/memory-pair.js";
 export { pairWithPeer, secureTransport, type PeerCredentials } from "./peer/secure-channel.js";
+export { readPeerInvite, writePeerInvite, type PeerInvite } from "./peer/invite.js";
 export { IndexedDbStorage } from "./storage/indexeddb-storage.js";
 export { StorageWriteFailed } from "./storage/device-storage.js";
 export { AuthApi, type Fetch } from "./auth/auth-api.js";

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { pairWithPeer } from "../../client/core/index.js";
 import { findPeer } from "../../client/node/discover-peers.js";
 import { announcePeer } from "../../peer/announce.js";
+import { Code } from "../../schema/status.js";
 import { Cleanups } from "../faults/fixtures.js";
 import { peerTransport, startTestPeer } from "./fixtures.js";
 
@@ -23,7 +24,10 @@ describe("finding a LAN peer", () => {
     const seen = await found;
     expect(seen).toMatchObject({ peerId: peer.peerId, port: peer.port, url: `ws://127.0.0.1:${peer.port}/peer` });
     expect(seen.name).toContain("Home server");
-    const credentials = await pairWithPeer(peerTransport(seen.url), { code: peer.newPairingCode(), deviceId: "laptop", deviceName: "laptop" });
+    // A device that means another peer (its invite names another id) pairs with nothing here.
+    const code = peer.newPairingCode();
+    await expect(pairWithPeer(peerTransport(seen.url), { code, deviceId: "laptop", deviceName: "laptop", peerId: "00ff00ff" })).rejects.toMatchObject({ code: Code.UNAUTHENTICATED });
+    const credentials = await pairWithPeer(peerTransport(seen.url), { code, deviceId: "laptop", deviceName: "laptop", peerId: seen.peerId });
     expect(credentials.peerId).toBe(peer.peerId);
   });
 });

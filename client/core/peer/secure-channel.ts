@@ -258,14 +258,17 @@ function counterNonce(counter: bigint): Uint8Array {
 }
 
 /**
- * Pairs this device with a peer by the code the peer shows. Rejects with UNAUTHENTICATED (a
- * wrong code), RESOURCE_EXHAUSTED (the code was tried too often), or UNAVAILABLE.
+ * Pairs this device with a peer by the code the peer shows (and, from an invite, its id).
+ * Rejects with UNAUTHENTICATED (a wrong code, another peer), RESOURCE_EXHAUSTED (the code was
+ * tried too often), or UNAVAILABLE.
  */
-export async function pairWithPeer(transport: Transport, pairing: { code: string; deviceId: string; deviceName: string }): Promise<PeerCredentials> {
+export async function pairWithPeer(transport: Transport, pairing: { code: string; deviceId: string; deviceName: string; peerId?: string }): Promise<PeerCredentials> {
   const channel = new HandshakeChannel(await transport.connect());
   try {
     const challenge = await channel.next();
     if (challenge.t !== "challenge") throw new SyncError(Code.INVALID_ARGUMENT, `the peer began with ${challenge.t}`);
+    // From an invite the device knows which peer it means: another one at that address gets nothing.
+    if (pairing.peerId !== undefined && challenge.peerId !== pairing.peerId) throw new SyncError(Code.UNAUTHENTICATED, "another peer answers at this address");
     const nonce = randomToken();
     channel.send({ t: "pair", deviceId: pairing.deviceId, deviceName: pairing.deviceName, nonce, mac: mac(codeKey(pairing.code), "pair", challenge.peerId, challenge.nonce, nonce, pairing.deviceId) });
     const reply = await channel.next();
