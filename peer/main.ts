@@ -32,11 +32,12 @@ const device = await openNodeClient({
   ...(email && password ? { account: { email, password, mode: "signin" as const } } : {}),
 });
 const { userId, deviceId } = device.account();
+const host = process.env.HOST ?? "0.0.0.0";
 const peer = await startPeer({
   store: await openPgliteStore(join(dir, "store")),
   userId,
   port: Number(process.env.PORT ?? 8787),
-  host: process.env.HOST ?? "0.0.0.0",
+  host,
   log,
 });
 // This machine's own device reaches the peer in process, through the same transport seam.
@@ -48,7 +49,7 @@ const announcement = process.env.IRONFLOW_MDNS === "off" ? undefined : announceP
 // The code a device enters to pair (one pairing, ten minutes, five wrong tries), and the invite
 // with the peer's Wi-Fi address as text and as a QR code for a phone's camera.
 const code = peer.newPairingCode();
-const invite = writePeerInvite({ url: `ws://${lanAddress()}:${peer.port}/peer`, peerId: peer.peerId, code });
+const invite = writePeerInvite({ url: `ws://${host === "0.0.0.0" ? lanAddress() : host}:${peer.port}/peer`, peerId: peer.peerId, code });
 log.info("peer_ready", { peer_id: peer.peerId, sync_url: peer.syncUrl, port: peer.port, user_id: userId, pairing_code: code, invite });
 process.stderr.write(`${await QRCode.toString(invite, { type: "terminal", small: true })}\n${invite}\n`);
 
