@@ -25,6 +25,13 @@ module.exports = {
       to: { path: "^client/" },
     },
     {
+      name: "nothing-imports-the-peer",
+      severity: "error",
+      comment: "peer/ (the LAN peer) is built from the relay's core and a device; neither side, nor schema/, imports it.",
+      from: { path: "^(schema|client|relay)/" },
+      to: { path: "^peer/" },
+    },
+    {
       name: "app-uses-core-index-only",
       severity: "error",
       comment: "The web app uses the device core through its public API (client/core/index.ts) only.",

@@ -13,6 +13,8 @@ import { DeviceStateStore } from "./device-state.js";
 import type { DeviceStorage } from "./storage/device-storage.js";
 import type { AuthSession, DeviceInfo } from "../../schema/accounts.js";
 import type { ExportFile, ImportReport } from "./queue/export-import.js";
+import { PeerLink, type PeerLinkOptions } from "./peer/peer-link.js";
+import { PeerState } from "./peer/peer-state.js";
 import type { SyncQueueItem } from "./queue/queue-item.js";
 import { waitsForManualSync } from "./queue/retry-schedule.js";
 import { syncMetrics, syncStatus, type SyncMetrics, type SyncStatusSnapshot } from "./sync/sync-status.js";
@@ -21,6 +23,7 @@ import type { SyncReport } from "./sync/sync-types.js";
 export type { ResolutionEntry } from "./conflicts/resolution-log.js";
 export type { ExportFile, ImportReport } from "./queue/export-import.js";
 export type { SyncMetrics, SyncStatusSnapshot } from "./sync/sync-status.js";
+export type { PeerLink, PeerLinkOptions, PeerLinkStatus, PeerReport } from "./peer/peer-link.js";
 
 export interface ClientOptions extends DeviceOptions {
   /** Push right after each local change while connected (default true). */
@@ -39,6 +42,7 @@ export const MANUAL_SYNC_MESSAGE = "Some changes couldn't sync. Check connection
 
 export class IronFlowClient {
   private readonly listeners = new Set<() => void>();
+  private readonly peers = new Set<PeerLink>();
   private closed = false;
   readonly deviceId: string;
 
@@ -281,6 +285,37 @@ export class IronFlowClient {
     await this.device.api.revokeDevice(await this.device.credentials.accessToken(), deviceId);
   }
 
+  /**
+   * Links this device to a LAN peer of the same person (docs/peer-sync.md): changes go both ways
+   * through it while linked, and what it brings is queued for the relay like a local change. The
+   * link syncs at once, after each local change, and when the peer says another device pushed.
+   */
+  async linkPeer(options: PeerLinkOptions): Promise<PeerLink> {
+    if (this.closed) throw new SyncError(Code.FAILED_PRECONDITION, "client is closed");
+    const { device } = this;
+    const link = new PeerLink(options, {
+      identity: { userId: device.credentials.userId, deviceId: this.deviceId, deviceName: device.state.state.deviceName },
+      entities: device.entities,
+      transfer: device.transfer,
+      state: await PeerState.open(device.storage, options.peerId),
+      lock: device.lock,
+      timers: device.timers,
+      log: device.log,
+      requestTimeoutMs: device.requestTimeoutMs,
+      notify: () => this.emit(),
+      onNewWork: () => device.engine.queueNewWork(),
+    });
+    this.peers.add(link);
+    link.trigger();
+    return link;
+  }
+
+  /** Ends a peer link (the data it brought stays, queued for the relay). */
+  async unlinkPeer(link: PeerLink): Promise<void> {
+    this.peers.delete(link);
+    await link.close();
+  }
+
   /** Disconnects from the relay; local use goes on. */
   goOffline(): void {
     this.device.engine.disconnect();
@@ -290,6 +325,8 @@ export class IronFlowClient {
     if (this.closed) return;
     this.closed = true;
     this.device.scheduler.stop();
+    for (const link of this.peers) await link.close();
+    this.peers.clear();
     // A sync on its way ends (its requests fail at once on the closed connection) before the
     // storage is let go of: a run that went on after close would write into a folder that the
     // next client opened on it no longer watches.
@@ -301,6 +338,7 @@ export class IronFlowClient {
 
   private afterLocalChange(): void {
     this.emit();
+    for (const link of this.peers) link.trigger();
     // Pushed at once when a connection is up or being set up (a run in progress picks it up in
     // one more run right after). A failed background sync becomes state (status().lastError).
     const { engine, scheduler } = this.device;

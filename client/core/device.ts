@@ -70,6 +70,11 @@ export interface Device {
   board: NoticeBoard;
   /** The device's clock corrected to the relay's: what stamps and records use. */
   now(): number;
+  /** What a LAN peer link (client/core/peer) is opened with. */
+  storage: StorageAdapterInterface;
+  timers: Timers;
+  log: SyncLogger;
+  requestTimeoutMs: number;
 }
 
 export async function openDevice(options: DeviceOptions, notify: () => void): Promise<Device> {
@@ -113,6 +118,8 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     // The engine is made below; this runs only once it exists.
     onNewWork: () => engine.queueNewWork(),
   });
+  const log = options.log ?? { event: () => undefined };
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
   const engine = new SyncEngine({
     transport: options.transport,
     // The relay's name for this device comes from the session: signing in again after this device
@@ -139,8 +146,8 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     onRelayTime: (serverTime, localTime) => state.recordRelayTime(serverTime, localTime),
     onConnectionLost: () => scheduler.connectionLost(),
     notify,
-    log: options.log ?? { event: () => undefined },
-    requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+    log,
+    requestTimeoutMs,
     batch: { items: options.maxBatchItems ?? 100, bytes: options.maxBatchBytes ?? 512 * 1024 },
   });
   engine.lastSyncAt = state.state.lastSyncAt ?? null;
@@ -153,7 +160,7 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   });
   const resolutions = new ResolutionLog(entities, board, changes, now);
   const transfer = new DataTransfer(entities, queue, lock, now);
-  return { state, credentials, api: options.auth.api, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, transfer, board, now };
+  return { state, credentials, api: options.auth.api, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, transfer, board, now, storage: options.storage, timers, log, requestTimeoutMs };
 }
 
 /**

@@ -8,6 +8,10 @@ export {
   type ResolutionEntry,
   type SyncMetrics,
   type SyncStatusSnapshot,
+  type PeerLink,
+  type PeerLinkOptions,
+  type PeerLinkStatus,
+  type PeerReport,
 } from "./client.js";
 export type { SyncReport, SyncLogger, SyncProgress } from "./sync/sync-engine.js";
 export type { SyncTrigger } from "./sync/sync-scheduler.js";
@@ -26,6 +30,8 @@ export { userIdSchema } from "../../schema/identity.js";
 export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey } from "./storage/encrypted-storage.js";
 export type { DeviceStorage } from "./storage/device-storage.js";
 export { memoryTransport, type MemoryTransport } from "./transport/memory-pair.js";
+export { pairWithPeer, secureTransport, type PeerCredentials } from "./peer/secure-channel.js";
+export { readPeerInvite, writePeerInvite, type PeerInvite } from "./peer/invite.js";
 export { IndexedDbStorage } from "./storage/indexeddb-storage.js";
 export { StorageWriteFailed } from "./storage/device-storage.js";
 export { AuthApi, type Fetch } from "./auth/auth-api.js";

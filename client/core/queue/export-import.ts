@@ -77,14 +77,22 @@ export class DataTransfer {
   }
 
   private async importOne(type: EntityType, id: string, bytes: Uint8Array, report: ImportReport): Promise<void> {
+    report[await this.takeIn(type, id, bytes)] += 1;
+  }
+
+  /**
+   * Takes one whole document in from outside the relay (an import, a LAN peer); the caller holds the lock:
+   * merged (the same history adds nothing) or adopted, validated against its type, and queued
+   * like a local change on the relay's version this device knows, so it reaches the relay too.
+   */
+  async takeIn(type: EntityType, id: string, bytes: Uint8Array): Promise<"added" | "merged" | "unchanged"> {
     const had = this.entities.record(id);
     if (had && had.type !== type) throw new SyncError(Code.INVALID_ARGUMENT, `this device has ${id} as a ${had.type}`);
     const { doc, changed } = await this.entities.takeIn(type, id, bytes, () => this.queueIntent(type, id));
     this.entities.release(id);
-    if (!changed) report.unchanged += 1;
-    else if (had) report.merged += 1;
-    else report.added += 1;
-    if (changed) await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", data: doc, timestamp: this.now(), version: this.entities.requireRecord(id).serverVersion });
+    if (!changed) return "unchanged";
+    await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", data: doc, timestamp: this.now(), version: this.entities.requireRecord(id).serverVersion });
+    return had ? "merged" : "added";
   }
 
   /** Queued before the document is written, as every local change is (local-changes.ts). */

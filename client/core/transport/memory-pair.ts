@@ -39,6 +39,7 @@ class MemoryEnd implements Connection {
   private readonly frameListeners: ((frame: Uint8Array) => void)[] = [];
   private readonly closeListeners: ((reason: string) => void)[] = [];
   private closed = false;
+  private readonly early: Uint8Array[] = [];
 
   send(frame: Uint8Array): void {
     if (this.closed) return;
@@ -49,6 +50,8 @@ class MemoryEnd implements Connection {
 
   onFrame(listener: (frame: Uint8Array) => void): void {
     this.frameListeners.push(listener);
+    // Frames that arrived before anyone listened (the far end spoke first) go to the first listener.
+    if (this.frameListeners.length === 1) for (const frame of this.early.splice(0)) if (!this.closed) listener(frame);
   }
 
   onClose(listener: (reason: string) => void): void {
@@ -65,7 +68,8 @@ class MemoryEnd implements Connection {
 
   private deliver(frame: Uint8Array): void {
     if (this.closed) return;
-    for (const listener of this.frameListeners) listener(frame);
+    if (this.frameListeners.length === 0) this.early.push(frame);
+    else for (const listener of this.frameListeners) listener(frame);
   }
 
   private finish(reason: string): void {

@@ -4,6 +4,8 @@
 // Contract:
 // - connect() resolves with an open connection, or rejects with SyncError(UNAVAILABLE) when the
 //   other side cannot be reached (the caller retries on its schedule).
+// - Frames that arrive before the first onFrame listener is added are kept for it (the far end
+//   may speak first, before connect's caller holds the connection).
 // - After close, or when the other side goes away, onClose listeners run exactly once and send()
 //   is a no-op; frames are never delivered after close.
 // Specification: docs/sync-protocol.md

@@ -40,6 +40,9 @@ export function webSocketTransport(url: string, factory: WebSocketFactory): Tran
         }
         socket.binaryType = "arraybuffer";
         const frameListeners: ((frame: Uint8Array) => void)[] = [];
+        // Frames that arrive before anyone listens (the far end may speak first, right as the
+        // socket opens, before connect's caller has its connection) wait for the first listener.
+        const early: Uint8Array[] = [];
         const closeListeners: ((reason: string) => void)[] = [];
         let closed = false;
         const finish = (reason: string) => {
@@ -52,7 +55,10 @@ export function webSocketTransport(url: string, factory: WebSocketFactory): Tran
             send: (frame) => {
               if (!closed && socket.readyState === OPEN) socket.send(frame);
             },
-            onFrame: (listener) => frameListeners.push(listener),
+            onFrame: (listener) => {
+              frameListeners.push(listener);
+              if (frameListeners.length === 1) for (const frame of early.splice(0)) if (!closed) listener(frame);
+            },
             onClose: (listener) => closeListeners.push(listener),
             close: () => {
               socket.close(1000, "device closed");
@@ -62,7 +68,9 @@ export function webSocketTransport(url: string, factory: WebSocketFactory): Tran
         socket.onmessage = (event) => {
           if (closed) return;
           const frame = toBytes(event.data);
-          if (frame) for (const listener of frameListeners) listener(frame);
+          if (!frame) return;
+          if (frameListeners.length === 0) early.push(frame);
+          else for (const listener of frameListeners) listener(frame);
         };
         socket.onerror = () => undefined; // the close event that follows says what happened
         socket.onclose = (event) => {

@@ -14,6 +14,23 @@ export interface TransportFixture {
   close: () => Promise<void>;
 }
 
+/** Far ends handed out in the order the device connected. */
+export class Accepted {
+  private readonly ready: Connection[] = [];
+  private readonly waiting: ((c: Connection) => void)[] = [];
+
+  add(connection: Connection): void {
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(connection);
+    else this.ready.push(connection);
+  }
+
+  next(): Promise<Connection> {
+    const ready = this.ready.shift();
+    return ready ? Promise.resolve(ready) : new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
 /** Resolves with the next `count` frames a connection receives. */
 function frames(connection: Connection, count: number): Promise<Uint8Array[]> {
   const received: Uint8Array[] = [];
@@ -59,6 +76,21 @@ export function runTransportSuite(name: string, setup: () => Promise<TransportFi
         far.send(new Uint8Array([7]));
         far.send(new Uint8Array([8, 9]));
         expect((await atDevice).map((x) => [...x])).toEqual([[7], [8, 9]]);
+        device.close();
+      }));
+
+    it("frames the far end sends before the device listens are kept for its first listener", () =>
+      withTransport(async (f) => {
+        const farEnd = f.accepted();
+        const device = await f.transport.connect();
+        const far = await farEnd;
+        far.send(new Uint8Array([4, 2]));
+        // The device's frame reaching the far end comes after the far end's frame left it.
+        const atFar = frames(far, 1);
+        device.send(new Uint8Array([1]));
+        await atFar;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        expect((await frames(device, 1)).map((x) => [...x])).toEqual([[4, 2]]);
         device.close();
       }));
 

@@ -1,29 +1,13 @@
 // Every transport runs the same suite: the relay's WebSocket (a real `ws` server on loopback as
-// the far end) and the in-memory pair. The LAN peer link joins when it exists.
+// the far end) and the in-memory pair. The LAN peer link runs it in
+// test/peer/peer-link-transport.pg.test.ts (its far end is a peer, which needs a store).
 import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
 import { memoryTransport } from "../../../client/core/transport/memory-pair.js";
 import type { Connection } from "../../../client/core/transport/transport.js";
 import { webSocketTransport, type WebSocketLike } from "../../../client/core/transport/websocket.js";
 import { freePort } from "../../support/ports.js";
-import { runTransportSuite } from "./transport.suite.js";
-
-/** Far ends handed out in the order the device connected. */
-class Accepted {
-  private readonly ready: Connection[] = [];
-  private readonly waiting: ((c: Connection) => void)[] = [];
-
-  add(connection: Connection): void {
-    const waiter = this.waiting.shift();
-    if (waiter) waiter(connection);
-    else this.ready.push(connection);
-  }
-
-  next(): Promise<Connection> {
-    const ready = this.ready.shift();
-    return ready ? Promise.resolve(ready) : new Promise((resolve) => this.waiting.push(resolve));
-  }
-}
+import { Accepted, runTransportSuite } from "./transport.suite.js";
 
 runTransportSuite("in-memory pair", () => {
   const accepted = new Accepted();
