@@ -1,12 +1,12 @@
 // `npm run bench:start`: the embedded start, beside its anchor in the same run. The relay as
-// `npm start` runs it (the start script's command, without npm itself and its prestart) on a
-// PGlite data folder it made before (a reopen), and the anchor: PGlite opening the same folder
-// bare (bench/support/pglite-open.mjs: no relay, no migrations, no loader). Each is a fresh
+// `npm start` runs it (the start script's command, after the relay build prestart runs, without
+// npm itself) on a PGlite data folder it made before (a reopen), and the anchor: PGlite opening
+// the same folder bare (bench/support/pglite-open.mjs: no relay, no migrations, no loader). Each is a fresh
 // process; the figure is spawn until its ready line (wall), and the CPU time and RSS the process
 // reports at that line. Runs alternate, medians are reported. Writes bench/results/start.json.
 //
 // Knobs: START_RUNS (5). The first start on the fresh folder (initdb, migrations) is reported too.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -79,6 +79,9 @@ const runs = envInt("START_RUNS", 5);
 const dataDir = mkdtempSync(join(tmpdir(), "ironflow-bench-start-"));
 const load = { start: loadavg()[0]!, end: 0 };
 try {
+  // What prestart does for the relay (compile it when its sources changed); the web app is not needed here.
+  const built = spawnSync(process.execPath, [join(root, "relay", "build.mjs")], { cwd: root, stdio: "inherit" });
+  if (built.status !== 0) throw new Error("relay/build.mjs failed");
   const argv = startCommand();
   const relayEnv = { IRONFLOW_DATA_DIR: join(dataDir, "data"), PORT: "0", DATABASE_URL: "" };
   const relay = () => timedStart(argv, relayEnv, "relay_ready", { cpu: "process_cpu_ms", rss: "rss_mb" });
