@@ -58,9 +58,9 @@ export interface WrittenChange {
   headsBefore: string[];
   heads: string[];
   /** This change alone (the changes from `headsBefore` to `heads`). */
-  bytes: Uint8Array;
+  bytes: () => Uint8Array;
   /** Every change since `syncedHeads` (the whole document when none); undefined when the document lacks them. */
-  sinceSynced(): Uint8Array | undefined;
+  sinceSynced: () => Uint8Array | undefined;
 }
 
 export interface Changed {
@@ -154,13 +154,15 @@ export class EntityStore {
     const checked = validateDocument(type, initial);
     if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
     const doc = A.from<Record<string, unknown>>(initial);
+    // One A.save serves as the queue's unsynced changes (all of them) and the stored snapshot.
+    const saved = A.save(doc);
     try {
-      await beforeWrite?.(checked.value, written(doc, [], []));
+      await beforeWrite?.(checked.value, { syncedHeads: [], headsBefore: [], heads: A.getHeads(doc), bytes: () => saved, sinceSynced: () => saved });
     } catch (err) {
       A.free(doc);
       throw err;
     }
-    await this.docs.create(id, doc);
+    await this.docs.create(id, doc, saved);
     const record: EntityRecord = { id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: [] };
     await this.putRecord(record);
     return { doc: checked.value, record };
@@ -386,7 +388,7 @@ function written(doc: AnyDoc, headsBefore: string[], syncedHeads: string[]): Wri
     syncedHeads,
     headsBefore,
     heads: A.getHeads(doc),
-    bytes: A.saveSince(doc, headsBefore),
+    bytes: () => A.saveSince(doc, headsBefore),
     sinceSynced: () => (syncedHeads.length === 0 ? A.save(doc) : A.hasHeads(doc, syncedHeads) ? A.saveSince(doc, syncedHeads) : undefined),
   };
 }

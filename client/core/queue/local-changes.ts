@@ -13,6 +13,14 @@ import { fromBase64, toBase64 } from "./base64.js";
 import type { Operation, UnsyncedChanges } from "./queue-item.js";
 import type { SyncQueue } from "./sync-queue.js";
 
+/**
+ * The most unsynced change bytes a queue item keeps. The item is rewritten whole on each change,
+ * so an entity changed many times while offline would cost more per change the longer it went
+ * on; past this the push computes its changes from the document instead. A workout and a week of
+ * edits is a few KB.
+ */
+const MAX_KEPT_BYTES = 64 * 1024;
+
 export class LocalChanges {
   constructor(
     private readonly entities: EntityStore,
@@ -68,13 +76,14 @@ export class LocalChanges {
    */
   private unsynced(id: string, written: WrittenChange): UnsyncedChanges | null {
     const { syncedHeads, headsBefore, heads, bytes } = written;
-    if (sameHeads(headsBefore, syncedHeads)) return { base: syncedHeads, heads, changes: toBase64(bytes) };
+    const kept = (changes: Uint8Array | undefined) => (changes && changes.length <= MAX_KEPT_BYTES ? { base: syncedHeads, heads, changes: toBase64(changes) } : null);
+    if (sameHeads(headsBefore, syncedHeads)) return kept(bytes());
     const previous = this.queue.get(id)?.unsynced;
     if (previous && sameHeads(previous.base, syncedHeads) && sameHeads(previous.heads, headsBefore)) {
-      return { base: syncedHeads, heads, changes: toBase64(concat(fromBase64(previous.changes), bytes)) };
+      return kept(concat(fromBase64(previous.changes), bytes()));
     }
-    const since = written.sinceSynced();
-    return since ? { base: syncedHeads, heads, changes: toBase64(since) } : null;
+    // Past the cap the item stops keeping them (no earlier bytes to build on): the push loads the document.
+    return previous === null || previous === undefined ? null : kept(written.sinceSynced());
   }
 
   /** The write that the queue item announced failed: its kept changes are not in the document. */
