@@ -42,7 +42,7 @@ export function summarize(profile: Profile, inclusiveNames: string[] = []): Prof
   });
   const fn = new Map<string, number>();
   const file = new Map<string, number>();
-  const inclusive: Record<string, number> = Object.fromEntries(inclusiveNames.map((n) => [n, 0]));
+  const inclusive: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, Object.fromEntries(inclusiveNames.map((n) => [n, 0])));
   for (const [id, ms] of selfMs) {
     const node = byId.get(id)!;
     const { functionName, url, lineNumber } = node.callFrame;
