@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 const TS = ["**/*.ts", "**/*.tsx"];
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "schema/protocol/sync_pb.ts", "test-results/", "bench/results/", "prof/"] },
+  { ignores: ["dist/", "dist-relay/", "node_modules/", "schema/protocol/sync_pb.ts", "test-results/", "bench/results/", "prof/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked.map((config) => ({ ...config, files: TS })),
   {

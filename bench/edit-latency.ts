@@ -15,6 +15,7 @@ import { latencyStats, median } from "./report.js";
 import type { RelayPair } from "./relay-pair.js";
 import { observe } from "./support/bounded.js";
 import { cpuClock } from "./support/cpu.js";
+import { profileWindow } from "./support/cpu-profile.js";
 import { addedSet, countSets } from "./workload.js";
 
 export interface OursLatency {
@@ -33,6 +34,8 @@ export async function editLatency(
   firstEdit: number,
   waitMs: number,
   budgetMs = Number.POSITIVE_INFINITY,
+  /** Writes a CPU profile of the loop to `<dir>/<name>.cpuprofile` (BENCH_CPU_PROF). */
+  profile?: { dir: string; name: string },
 ): Promise<OursLatency> {
   const { a, b } = pair;
   const readSets = async () => countSets((await b.get<"workout">(id))?.payload);
@@ -44,6 +47,7 @@ export async function editLatency(
   const store: number[] = [];
   const egress: number[] = [];
   const callsBefore = pair.storeCalls.length;
+  const window = profile ? await profileWindow(profile.dir, profile.name) : undefined;
   const cpu = cpuClock();
   const loopStart = performance.now();
   for (let i = 0; i < count && performance.now() - loopStart < budgetMs; i++) {
@@ -68,6 +72,7 @@ export async function editLatency(
     }
   }
   const cpuMs = cpu();
+  if (window) console.log(`cpu profile of the edit loop: ${await window.stop()}`);
   const error = a.status().lastError;
   if (error) throw new Error(`A's sync failed during the run: ${error.code} ${error.message}`);
   return {

@@ -17,7 +17,9 @@ export async function runIronFlowRelay(backend: Backend, schema: string, options
   await editLatency(pair, edited, warmup, WARMUP_EDITS, waitMs);
 
   const bulk = await createAndReceive(pair, n, warmup, waitMs);
-  const edits = await editLatency(pair, edited, k, 0, waitMs, options.editBudgetMs);
+  const profDir = process.env["BENCH_CPU_PROF"];
+  const profile = profDir ? { dir: profDir, name: `edit-loop-${backend}` } : undefined;
+  const edits = await editLatency(pair, edited, k, 0, waitMs, options.editBudgetMs, profile);
   const s = edits.stagesP50;
   return {
     name: `ironflow relay (${backend})`,

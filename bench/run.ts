@@ -1,7 +1,7 @@
 // `npm run bench`: the sync backbone benchmark. Our relay (on the machine's Postgres, and on
 // PGlite) beside its anchors, in one run: Automerge Repo's own sync server doing the same job,
 // and the floor (a bare WebSocket round trip on loopback plus one raw optimistic-lock commit
-// through pg). Prints a table, writes bench/results/latest.json (gitignored). Measures only:
+// through pg). Prints a table, writes bench/results/latest.json (committed). Measures only:
 // nothing here passes or fails on time. Exits by itself; a watchdog ends a run that overstays
 // its budget and still prints what was measured.
 //

@@ -166,8 +166,9 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
 /**
  * A device killed in the middle of a local change may have queued it (the queue item is written
  * first) without its document or record: a create whose document never reached storage is
- * dropped (it was never reported saved), one whose record is missing gets it back, and every
- * record of an unsynced entity is brought up to date with its document.
+ * dropped (it was never reported saved), one whose record is missing gets it back, every
+ * record of an unsynced entity is brought up to date with its document, and changes an item
+ * kept for a write that did not land are dropped.
  */
 async function recoverInterruptedWrites(entities: EntityStore, queue: SyncQueue): Promise<void> {
   for (const item of queue.all()) {
@@ -187,5 +188,13 @@ async function recoverInterruptedWrites(entities: EntityStore, queue: SyncQueue)
       });
     }
     await entities.refreshRecord(item.entityId, await entities.json(item.entityId));
+    // The item is written before the document: changes it kept for a write that never landed are
+    // not in the document, and must not be pushed.
+    const kept = item.unsynced;
+    if (kept && !sameHeads(await entities.heads(item.entityId), kept.heads)) await queue.forgetUnsynced(item.entityId);
   }
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((h) => b.includes(h));
 }

@@ -2,6 +2,7 @@
 // real relay and Postgres: what each device reported saved is, after sync, on every device and in
 // Postgres, or named in a resolution record every device shows.
 import { join } from "node:path";
+import * as A from "@automerge/automerge";
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
 import { afterEach, describe, expect, it } from "vitest";
 import { EncryptedStorage } from "../../client/core/storage/encrypted-storage.js";
@@ -402,3 +403,48 @@ describe("merge both never makes a set nobody entered (defect 7)", () => {
     expect(a.resolutions()).toMatchObject([{ kind: "kept_both" }]);
   });
 });
+
+describe("a queue item whose change never reached the document (stopped between the two writes)", () => {
+  it("does not push the change it kept: the device opens, finds the bytes missing from the document, and pushes from the document", async () => {
+    const setup = await relay();
+    const dir = tempDir("phone");
+    cleanups.push(() => dir.remove());
+    const phone = await device(setup, "phone", { dataDir: dir.path, syncOnChange: false });
+    const id = await phone.create("workout", { ...workout("Legs", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100)] }] });
+    await phone.syncNow();
+    await phone.update<"workout">(id, addSet("ex", set("s2", 5, 105)));
+    await phone.close();
+
+    // The device stopped after writing the queue item of a third change ("ghost") and before
+    // writing its document: the item keeps the ghost change's bytes, the document lacks them.
+    const key = await storageKeyFromFile(join(dir.path, "storage.key"));
+    const storage = new EncryptedStorage(new NodeFSStorageAdapter(join(dir.path, "store")), key);
+    const chunks = await storage.loadRange([id]);
+    const stored = A.load<Record<string, unknown>>(concatBytes(chunks.flatMap((c) => (c.data ? [c.data] : []))));
+    const ghost = A.change(A.clone(stored), (d) => {
+      (d as unknown as EntityDocument<"workout">).payload.exercises[0]!.sets.push(set("ghost", 1, 1));
+    });
+    const itemKey = ["_ironflow", "queue", id];
+    const item = JSON.parse(new TextDecoder().decode(await storage.load(itemKey))) as { unsynced: { base: string[]; heads: string[]; changes: string } | null };
+    expect(item.unsynced).not.toBeNull(); // the kept bytes of s2, since the synced heads
+    const base = item.unsynced!.base;
+    item.unsynced = { base, heads: A.getHeads(ghost), changes: Buffer.from(A.saveSince(ghost, base)).toString("base64") };
+    await storage.save(itemKey, new TextEncoder().encode(JSON.stringify(item)));
+
+    const again = await device(setup, "phone", { dataDir: dir.path, syncOnChange: false });
+    const report = await again.syncNow();
+    expect(report.errors).toBe(0);
+    expect(setIds(await inPostgres(setup, id))).toEqual(["s1", "s2"]);
+    expect(setIds(await again.get(id))).toEqual(["s1", "s2"]);
+  });
+});
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

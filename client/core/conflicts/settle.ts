@@ -8,6 +8,7 @@ import * as A from "@automerge/automerge";
 import type { EntityDocument } from "../../../schema/entities.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { EntityStore } from "../entities/entity-store.js";
+import { plainJson } from "../entities/plain-json.js";
 import type { ConflictRecord } from "../queue/queue-item.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
 import type { BlobStore } from "../storage/record-store.js";
@@ -100,7 +101,7 @@ export class ConflictSettler {
 export function readDocument(bytes: Uint8Array): { json: EntityDocument; heads: string[] } {
   const doc = A.load<EntityDocument>(bytes);
   try {
-    return { json: A.toJS<EntityDocument>(doc), heads: A.getHeads(doc) };
+    return { json: plainJson<EntityDocument>(doc), heads: A.getHeads(doc) };
   } finally {
     A.free(doc);
   }

@@ -23,6 +23,7 @@ import { DocumentMissing, type AnyDoc, type DocumentStore } from "../storage/doc
 import type { RecordStore } from "../storage/record-store.js";
 import type { EntityRecord } from "./entity-record.js";
 import { applyJsonDiff } from "./json-diff.js";
+import { plainJson } from "./plain-json.js";
 import { conflictingLeaves, setAt } from "./three-way.js";
 
 /** A resolution record before it is given its id, time and settling device. */
@@ -37,13 +38,29 @@ export interface ChangeOptions {
    */
   basedOn?: string[];
   /** Runs once the change is computed and valid, before it is written (the sync queue's intent). */
-  beforeWrite?: (doc: EntityDocument) => Promise<void>;
+  beforeWrite?: (doc: EntityDocument, written: WrittenChange) => Promise<void>;
   /**
    * Refuse the change when the entity is deleted by then (a delete that arrived while the person
    * was editing): saving into a tombstone would hide the edit. Checked on the document as it is
    * when the change is written, not before.
    */
   refuseDeleted?: boolean;
+}
+
+/**
+ * What a local change adds to the document, for the sync queue to keep beside its item (so a push
+ * never loads the document): the heads before and after, this change's bytes, and the entity's
+ * whole unsynced history computed on demand. Valid only during `beforeWrite`.
+ */
+export interface WrittenChange {
+  /** The record's synced heads when the change was made. */
+  syncedHeads: string[];
+  headsBefore: string[];
+  heads: string[];
+  /** This change alone (the changes from `headsBefore` to `heads`). */
+  bytes: () => Uint8Array;
+  /** Every change since `syncedHeads` (the whole document when none); undefined when the document lacks them. */
+  sinceSynced: () => Uint8Array | undefined;
 }
 
 export interface Changed {
@@ -87,13 +104,13 @@ export class EntityStore {
 
   /** The document as JSON. */
   async json(id: string): Promise<EntityDocument> {
-    return this.read(id, (doc) => A.toJS(doc) as EntityDocument);
+    return this.read(id, (doc) => plainJson<EntityDocument>(doc));
   }
 
   /** The document as it was at `heads`, or undefined when this device does not have them. */
   async jsonAt(id: string, heads: string[]): Promise<EntityDocument | undefined> {
     if (heads.length === 0) return undefined;
-    return this.read(id, (doc) => (A.hasHeads(doc, heads) ? (A.toJS(A.view(doc, heads)) as EntityDocument) : undefined));
+    return this.read(id, (doc) => (A.hasHeads(doc, heads) ? plainJson<EntityDocument>(A.view(doc, heads)) : undefined));
   }
 
   async heads(id: string): Promise<string[]> {
@@ -116,7 +133,7 @@ export class EntityStore {
   }
 
   /** Creates the entity; resolves once it is in storage. */
-  async create<T extends EntityType>(type: T, payload: Payloads[T], beforeWrite?: (doc: EntityDocument) => Promise<void>): Promise<Changed> {
+  async create<T extends EntityType>(type: T, payload: Payloads[T], beforeWrite?: (doc: EntityDocument, written: WrittenChange) => Promise<void>): Promise<Changed> {
     const parsedPayload = payloadSchemas[type].safeParse(payload);
     if (!parsedPayload.success) throw new SyncError(Code.INVALID_ARGUMENT, `invalid ${type}: ${parsedPayload.error.issues[0]?.message}`);
     const id = parseAutomergeUrl(generateAutomergeUrl()).documentId;
@@ -136,8 +153,16 @@ export class EntityStore {
     };
     const checked = validateDocument(type, initial);
     if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
-    await beforeWrite?.(checked.value);
-    await this.docs.create(id, A.from<Record<string, unknown>>(initial));
+    const doc = A.from<Record<string, unknown>>(initial);
+    // One A.save serves as the queue's unsynced changes (all of them) and the stored snapshot.
+    const saved = A.save(doc);
+    try {
+      await beforeWrite?.(checked.value, { syncedHeads: [], headsBefore: [], heads: A.getHeads(doc), bytes: () => saved, sinceSynced: () => saved });
+    } catch (err) {
+      A.free(doc);
+      throw err;
+    }
+    await this.docs.create(id, doc, saved);
     const record: EntityRecord = { id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: [] };
     await this.putRecord(record);
     return { doc: checked.value, record };
@@ -153,7 +178,7 @@ export class EntityStore {
     const doc = await this.update(id, async (current) => {
       const heads = A.getHeads(current);
       const basedOn = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && A.hasHeads(current, options.basedOn) ? options.basedOn : undefined;
-      const now = A.toJS(current) as EntityDocument;
+      const now = plainJson<EntityDocument>(current);
       if (options.refuseDeleted && now.deleted !== null) {
         throw new SyncError(Code.FAILED_PRECONDITION, "this was deleted; restore it before editing");
       }
@@ -161,8 +186,9 @@ export class EntityStore {
       this.stamp(target.doc, record.serverVersion);
       this.addResolutions(target.doc, target.records);
       const checked = this.validate(record.type, target.doc);
-      await options.beforeWrite?.(checked);
-      return { doc: A.change(current, (draft) => applyJsonDiff(asObject(draft), asObject(now), asObject(checked))), value: checked };
+      const next = A.change(current, (draft) => applyJsonDiff(asObject(draft), asObject(now), asObject(checked)));
+      await options.beforeWrite?.(checked, written(next, heads, this.requireRecord(id).syncedHeads));
+      return { doc: next, value: checked };
     });
     return { doc, record: await this.refreshRecord(id, doc) };
   }
@@ -180,10 +206,10 @@ export class EntityStore {
   ): Promise<Changed> {
     const record = this.requireRecord(id);
     const doc = await this.update(id, (current) => {
-      const local = A.toJS(current) as EntityDocument;
-      const base = record.syncedHeads.length > 0 && A.hasHeads(current, record.syncedHeads) ? (A.toJS(A.view(current, record.syncedHeads)) as EntityDocument) : undefined;
+      const local = plainJson<EntityDocument>(current);
+      const base = record.syncedHeads.length > 0 && A.hasHeads(current, record.syncedHeads) ? plainJson<EntityDocument>(A.view(current, record.syncedHeads)) : undefined;
       const merged = A.loadIncremental(current, server);
-      const mergedJson = A.toJS(merged) as EntityDocument;
+      const mergedJson = plainJson<EntityDocument>(merged);
       this.clock.observe(mergedJson.hlc);
       const target = this.validate(record.type, decide({ base, local, merged: mergedJson }));
       return { doc: A.change(merged, (draft) => applyJsonDiff(asObject(draft), asObject(mergedJson), asObject(target))), value: target };
@@ -199,7 +225,7 @@ export class EntityStore {
     this.requireRecord(id);
     const { doc, complete } = await this.update(id, (current) => {
       const next = A.loadIncremental(current, changes);
-      return { doc: next, value: { doc: A.toJS(next) as EntityDocument, complete: A.getMissingDeps(next, []).length === 0 } };
+      return { doc: next, value: { doc: plainJson<EntityDocument>(next), complete: A.getMissingDeps(next, []).length === 0 } };
     });
     if (!complete) return undefined;
     this.clock.observe(doc.hlc);
@@ -212,7 +238,7 @@ export class EntityStore {
     this.requireRecord(id);
     const doc = await this.update(id, (current) => {
       const next = A.loadIncremental(current, bytes);
-      return { doc: next, value: A.toJS(next) as EntityDocument };
+      return { doc: next, value: plainJson<EntityDocument>(next) };
     });
     this.clock.observe(doc.hlc);
     await this.refreshRecord(id, doc);
@@ -230,13 +256,13 @@ export class EntityStore {
       A.free(loaded);
       const merged = await this.update(id, (current) => {
         const next = A.loadIncremental(current, bytes);
-        return { doc: next, value: A.toJS(next) as EntityDocument };
+        return { doc: next, value: plainJson<EntityDocument>(next) };
       });
       this.clock.observe(merged.hlc);
       await this.putRecord({ id, type, summary: summarize(merged), syncedHeads: heads, ...sync, resolutions: merged.resolutions ?? [] });
       return merged;
     }
-    const doc = A.toJS(loaded) as EntityDocument;
+    const doc = plainJson<EntityDocument>(loaded);
     await this.docs.create(id, loaded);
     this.clock.observe(doc.hlc);
     await this.putRecord({ id, type, summary: summarize(doc), syncedHeads: heads, ...sync, resolutions: doc.resolutions ?? [] });
@@ -263,7 +289,7 @@ export class EntityStore {
    */
   async takeIn(type: EntityType, id: string, bytes: Uint8Array, beforeWrite: () => Promise<void>): Promise<{ doc: EntityDocument; changed: boolean }> {
     const incoming = A.load<unknown>(bytes);
-    const json = A.toJS(incoming) as EntityDocument;
+    const json = plainJson<EntityDocument>(incoming);
     const checked = validateDocument(type, json);
     if (!checked.ok || checked.value.id !== id) {
       A.free(incoming);
@@ -281,7 +307,7 @@ export class EntityStore {
     await beforeWrite();
     const doc = await this.update(id, (current) => {
       const next = A.loadIncremental(current, bytes);
-      return { doc: next, value: this.validate(type, A.toJS(next) as EntityDocument) };
+      return { doc: next, value: this.validate(type, plainJson<EntityDocument>(next)) };
     });
     await this.refreshRecord(id, doc);
     return { doc, changed: true };
@@ -357,6 +383,16 @@ export class EntityStore {
   }
 }
 
+function written(doc: AnyDoc, headsBefore: string[], syncedHeads: string[]): WrittenChange {
+  return {
+    syncedHeads,
+    headsBefore,
+    heads: A.getHeads(doc),
+    bytes: () => A.saveSince(doc, headsBefore),
+    sinceSynced: () => (syncedHeads.length === 0 ? A.save(doc) : A.hasHeads(doc, syncedHeads) ? A.saveSince(doc, syncedHeads) : undefined),
+  };
+}
+
 function edited(now: EntityDocument, mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
   const doc = structuredClone(now);
   mutate(doc);
@@ -370,14 +406,14 @@ function edited(now: EntityDocument, mutate: (doc: EntityDocument) => void): { d
  * one, and sets they edited that were removed meanwhile are recorded as dropped.
  */
 function rebaseEdit(current: AnyDoc, basedOn: string[], mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
-  const before = A.toJS(A.view(current, basedOn)) as EntityDocument;
-  const now = A.toJS(current) as EntityDocument;
+  const before = plainJson<EntityDocument>(A.view(current, basedOn));
+  const now = plainJson<EntityDocument>(current);
   const after = structuredClone(before);
   mutate(after);
   const fork = A.clone(current);
   try {
     const { newDoc } = A.changeAt(fork, basedOn, (draft) => applyJsonDiff(asObject(draft), asObject(before), asObject(after)));
-    const target = A.toJS(newDoc) as EntityDocument;
+    const target = plainJson<EntityDocument>(newDoc);
     const records: ResolutionDraft[] = [];
     const losing: DeviceRef = { id: now.deviceId, name: now.deviceName };
     for (const conflict of conflictingLeaves(before.payload, after.payload, now.payload, () => false, ["payload"])) {

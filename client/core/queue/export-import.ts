@@ -10,6 +10,7 @@ import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import type { EntityStore } from "../entities/entity-store.js";
 import type { Mutex } from "../storage/write-lock.js";
 import type { SyncQueue } from "./sync-queue.js";
+import { fromBase64, toBase64 } from "./base64.js";
 
 export const EXPORT_FORMAT = "ironflow-export";
 
@@ -68,7 +69,7 @@ export class DataTransfer {
     for (const entity of parsed.data.entities) {
       if (!CONFLICT_STRATEGIES[entity.type].deviceWritable) continue;
       try {
-        await this.lock.run(() => this.importOne(entity.type, entity.id, fromBase64(entity.automerge), report));
+        await this.lock.run(() => this.importOne(entity.type, entity.id, fromBase64(entity.automerge, "the entity's history is not base64"), report));
       } catch (err) {
         report.refused.push({ id: entity.id, reason: err instanceof Error ? err.message : String(err) });
       }
@@ -100,22 +101,4 @@ export class DataTransfer {
     const record = this.entities.record(id);
     await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: record ? "update" : "create", data: null, timestamp: this.now(), version: record?.serverVersion ?? 0 });
   }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  let binary: string;
-  try {
-    binary = atob(text);
-  } catch {
-    throw new SyncError(Code.INVALID_ARGUMENT, "the entity's history is not base64");
-  }
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }

@@ -6,11 +6,20 @@
 import type { EntityDocument, EntityType, Payloads } from "../../../schema/entities.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
-import type { ChangeOptions, EntityStore } from "../entities/entity-store.js";
+import type { ChangeOptions, EntityStore, WrittenChange } from "../entities/entity-store.js";
 import { isStorageFull } from "../storage/device-storage.js";
 import type { Mutex } from "../storage/write-lock.js";
-import type { Operation } from "./queue-item.js";
+import { fromBase64, toBase64 } from "./base64.js";
+import type { Operation, UnsyncedChanges } from "./queue-item.js";
 import type { SyncQueue } from "./sync-queue.js";
+
+/**
+ * The most unsynced change bytes a queue item keeps. The item is rewritten whole on each change,
+ * so an entity changed many times while offline would cost more per change the longer it went
+ * on; past this the push computes its changes from the document instead. A workout and a week of
+ * edits is a few KB.
+ */
+const MAX_KEPT_BYTES = 64 * 1024;
 
 export class LocalChanges {
   constructor(
@@ -24,10 +33,17 @@ export class LocalChanges {
   create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<string> {
     refuseReadOnly(type);
     return this.lock.run(async () => {
-      const { doc } = await this.entities.create(type, payload, async (doc) => {
-        await this.queue.recordLocalChange({ entityType: type, entityId: doc.id, operation: "create", data: doc, timestamp: this.now(), version: 0 });
-      });
-      return doc.id;
+      let id: string | undefined;
+      try {
+        const { doc } = await this.entities.create(type, payload, async (doc, written) => {
+          await this.queue.recordLocalChange({ entityType: type, entityId: doc.id, operation: "create", data: doc, timestamp: this.now(), version: 0, unsynced: this.unsynced(doc.id, written) });
+          id = doc.id;
+        });
+        return doc.id;
+      } catch (err) {
+        if (id !== undefined) await this.forgetUnsynced(id);
+        throw err;
+      }
     }).catch(notSaved);
   }
 
@@ -36,14 +52,45 @@ export class LocalChanges {
     const record = this.entities.record(id);
     if (!record) throw new SyncError(Code.NOT_FOUND, `no entity ${id} on this device`);
     refuseReadOnly(record.type);
-    await this.lock.run(() =>
-      this.entities.change(id, mutate, {
-        ...options,
-        beforeWrite: async (doc) => {
-          await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version: this.entities.requireRecord(id).serverVersion });
-        },
-      }),
-    ).catch(notSaved);
+    await this.lock.run(async () => {
+      const intent = { queued: false };
+      try {
+        await this.entities.change(id, mutate, {
+          ...options,
+          beforeWrite: async (doc, written) => {
+            const version = this.entities.requireRecord(id).serverVersion;
+            await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version, unsynced: this.unsynced(id, written) });
+            intent.queued = true;
+          },
+        });
+      } catch (err) {
+        if (intent.queued) await this.forgetUnsynced(id);
+        throw err;
+      }
+    }).catch(notSaved);
+  }
+
+  /**
+   * The entity's changes since its synced heads, kept beside its queue item: the previous item's
+   * plus this change when they follow on from each other, else taken from the document.
+   */
+  private unsynced(id: string, written: WrittenChange): UnsyncedChanges | null {
+    const { syncedHeads, headsBefore, heads, bytes } = written;
+    const kept = (changes: Uint8Array | undefined) => (changes && changes.length <= MAX_KEPT_BYTES ? { base: syncedHeads, heads, changes: toBase64(changes) } : null);
+    if (sameHeads(headsBefore, syncedHeads)) return kept(bytes());
+    const previous = this.queue.get(id)?.unsynced;
+    if (previous && sameHeads(previous.base, syncedHeads) && sameHeads(previous.heads, headsBefore)) {
+      return kept(concat(fromBase64(previous.changes), bytes()));
+    }
+    // Past the cap the item stops keeping them (no earlier bytes to build on): the push loads the document.
+    return previous === null || previous === undefined ? null : kept(written.sinceSynced());
+  }
+
+  /** The write that the queue item announced failed: its kept changes are not in the document. */
+  private async forgetUnsynced(id: string): Promise<void> {
+    // Best effort: in memory it is forgotten whatever happens; storage that refused the write
+    // may refuse this too, and the device checks the kept changes against the document on open.
+    await this.queue.forgetUnsynced(id).catch(() => undefined);
   }
 
   /**
@@ -88,4 +135,15 @@ function refuseReadOnly(type: EntityType): void {
   if (!CONFLICT_STRATEGIES[type].deviceWritable) {
     throw new SyncError(Code.PERMISSION_DENIED, `${type} is managed by IronFlow; devices only read it`);
   }
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((h) => b.includes(h));
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

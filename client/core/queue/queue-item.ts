@@ -44,4 +44,19 @@ export interface SyncQueueItem {
   nextAttemptAt: number | null;
   lastError: { code: string; message: string; at: number } | null;
   conflict: ConflictRecord | null;
+  /**
+   * The entity's changes since `base` (its record's synced heads when the latest local change was
+   * made), up to `heads`, kept when the change is made so a push never loads or diffs the
+   * document. Used only while `base` is still the record's synced heads; dropped (null) by a
+   * settlement or merge that queues work, and checked against the document when the device opens
+   * after a stop (device.ts). Absent in items written before it existed.
+   */
+  unsynced?: UnsyncedChanges | null;
+}
+
+export interface UnsyncedChanges {
+  base: string[];
+  heads: string[];
+  /** Automerge changes (A.save when `base` is empty), base64. */
+  changes: string;
 }

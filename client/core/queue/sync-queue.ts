@@ -4,7 +4,7 @@
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import { codeName, isRetryable, type SyncError } from "../../../schema/status.js";
 import type { RecordStore } from "../storage/record-store.js";
-import type { Operation, SyncQueueItem } from "./queue-item.js";
+import type { Operation, SyncQueueItem, UnsyncedChanges } from "./queue-item.js";
 import { nextAttemptAt, waitsForManualSync } from "./retry-schedule.js";
 
 export class SyncQueue {
@@ -62,7 +62,7 @@ export class SyncQueue {
    * are for failures), and an item the relay refused is tried again with it.
    */
   async recordLocalChange(
-    change: Pick<SyncQueueItem, "entityType" | "entityId" | "data" | "timestamp" | "version"> & { operation: Operation },
+    change: Pick<SyncQueueItem, "entityType" | "entityId" | "data" | "timestamp" | "version"> & { operation: Operation; unsynced?: UnsyncedChanges | null },
   ): Promise<SyncQueueItem> {
     const previous = this.items.get(change.entityId);
     const unsynced = previous && previous.status !== "synced";
@@ -76,6 +76,7 @@ export class SyncQueue {
       nextAttemptAt: null,
       lastError: null,
       conflict: previous?.status === "conflict" ? previous.conflict : null,
+      unsynced: change.unsynced ?? null,
     };
     await this.put(item);
     return item;
@@ -99,7 +100,22 @@ export class SyncQueue {
       nextAttemptAt: null,
       lastError: null,
       conflict: null,
+      // The document changed by other means than a local change: push from the document.
+      unsynced: null,
     });
+  }
+
+  /**
+   * The unsynced changes an item keeps no longer describe the document (its write failed, or the
+   * device found them missing from the document): pushes compute them from the document again.
+   * Forgotten in memory first, so this process never sends them even if storing fails.
+   */
+  async forgetUnsynced(entityId: string): Promise<void> {
+    const item = this.items.get(entityId);
+    if (!item?.unsynced) return;
+    const next = { ...item, unsynced: null };
+    this.items.set(entityId, next);
+    await this.store.put(entityId, next);
   }
 
   async put(item: SyncQueueItem): Promise<void> {

@@ -78,15 +78,18 @@ export class DocumentStore {
     });
   }
 
-  /** Stores a document this device did not have (a create, or one adopted from the relay). */
-  async create(id: string, doc: AnyDoc): Promise<void> {
+  /**
+   * Stores a document this device did not have (a create, or one adopted from the relay).
+   * `saved`: A.save(doc), when the caller has it already.
+   */
+  async create(id: string, doc: AnyDoc, saved?: Uint8Array): Promise<void> {
     await this.serial(id, async () => {
       const existing = await this.entry(id);
       if (existing) throw new Error(`document ${id} already exists`);
       const entry: Entry = { doc, savedHeads: [], chunks: [], pins: 1 };
       this.entries.set(id, entry);
       try {
-        await this.persist(id, entry, doc);
+        await this.persist(id, entry, doc, saved);
       } catch (err) {
         this.entries.delete(id);
         throw err;
@@ -119,7 +122,7 @@ export class DocumentStore {
     return this.entries.size;
   }
 
-  private async persist(id: string, entry: Entry, doc: AnyDoc): Promise<void> {
+  private async persist(id: string, entry: Entry, doc: AnyDoc, saved?: Uint8Array): Promise<void> {
     const heads = A.getHeads(doc);
     if (!sameHeads(heads, entry.savedHeads)) {
       const incrementalBytes = entry.chunks.reduce((n, c) => n + (c.kind === "incremental" ? c.size : 0), 0);
@@ -127,7 +130,7 @@ export class DocumentStore {
       if (entry.savedHeads.length === 0 || incrementalBytes >= snapshotBytes) {
         // Compact: the whole document as one snapshot, then the chunks it replaces. A crash between
         // the two leaves both, which load to the same document.
-        const bytes = A.save(doc);
+        const bytes = saved ?? A.save(doc);
         const key: StorageKey = [id, "snapshot", hex(sha256(new TextEncoder().encode(heads.join(""))))];
         await this.storage.save(key, bytes);
         const old = entry.chunks.filter((c) => c.key.join("/") !== key.join("/"));

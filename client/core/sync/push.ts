@@ -5,6 +5,8 @@
 import { Code, SyncError } from "../../../schema/status.js";
 import { SyncStatus, type SyncResult } from "../../../schema/protocol/frames.js";
 import type { EntityStore } from "../entities/entity-store.js";
+import { fromBase64 } from "../queue/base64.js";
+import type { SyncQueueItem } from "../queue/queue-item.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
 import type { RelaySession, SyncItemInit } from "../transport/relay-session.js";
 import type { Mutex } from "../storage/write-lock.js";
@@ -117,7 +119,7 @@ export class Pusher {
         taken += 1; // settled since it was selected (a pull, a live change)
         continue;
       }
-      const { heads, changes } = await this.o.entities.changesSince(item.entityId, record.syncedHeads);
+      const { heads, changes } = await this.unsyncedChanges(current, record.syncedHeads);
       if (prepared.length > 0 && bytes + changes.length > limits.bytes) break;
       taken += 1;
       if (changes.length === 0) {
@@ -142,6 +144,25 @@ export class Pusher {
     return { prepared, taken };
   }
 
+  /**
+   * The changes to push: the ones kept beside the item when it was changed (no document is
+   * loaded), or, when those are not since the synced heads (a settlement, a merge, an item from
+   * before they were kept), computed from the document.
+   */
+  private async unsyncedChanges(item: SyncQueueItem, syncedHeads: string[]): Promise<{ heads: string[]; changes: Uint8Array }> {
+    const kept = item.unsynced;
+    if (kept && sameHeads(kept.base, syncedHeads)) return { heads: kept.heads, changes: fromBase64(kept.changes) };
+    return this.o.entities.changesSince(item.entityId, syncedHeads);
+  }
+
+  /** Whether the entity changed since it was prepared (a change made while the batch was on its way). */
+  private async changedSince(prepared: Prepared): Promise<boolean> {
+    // Whatever changes a queued entity's document (a local change, a merge, a settlement) also
+    // replaces its queue item: the same item means the same document, and nothing is loaded.
+    if (this.o.queue.get(prepared.item.entityId) === prepared.item) return false;
+    return !sameHeads(await this.o.entities.heads(prepared.item.entityId), prepared.heads);
+  }
+
   /** Runs under the lock. */
   private async applyResult(prepared: Prepared, result: SyncResult, report: SyncReport): Promise<void> {
     const id = prepared.item.entityId;
@@ -152,7 +173,7 @@ export class Pusher {
         this.o.totals.pushed += 1;
         await this.o.entities.putRecord({ ...record, serverVersion: result.serverVersion, syncedHeads: prepared.heads, serverTime: Number(result.serverTime) });
         // A change made while this batch was on its way is still to push.
-        const changedMeanwhile = !sameHeads(await this.o.entities.heads(id), prepared.heads);
+        const changedMeanwhile = await this.changedSince(prepared);
         await this.o.queue.markSynced(id, changedMeanwhile, result.serverVersion);
         return;
       }
