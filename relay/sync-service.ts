@@ -27,6 +27,8 @@ import { authorizeSync } from "./pipeline/authorize.js";
 import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
 import { pairOutcomes, type RelayStore, type StoredEntity } from "./store/store.js";
 
+const MAX_CURSOR = 2n ** 63n - 1n;
+
 interface Staged {
   index: number;
   item: CheckedItem;
@@ -63,6 +65,10 @@ export class SyncService {
 
   /** The user's changes after `after`, and the exercise library's after `catalogAfter`. */
   async pull(principal: Principal, after: bigint, catalogAfter: bigint, limit: number): Promise<PullResponse> {
+    // Cursors are Postgres int8: a larger one was never handed out.
+    if (after > MAX_CURSOR || catalogAfter > MAX_CURSOR) {
+      throw new SyncError(Code.INVALID_ARGUMENT, `a cursor is at most ${MAX_CURSOR} (2^63-1); pass back a cursor the relay gave`);
+    }
     const pageSize = Math.min(limit > 0 ? limit : this.limits.maxPullPage, this.limits.maxPullPage);
     const catalog = await this.store.changesSince(CATALOG_OWNER, catalogAfter, pageSize);
     const page = await this.store.changesSince(principal.userId, after, pageSize);

@@ -4,6 +4,7 @@
 // Specification: docs/relay.md
 import * as A from "@automerge/automerge";
 import { validateDocument } from "../../schema/entities.js";
+import { jsonProblem } from "../../schema/json.js";
 import { Code } from "../../schema/status.js";
 import type { CachedDocument, RelayDoc } from "../document-cache.js";
 import type { CheckedItem, ItemFailure } from "./check-item.js";
@@ -41,23 +42,23 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
     if (current) A.free(current.doc);
     return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${(err as Error).message}` };
   }
+  const refuse = (code: Code, message: string): ApplyOutcome => {
+    A.free(doc);
+    return { kind: "invalid", code, message };
+  };
   if (A.getMissingDeps(doc, []).length > 0) {
-    A.free(doc);
-    return {
-      kind: "invalid",
-      code: Code.INVALID_ARGUMENT,
-      message: "changes depend on history the relay does not have: push the changes since the last synced heads",
-    };
+    return refuse(Code.INVALID_ARGUMENT, "changes depend on history the relay does not have: push the changes since the last synced heads");
   }
-  const json = A.toJS(doc);
+  let json: Record<string, unknown>;
+  try {
+    json = A.toJS(doc);
+  } catch (err) {
+    return refuse(Code.INVALID_ARGUMENT, `the document cannot be read: ${(err as Error).message}`);
+  }
+  const problem = jsonProblem(json);
+  if (problem !== undefined) return refuse(Code.INVALID_ARGUMENT, `invalid ${item.entityType}: ${problem}`);
   const validation = validateDocument(item.entityType, json);
-  if (!validation.ok) {
-    A.free(doc);
-    return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: validation.message };
-  }
-  if (validation.value.id !== item.entityId) {
-    A.free(doc);
-    return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: "document id does not match the item's entity id" };
-  }
+  if (!validation.ok) return refuse(Code.INVALID_ARGUMENT, validation.message);
+  if (validation.value.id !== item.entityId) return refuse(Code.INVALID_ARGUMENT, "document id does not match the item's entity id");
   return { kind: "applied", doc, json, deleted: validation.value.deleted !== null };
 }

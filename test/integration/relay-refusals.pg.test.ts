@@ -1,0 +1,138 @@
+// The relay refuses what it cannot use (issue 21), item by item, over a real socket against a
+// real store: each hostile item gets its typed error, the rest of its batch is stored, and
+// nothing that was refused reaches the database or another device.
+import * as A from "@automerge/automerge";
+import { afterEach, describe, expect, it } from "vitest";
+import { Code } from "../../schema/status.js";
+import { Operation, SyncStatus, type EntitySnapshot, type SyncResult } from "../../schema/protocol/frames.js";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { SyncItemSchema } from "../../schema/protocol/frames.js";
+import type { Relay } from "../../relay/server.js";
+import type { RelayLimits } from "../../relay/limits.js";
+import { startTestRelay } from "../support/accounts.js";
+import { freshPgStore, type StoreBackend } from "../support/databases.js";
+import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
+import { workout } from "../support/devices.js";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const postgres: StoreBackend = { name: "postgres", open: () => freshPgStore() };
+
+async function relay(limits?: Partial<RelayLimits>, backend: StoreBackend = postgres): Promise<Relay> {
+  const db = await backend.open();
+  const r = await startTestRelay({ store: db.store, limits });
+  cleanups.push(db.close, () => r.close().catch(() => undefined));
+  return r;
+}
+
+async function connect(r: Relay, user = "user-1", deviceId = "device-a"): Promise<RawRelaySocket> {
+  const socket = await RawRelaySocket.hello(r.syncUrl, user, deviceId);
+  cleanups.push(() => socket.close());
+  return socket;
+}
+
+type ItemInit = MessageInitShape<typeof SyncItemSchema>;
+
+function created(label: string, title = "Leg day") {
+  const id = idFor(label);
+  const doc = entityDoc("workout", id, workout(title, [{ name: "Squat", sets: [[5, 140]] }]));
+  const item: ItemInit = { entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0 };
+  return { id, doc, item };
+}
+
+async function sync(socket: RawRelaySocket, items: ItemInit[]): Promise<SyncResult[]> {
+  const reply = await socket.request({ case: "sync", value: { items } });
+  if (reply.body.case !== "sync") throw new Error(`sync answered with ${reply.body.case}: ${JSON.stringify(reply.body.value)}`);
+  return reply.body.value.results;
+}
+
+async function pullAll(socket: RawRelaySocket): Promise<EntitySnapshot[]> {
+  const entities: EntitySnapshot[] = [];
+  let cursor = 0n;
+  for (;;) {
+    const reply = await socket.request({ case: "pull", value: { cursor, limit: 50 } });
+    if (reply.body.case !== "pull") throw new Error(`pull answered with ${reply.body.case}`);
+    entities.push(...reply.body.value.entities);
+    cursor = reply.body.value.cursor;
+    if (!reply.body.value.hasMore) return entities;
+  }
+}
+
+const refused = (code: Code): unknown => expect.objectContaining({ status: SyncStatus.ERROR, code });
+const stored = (version: number): unknown => expect.objectContaining({ status: SyncStatus.SUCCESS, code: Code.OK, serverVersion: version });
+
+describe("what the store cannot hold is refused per item, and the rest of the batch is stored", () => {
+  it("a NUL character in a string (Postgres jsonb refuses U+0000)", async () => {
+    const socket = await connect(await relay());
+    const nul = created("nul", "Leg day\u0000");
+    const good = created("good-after-nul");
+    const results = await sync(socket, [nul.item, good.item]);
+    expect(results).toEqual([refused(Code.INVALID_ARGUMENT), stored(1)]);
+    expect(results[0]!.errorMessage).toContain("NUL");
+    expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
+  });
+
+  it("a document nested deeper than any entity needs", async () => {
+    const socket = await connect(await relay());
+    const deep = created("deep");
+    // A resolution's lost value is free JSON: the one place a device could nest at will.
+    const withResolution = A.change(loose(deep.doc), (d) => {
+      d["resolutions"] = [{ id: "r", kind: "overwritten", at: 1, by: { id: "d", name: "d" }, losing: null, path: [], lost: { value: {} }, restoredAt: null }];
+    });
+    const nested = nestDeeply(withResolution, ["resolutions", 0, "lost", "value"], 5000);
+    const good = created("good-after-deep");
+    const results = await sync(socket, [{ ...deep.item, data: nested }, good.item]);
+    expect(results).toEqual([refused(Code.INVALID_ARGUMENT), stored(1)]);
+    expect(results[0]!.errorMessage).toContain("nested deeper");
+    expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
+  });
+
+  it("a key the entity's schema does not know", async () => {
+    const socket = await connect(await relay());
+    const extra = created("extra");
+    const withJunk = A.change(loose(extra.doc), (d) => {
+      d["junk"] = "x".repeat(1000);
+    });
+    const good = created("good-after-extra");
+    const results = await sync(socket, [{ ...extra.item, data: A.save(withJunk) }, good.item]);
+    expect(results).toEqual([refused(Code.INVALID_ARGUMENT), stored(1)]);
+    expect(results[0]!.errorMessage).toContain("junk");
+    expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
+  });
+
+  it("a pull cursor above 2^63-1 is INVALID_ARGUMENT, and the connection goes on", async () => {
+    const socket = await connect(await relay());
+    for (const cursor of [2n ** 63n, 2n ** 64n - 1n]) {
+      const reply = await socket.request({ case: "pull", value: { cursor } });
+      expect(reply.body).toMatchObject({ case: "error", value: { code: Code.INVALID_ARGUMENT } });
+      const catalog = await socket.request({ case: "pull", value: { cursor: 0n, catalogCursor: cursor } });
+      expect(catalog.body).toMatchObject({ case: "error", value: { code: Code.INVALID_ARGUMENT } });
+    }
+    expect((await socket.request({ case: "pull", value: { cursor: 2n ** 63n - 1n } })).body.case).toBe("pull");
+  });
+});
+
+/** A copy of `doc` typed as any map, to write what no entity type allows. */
+function loose(doc: A.Doc<object>): A.Doc<Record<string, unknown>> {
+  return A.clone(doc as A.Doc<Record<string, unknown>>);
+}
+
+/**
+ * `doc` with `depth` maps nested under the map at `path`, built on the document's backend: one
+ * call per level (through A.change's proxies each level costs the whole path, and assigning a
+ * deep object at once traps Automerge's module).
+ */
+function nestDeeply(doc: A.Doc<Record<string, unknown>>, path: (string | number)[], depth: number): Uint8Array {
+  let node: unknown = doc;
+  for (const key of path.slice(0, -1)) node = (node as Record<string | number, unknown>)[key];
+  const start = A.getObjectId(node, path[path.length - 1]);
+  if (start === null) throw new Error(`no object at ${path.join(".")}`);
+  const backend = A.getBackend(A.clone(doc));
+  let obj: string = start;
+  for (let i = 0; i < depth; i++) obj = backend.putObject(obj, "n", {});
+  backend.commit();
+  return backend.save();
+}
