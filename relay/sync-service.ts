@@ -129,6 +129,18 @@ export class SyncService {
           results[index] = conflictResult(item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });
           this.cache.put(userId, item.entityId, outcome.current);
           break;
+        case "unchanged":
+          // Already stored (a retry whose answer was lost): its version stands, nothing is written.
+          results[index] = create(SyncResultSchema, {
+            entityId: item.entityId,
+            status: SyncStatus.SUCCESS,
+            code: Code.OK,
+            serverVersion: outcome.current.version,
+            serverTime: BigInt(outcome.current.updatedAt),
+            cursor: outcome.current.cursor,
+          });
+          this.cache.put(userId, item.entityId, outcome.current);
+          break;
         case "rejected":
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
           if (current) this.cache.put(userId, item.entityId, current);

@@ -10,7 +10,7 @@ import type { SyncItemSchema } from "../../schema/protocol/frames.js";
 import type { Relay } from "../../relay/server.js";
 import type { RelayLimits } from "../../relay/limits.js";
 import { startTestRelay } from "../support/accounts.js";
-import { freshPgStore, type StoreBackend } from "../support/databases.js";
+import { freshPgStore, storeBackends, type StoreBackend } from "../support/databases.js";
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 import { workout } from "../support/devices.js";
 
@@ -41,6 +41,13 @@ function created(label: string, title = "Leg day") {
   const doc = entityDoc("workout", id, workout(title, [{ name: "Squat", sets: [[5, 140]] }]));
   const item: ItemInit = { entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0 };
   return { id, doc, item };
+}
+
+/** An update of `doc` (stored at `version`) made by `edit`, as a device pushes it. */
+function update(id: string, doc: A.Doc<object>, version: number, edit: (d: Record<string, unknown>) => void): ItemInit {
+  const heads = A.getHeads(doc);
+  const next = A.change(loose(doc), edit);
+  return { entityType: "workout", entityId: id, operation: Operation.UPDATE, data: A.saveSince(next, heads), version };
 }
 
 async function sync(socket: RawRelaySocket, items: ItemInit[]): Promise<SyncResult[]> {
@@ -113,6 +120,71 @@ describe("what the store cannot hold is refused per item, and the rest of the ba
     }
     expect((await socket.request({ case: "pull", value: { cursor: 2n ** 63n - 1n } })).body.case).toBe("pull");
   });
+});
+
+describe("an update carries this entity's own new changes, or is refused", () => {
+  it("bytes that do not parse (random, a corrupted chunk, garbage after a change) are INVALID_ARGUMENT: no new version, nothing fanned out", async () => {
+    const r = await relay();
+    const a = await connect(r, "user-1", "device-a");
+    const b = await connect(r, "user-1", "device-b");
+    const w = created("w");
+    expect(await sync(a, [w.item])).toEqual([stored(1)]);
+    await b.reply(0); // the create's fan-out
+    const good = update(w.id, w.doc, 1, (d) => {
+      (d["payload"] as Record<string, unknown>)["title"] = "Pull day";
+    });
+    const goodBytes = good.data as Uint8Array;
+    const corrupted = new Uint8Array(goodBytes);
+    corrupted[corrupted.length - 2]! ^= 0xff;
+    const random = new Uint8Array(200).map((_, i) => (i * 73 + 11) % 256);
+    for (const data of [random, corrupted, new Uint8Array([...goodBytes, 1, 2, 3]), goodBytes.subarray(0, goodBytes.length - 1)]) {
+      const [result] = await sync(a, [{ ...good, data }]);
+      expect(result).toEqual(refused(Code.INVALID_ARGUMENT));
+      expect(result!.errorMessage).toContain("not Automerge data");
+    }
+    expect(await sync(a, [good])).toEqual([stored(2)]);
+    // The first frame device b hears after the create is the good update, at version 2.
+    const fanned = await b.reply(0);
+    expect(fanned.body).toMatchObject({ case: "changes", value: { entities: [{ entityId: w.id, version: 2, baseVersion: 1 }] } });
+  });
+
+  it("a push that adds no change (a retry of stored changes) is SUCCESS at the version it already has", async () => {
+    const socket = await connect(await relay());
+    const w = created("w");
+    expect(await sync(socket, [w.item])).toEqual([stored(1)]);
+    expect(await sync(socket, [{ ...w.item, operation: Operation.UPDATE, version: 1 }])).toEqual([stored(1)]);
+    const edit = update(w.id, w.doc, 1, (d) => {
+      (d["payload"] as Record<string, unknown>)["title"] = "Pull day";
+    });
+    expect(await sync(socket, [edit])).toEqual([stored(2)]);
+    expect(await sync(socket, [{ ...edit, version: 2 }])).toEqual([stored(2)]);
+    expect((await pullAll(socket)).map((e) => e.version)).toEqual([2]);
+  });
+
+  for (const backend of storeBackends) {
+    it(`another document's history under this entity's id is INVALID_ARGUMENT, never merged (${backend.name})`, async () => {
+      const socket = await connect(await relay({}, backend));
+      const w = created("w");
+      expect(await sync(socket, [w.item])).toEqual([stored(1)]);
+      // A valid workout with the same id, made separately: a document of its own history.
+      const impostor = entityDoc("workout", w.id, workout("Impostor", [{ name: "Curl", sets: [[10, 20]] }]), "other-device");
+      const later = A.change(A.clone(impostor), (d) => {
+        d.payload.title = "Impostor, edited";
+      });
+      const tries: ItemInit[] = [
+        { ...w.item, operation: Operation.UPDATE, version: 1, data: A.save(impostor) },
+        { ...w.item, operation: Operation.UPDATE, version: 1, data: A.saveSince(later, []) },
+      ];
+      for (const item of tries) {
+        const [result] = await sync(socket, [item]);
+        expect(result).toEqual(refused(Code.INVALID_ARGUMENT));
+        expect(result!.errorMessage).toContain("another document");
+      }
+      const [snapshot] = await pullAll(socket);
+      expect(snapshot).toMatchObject({ entityId: w.id, version: 1 });
+      expect(A.load<{ payload: { title: string } }>(snapshot!.data).payload.title).toBe("Leg day");
+    });
+  }
 });
 
 /** A copy of `doc` typed as any map, to write what no entity type allows. */
