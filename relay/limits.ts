@@ -10,6 +10,10 @@ export interface RelayLimits {
   maxPullPage: number;
   /** Automerge documents kept in memory, across all users. */
   documentCacheSize: number;
+  /** A connection that sent nothing for this long is closed (devices ping every few seconds). */
+  idleTimeoutMs: number;
+  /** Open sync connections at most; one more is closed with 1013 (try again later). */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -18,4 +22,6 @@ export const DEFAULT_LIMITS: RelayLimits = {
   framesPerSecond: 200,
   maxPullPage: 500,
   documentCacheSize: 2_000,
+  idleTimeoutMs: 5 * 60_000,
+  maxConnections: 10_000,
 };

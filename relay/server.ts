@@ -97,6 +97,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     verifyClient: ({ origin, req }: { origin: string | undefined; req: { headers: { host?: string } } }) => originAllowed(origin, req.headers.host, options.allowedOrigins),
   });
   wss.on("connection", (socket) => {
+    if (wss.clients.size > limits.maxConnections) {
+      socket.close(CloseCode.TRY_AGAIN_LATER, "too many connections; try again later");
+      return;
+    }
     const session = new Session(
       {
         send: (frame) => socket.send(frame, { binary: true }),
@@ -104,15 +108,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       },
       { service, accounts, live, fanout, limits, log, clock },
     );
-    // Frames of one connection are handled in arrival order.
-    let queue = Promise.resolve();
     socket.on("message", (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
         socket.close(CloseCode.PROTOCOL_ERROR, "binary frames only");
         return;
       }
-      const frame = toBytes(data);
-      queue = queue.then(() => session.receive(frame));
+      void session.accept(toBytes(data));
     });
     socket.on("close", () => session.closed());
     socket.on("error", (err) => log.error("socket_error", { error: String(err) }));

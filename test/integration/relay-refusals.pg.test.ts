@@ -4,13 +4,14 @@
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
-import { Operation, SyncStatus, type EntitySnapshot, type SyncResult } from "../../schema/protocol/frames.js";
+import { HEADER_BYTES, Operation, SyncStatus, encodeDeviceFrame, type EntitySnapshot, type SyncResult } from "../../schema/protocol/frames.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SyncItemSchema } from "../../schema/protocol/frames.js";
 import type { Relay } from "../../relay/server.js";
 import type { RelayLimits } from "../../relay/limits.js";
 import { startTestRelay } from "../support/accounts.js";
 import { freshPgStore, storeBackends, type StoreBackend } from "../support/databases.js";
+import { FakeClock } from "../support/fake-clock.js";
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 import { workout } from "../support/devices.js";
 
@@ -21,9 +22,9 @@ afterEach(async () => {
 
 const postgres: StoreBackend = { name: "postgres", open: () => freshPgStore() };
 
-async function relay(limits?: Partial<RelayLimits>, backend: StoreBackend = postgres): Promise<Relay> {
+async function relay(limits?: Partial<RelayLimits>, backend: StoreBackend = postgres, clock?: FakeClock): Promise<Relay> {
   const db = await backend.open();
-  const r = await startTestRelay({ store: db.store, limits });
+  const r = await startTestRelay({ store: db.store, limits, ...(clock ? { clock } : {}) });
   cleanups.push(db.close, () => r.close().catch(() => undefined));
   return r;
 }
@@ -185,6 +186,75 @@ describe("an update carries this entity's own new changes, or is refused", () =>
       expect(A.load<{ payload: { title: string } }>(snapshot!.data).payload.title).toBe("Leg day");
     });
   }
+});
+
+describe("the protocol as the .proto states it", () => {
+  /** A frame with request id `id` and `body` as its protobuf bytes. */
+  const frame = (id: number, body: number[]) => {
+    const bytes = new Uint8Array(HEADER_BYTES + body.length);
+    new DataView(bytes.buffer).setUint32(0, id);
+    bytes.set(body, HEADER_BYTES);
+    return bytes;
+  };
+
+  it("garbage before hello is UNAUTHENTICATED, and the connection is closed", async () => {
+    const r = await relay();
+    for (const garbage of [frame(9, [0xff, 0xff, 0xff, 0xff, 0x0f]), new Uint8Array([1, 2])]) {
+      const socket = await RawRelaySocket.connect(r.syncUrl);
+      cleanups.push(() => socket.close());
+      socket.sendBytes(garbage);
+      const reply = await socket.reply(garbage.length >= HEADER_BYTES ? 9 : 0);
+      expect(reply.body).toMatchObject({ case: "error", value: { code: Code.UNAUTHENTICATED } });
+      await socket.closedPromise;
+      expect(socket.closed?.code).toBe(1008);
+    }
+  });
+
+  it("a frame of a kind the relay does not know is UNIMPLEMENTED, and the connection goes on", async () => {
+    const socket = await connect(await relay());
+    socket.sendBytes(frame(21, [0x7a, 0x00])); // DeviceFrame field 15, an empty message
+    expect((await socket.reply(21)).body).toMatchObject({ case: "error", value: { code: Code.UNIMPLEMENTED } });
+    expect((await socket.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
+  });
+
+  it("request id 0 (the relay's, for unasked frames) and an id still waiting for its answer are refused", async () => {
+    const socket = await connect(await relay());
+    socket.sendBytes(encodeDeviceFrame(0, { case: "pull", value: { cursor: 0n } }));
+    expect((await socket.reply(0)).body).toMatchObject({ case: "error", value: { code: Code.INVALID_ARGUMENT } });
+    // Both frames leave in one write; the first is still being answered when the second arrives.
+    const items = Array.from({ length: 20 }, (_, i) => created(`pending-${i}`).item);
+    socket.sendBytes(encodeDeviceFrame(50, { case: "sync", value: { items } }));
+    socket.sendBytes(encodeDeviceFrame(50, { case: "pull", value: { cursor: 0n } }));
+    const first = await socket.reply(50);
+    expect(first.body).toMatchObject({ case: "error", value: { code: Code.INVALID_ARGUMENT } });
+    expect(JSON.stringify(first.body.value)).toContain("still waiting");
+    const second = await socket.reply(50);
+    expect(second.body.case).toBe("sync");
+    expect((await pullAll(socket)).length).toBe(20);
+  });
+
+  it("a connection silent for the idle timeout of the relay's clock is closed; any frame restarts it", async () => {
+    const clock = new FakeClock();
+    const socket = await connect(await relay({ idleTimeoutMs: 60_000 }, postgres, clock));
+    clock.advance(59_999);
+    expect((await socket.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
+    clock.advance(59_999); // 59.999 s after the pull: still open
+    expect((await socket.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
+    clock.advance(60_000);
+    await socket.closedPromise;
+    expect(socket.closed?.code).toBe(1001);
+  });
+
+  it("connections past the cap are closed with 1013 (try again later); the others go on", async () => {
+    const r = await relay({ maxConnections: 2 });
+    const a = await connect(r, "user-1", "device-a");
+    await connect(r, "user-2", "device-b");
+    const third = await RawRelaySocket.connect(r.syncUrl);
+    cleanups.push(() => third.close());
+    await third.closedPromise;
+    expect(third.closed?.code).toBe(1013);
+    expect((await a.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
+  });
 });
 
 /** A copy of `doc` typed as any map, to write what no entity type allows. */
