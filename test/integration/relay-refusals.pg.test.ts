@@ -1,6 +1,7 @@
 // The relay refuses what it cannot use (issue 21), item by item, over a real socket against a
 // real store: each hostile item gets its typed error, the rest of its batch is stored, and
 // nothing that was refused reaches the database or another device.
+import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
@@ -254,6 +255,60 @@ describe("the protocol as the .proto states it", () => {
     await third.closedPromise;
     expect(third.closed?.code).toBe(1013);
     expect((await a.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
+  });
+});
+
+describe("documents and answers fit a frame", () => {
+  /** A valid workout of about `kb` KB that does not compress: exercises named by random text. */
+  function bulky(label: string, kb: number) {
+    const id = idFor(label);
+    const payload = workout("Bulky", []);
+    payload.exercises = Array.from({ length: Math.ceil(kb * 5) }, (_, i) => ({ id: `ex-${i}`, name: randomBytes(150).toString("base64"), sets: [] }));
+    const doc = entityDoc("workout", id, payload);
+    const item: ItemInit = { entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0 };
+    return { id, doc, item };
+  }
+
+  it("a document over maxDocumentBytes is INVALID_ARGUMENT for its item; the rest of the batch is stored", async () => {
+    const socket = await connect(await relay({ maxDocumentBytes: 8_000 }));
+    const big = bulky("big", 12);
+    const small = created("small");
+    const results = await sync(socket, [big.item, small.item]);
+    expect(results).toEqual([refused(Code.INVALID_ARGUMENT), stored(1)]);
+    expect(results[0]!.errorMessage).toContain("at most 8000");
+    expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([small.id]);
+  });
+
+  it("pull pages and conflict answers carry at most a frame's worth of documents", async () => {
+    const maxFrameBytes = 64 * 1024;
+    const socket = await connect(await relay({ maxFrameBytes }));
+    const docs = Array.from({ length: 8 }, (_, i) => bulky(`bulky-${i}`, 15));
+    for (const d of docs) expect(await sync(socket, [d.item])).toEqual([stored(1)]);
+
+    const seen: string[] = [];
+    let cursor = 0n;
+    let pages = 0;
+    for (let more = true; more; pages++) {
+      const reply = await socket.request({ case: "pull", value: { cursor, limit: 50 } });
+      if (reply.body.case !== "pull") throw new Error(`pull answered with ${reply.body.case}`);
+      const page = reply.body.value;
+      expect(page.entities.reduce((sum, e) => sum + e.data.length, 0)).toBeLessThanOrEqual(maxFrameBytes);
+      seen.push(...page.entities.map((e) => e.entityId));
+      cursor = page.cursor;
+      more = page.hasMore;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toEqual(docs.map((d) => d.id));
+
+    // Eight stale pushes: each conflict answer would carry a 15 KB document.
+    const stale = docs.map((d) => ({ ...d.item, operation: Operation.UPDATE, version: 0, data: new Uint8Array([1]) }));
+    const results = await sync(socket, stale);
+    const conflicts = results.filter((x) => x.status === SyncStatus.CONFLICT);
+    expect(conflicts.length).toBeGreaterThan(0);
+    expect(conflicts.reduce((sum, x) => sum + x.serverData.length, 0)).toBeLessThanOrEqual(maxFrameBytes);
+    const rest = results.filter((x) => x.status !== SyncStatus.CONFLICT);
+    expect(rest.length).toBeGreaterThan(0);
+    for (const x of rest) expect(x).toEqual(refused(Code.RESOURCE_EXHAUSTED));
   });
 });
 
