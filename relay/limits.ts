@@ -17,6 +17,11 @@ export interface RelayLimits {
   maxDocumentBytes: number;
   /** A connection that sent nothing for this long is closed (devices ping every few seconds). */
   idleTimeoutMs: number;
+  /**
+   * Reply bytes one connection may have waiting to be sent. Past maxFrameBytes the relay stops
+   * reading that connection's frames until its replies drain; past this it closes it (1008).
+   */
+  maxBufferedBytes: number;
   /** Open sync connections at most; one more is closed with 1013 (try again later). */
   maxConnections: number;
 }
@@ -35,4 +40,5 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxDocumentBytes: 1024 * 1024,
   idleTimeoutMs: 5 * 60_000,
   maxConnections: 10_000,
+  maxBufferedBytes: 16 * 1024 * 1024,
 };

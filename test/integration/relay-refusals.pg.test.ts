@@ -10,6 +10,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SyncItemSchema } from "../../schema/protocol/frames.js";
 import type { Relay } from "../../relay/server.js";
 import type { RelayLimits } from "../../relay/limits.js";
+import type { Logger } from "../../relay/logger.js";
 import { startTestRelay } from "../support/accounts.js";
 import { freshPgStore, storeBackends, type StoreBackend } from "../support/databases.js";
 import { FakeClock } from "../support/fake-clock.js";
@@ -23,9 +24,9 @@ afterEach(async () => {
 
 const postgres: StoreBackend = { name: "postgres", open: () => freshPgStore() };
 
-async function relay(limits?: Partial<RelayLimits>, backend: StoreBackend = postgres, clock?: FakeClock): Promise<Relay> {
+async function relay(limits?: Partial<RelayLimits>, backend: StoreBackend = postgres, clock?: FakeClock, log?: Logger): Promise<Relay> {
   const db = await backend.open();
-  const r = await startTestRelay({ store: db.store, limits, ...(clock ? { clock } : {}) });
+  const r = await startTestRelay({ store: db.store, limits, ...(clock ? { clock } : {}), ...(log ? { log } : {}) });
   cleanups.push(db.close, () => r.close().catch(() => undefined));
   return r;
 }
@@ -309,6 +310,41 @@ describe("documents and answers fit a frame", () => {
     const rest = results.filter((x) => x.status !== SyncStatus.CONFLICT);
     expect(rest.length).toBeGreaterThan(0);
     for (const x of rest) expect(x).toEqual(refused(Code.RESOURCE_EXHAUSTED));
+  });
+});
+
+describe("backpressure", () => {
+  it("a device that never reads is closed once its unread replies pass maxBufferedBytes; others go on", async () => {
+    let closedSlow: (fields: Record<string, unknown>) => void = () => undefined;
+    const slowClosed = new Promise<Record<string, unknown>>((resolve) => (closedSlow = resolve));
+    const log: Logger = {
+      info: (event, fields) => {
+        if (event === "slow_reader_closed") closedSlow(fields ?? {});
+      },
+      error: () => undefined,
+    };
+    const maxBufferedBytes = 256 * 1024;
+    const r = await relay({ maxFrameBytes: 64 * 1024, maxBufferedBytes }, postgres, undefined, log);
+    const writer = await connect(r, "user-1", "device-a");
+    for (let i = 0; i < 4; i++) {
+      const id = idFor(`page-${i}`);
+      const payload = workout("Bulky", []);
+      payload.exercises = Array.from({ length: 70 }, (_, k) => ({ id: `ex-${k}`, name: randomBytes(150).toString("base64"), sets: [] }));
+      expect(await sync(writer, [{ entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(entityDoc("workout", id, payload)), version: 0 }])).toEqual([stored(1)]);
+    }
+    const slow = await connect(r, "user-1", "device-slow");
+    slow.stopReading();
+    // Each answer is a page of about 56 KB: 300 of them are far more than the socket buffers hold.
+    for (let i = 0; i < 300; i++) slow.sendBytes(encodeDeviceFrame(5000 + i, { case: "pull", value: { cursor: 0n, limit: 50 } }));
+    const fields = await slowClosed;
+    expect(fields["buffered_bytes"]).toBeGreaterThan(maxBufferedBytes);
+    expect(fields["buffered_bytes"]).toBeLessThanOrEqual(maxBufferedBytes + 64 * 1024);
+    // Once it reads again it is told why it was closed.
+    slow.resumeReading();
+    await slow.closedPromise;
+    expect(slow.closed?.code).toBe(1008);
+    const other = await connect(r, "user-2", "device-b");
+    expect((await other.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
   });
 });
 
