@@ -85,11 +85,8 @@ export async function startPeer(options: PeerOptions): Promise<LanPeer> {
   const accept = (connection: Connection): void => {
     open.add(connection);
     const session = new Session({ send: (frame) => connection.send(frame), close: () => connection.close() }, { service, accounts, live, fanout, limits, log, clock });
-    // Frames of one connection are handled in arrival order.
-    let queue = Promise.resolve();
-    connection.onFrame((frame) => {
-      queue = queue.then(() => session.receive(frame));
-    });
+    // The session queues a connection's frames in arrival order.
+    connection.onFrame((frame) => void session.accept(frame));
     connection.onClose(() => {
       open.delete(connection);
       session.closed();

@@ -10,6 +10,25 @@ export interface RelayLimits {
   maxPullPage: number;
   /** Automerge documents kept in memory, across all users. */
   documentCacheSize: number;
+  /**
+   * Largest stored document (A.save bytes). Kept well under maxFrameBytes: the whole document
+   * travels in pull pages and conflict answers, which must fit one frame.
+   */
+  maxDocumentBytes: number;
+  /** A connection that sent nothing for this long is closed (devices ping every few seconds). */
+  idleTimeoutMs: number;
+  /**
+   * Reply bytes one connection may have waiting to be sent. Past maxFrameBytes the relay stops
+   * reading that connection's frames until its replies drain; past this it closes it (1008).
+   */
+  maxBufferedBytes: number;
+  /** Open sync connections at most; one more is closed with 1013 (try again later). */
+  maxConnections: number;
+}
+
+/** Bytes of documents one answer (a pull page, a sync response) carries at most: a frame, less room for its envelope. */
+export function answerBudget(limits: RelayLimits): number {
+  return Math.floor(limits.maxFrameBytes * 0.9);
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -18,4 +37,8 @@ export const DEFAULT_LIMITS: RelayLimits = {
   framesPerSecond: 200,
   maxPullPage: 500,
   documentCacheSize: 2_000,
+  maxDocumentBytes: 1024 * 1024,
+  idleTimeoutMs: 5 * 60_000,
+  maxConnections: 10_000,
+  maxBufferedBytes: 16 * 1024 * 1024,
 };

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { WebSocketServer, type RawData } from "ws";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { AccountService, DEFAULT_AUTH, type AuthOptions } from "./auth/account-service.js";
 import { publishExerciseLibrary, type ExerciseEntry } from "./catalog/catalog.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -119,22 +119,46 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   });
   openConnections = () => wss.clients.size;
   wss.on("connection", (socket) => {
+    if (wss.clients.size > limits.maxConnections) {
+      socket.close(CloseCode.TRY_AGAIN_LATER, "too many connections; try again later");
+      return;
+    }
+    // Backpressure: bytes handed to ws and not yet written to the kernel. A device that does not
+    // read its replies makes them pile up here; reading its frames stops until they drain, and
+    // past maxBufferedBytes the connection is closed rather than held in memory.
+    let buffered = 0;
+    let paused = false;
+    const send = (frame: Uint8Array) => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      buffered += frame.length;
+      socket.send(frame, { binary: true }, () => {
+        buffered -= frame.length;
+        if (paused && buffered <= limits.maxFrameBytes) {
+          paused = false;
+          socket.resume();
+        }
+      });
+      if (buffered > limits.maxBufferedBytes) {
+        log.info("slow_reader_closed", { buffered_bytes: buffered });
+        socket.close(CloseCode.POLICY_VIOLATION, "replies unread: the device does not read what it asked for");
+      } else if (!paused && buffered > limits.maxFrameBytes) {
+        paused = true;
+        socket.pause();
+      }
+    };
     const session = new Session(
       {
-        send: (frame) => socket.send(frame, { binary: true }),
+        send,
         close: (code, reason) => socket.close(code, reason),
       },
       { service, accounts, live, fanout, limits, log, clock, observer },
     );
-    // Frames of one connection are handled in arrival order.
-    let queue = Promise.resolve();
     socket.on("message", (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
         socket.close(CloseCode.PROTOCOL_ERROR, "binary frames only");
         return;
       }
-      const frame = toBytes(data);
-      queue = queue.then(() => session.receive(frame));
+      void session.accept(toBytes(data));
     });
     socket.on("close", () => session.closed());
     socket.on("error", (err) => log.error("socket_error", { error: String(err) }));

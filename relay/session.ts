@@ -13,7 +13,7 @@ import {
   type EntitySnapshot,
   type RelayBodyInit,
 } from "../schema/protocol/frames.js";
-import type { Clock } from "./clock.js";
+import type { Clock, TimerHandle } from "./clock.js";
 import type { Fanout } from "./fanout.js";
 import type { RelayLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
@@ -35,6 +35,8 @@ export const CloseCode = {
   PROTOCOL_ERROR: 1002,
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
+  /** Too many connections on this relay: come back later. */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /** What every session of one relay shares. */
@@ -59,6 +61,13 @@ export class Session {
   private unsubscribe: (() => void) | undefined;
   private tokens: number;
   private lastRefill: number;
+  /** Request ids received and not answered yet: a reply must name one request only. */
+  private readonly pending = new Set<number>();
+  /** Frames of one connection are handled in arrival order. */
+  private queue: Promise<void> = Promise.resolve();
+  private lastHeard: number;
+  private idleTimer: TimerHandle = undefined;
+  private ended = false;
   private readonly service: SyncService;
   private readonly accounts: AccountService;
   private readonly live: LiveSessions;
@@ -82,16 +91,50 @@ export class Session {
     this.observer = context.observer;
     this.tokens = this.limits.framesPerSecond;
     this.lastRefill = this.clock.now();
+    this.lastHeard = this.lastRefill;
+    this.armIdleTimer(this.limits.idleTimeoutMs);
   }
 
-  async receive(frame: Uint8Array): Promise<void> {
+  /**
+   * A frame arrived: it is queued behind the connection's earlier frames. A request id already
+   * waiting for its answer is refused at once (two answers would carry one id).
+   */
+  accept(frame: Uint8Array): Promise<void> {
+    this.lastHeard = this.clock.now();
     const requestId = readRequestId(frame);
+    if (requestId !== 0 && this.pending.has(requestId)) {
+      this.sendError(requestId, new SyncError(Code.INVALID_ARGUMENT, `request id ${requestId} is still waiting for its answer; use a new id`));
+      return this.queue;
+    }
+    if (requestId !== 0) this.pending.add(requestId);
+    this.queue = this.queue
+      .then(() => this.receive(frame))
+      .catch((err: unknown) => this.log.error("frame_failed", { error: String(err), request_id: requestId }))
+      .finally(() => this.pending.delete(requestId));
+    return this.queue;
+  }
+
+  private async receive(frame: Uint8Array): Promise<void> {
+    const requestId = readRequestId(frame);
+    let closeOnError = false;
     try {
       if (frame.length > this.limits.maxFrameBytes) {
         throw new SyncError(Code.RESOURCE_EXHAUSTED, `frame of ${frame.length} bytes exceeds ${this.limits.maxFrameBytes}`);
       }
       this.takeToken();
-      const { body } = decodeDeviceFrame(frame);
+      let body;
+      try {
+        body = decodeDeviceFrame(frame).body;
+      } catch (err) {
+        // Before hello, bytes that are not a hello are no device speaking this protocol.
+        if (!this.principal) throw new SyncError(Code.UNAUTHENTICATED, "the first frame must be hello");
+        throw err;
+      }
+      if (body.case === "hello") closeOnError = !this.principal;
+      if (requestId === 0) {
+        if (!this.principal) throw new SyncError(Code.UNAUTHENTICATED, "the first frame must be hello, with a request id other than 0");
+        throw new SyncError(Code.INVALID_ARGUMENT, "request id 0 is for frames the relay sends unasked; number requests from 1");
+      }
       switch (body.case) {
         case "hello":
           await this.hello(requestId, { min: body.value.minProtocolVersion, max: body.value.protocolVersion }, () => authenticate(body.value, this.accounts));
@@ -122,14 +165,19 @@ export class Session {
       }
     } catch (err) {
       this.sendError(requestId, err);
-      if (err instanceof SyncError && (err.code === Code.UNAUTHENTICATED || err.code === Code.UNIMPLEMENTED)) {
-        this.socket.close(CloseCode.POLICY_VIOLATION, err.message.slice(0, 120));
+      // A hello that fails (version, credentials) and any frame without a session end the
+      // connection; other refusals leave it open.
+      if (err instanceof SyncError && (err.code === Code.UNAUTHENTICATED || closeOnError)) {
+        this.end(CloseCode.POLICY_VIOLATION, err.message.slice(0, 120));
       }
     }
   }
 
   closed(): void {
     this.observer?.deviceGone(this);
+    this.ended = true;
+    if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.principal) this.live.remove(this.principal, this);
@@ -138,7 +186,28 @@ export class Session {
   /** The device was revoked: it is told why, and the connection closes. */
   revoked(): void {
     this.sendError(0, new SyncError(Code.UNAUTHENTICATED, "this device was signed out on another device: sign in"));
-    this.socket.close(CloseCode.POLICY_VIOLATION, "device revoked");
+    this.end(CloseCode.POLICY_VIOLATION, "device revoked");
+  }
+
+  private end(code: number, reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.close(code, reason);
+  }
+
+  /** Closes the connection once nothing was heard for idleTimeoutMs of the relay's clock. */
+  private armIdleTimer(ms: number): void {
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.ended) return;
+      const silent = Math.max(0, this.clock.now() - this.lastHeard);
+      if (silent >= this.limits.idleTimeoutMs) {
+        this.log.info("connection_idle_closed", { silent_ms: silent, user_id: this.principal?.userId });
+        this.end(CloseCode.GOING_AWAY, `nothing heard for ${this.limits.idleTimeoutMs} ms`);
+      } else {
+        this.armIdleTimer(this.limits.idleTimeoutMs - silent);
+      }
+    }, ms);
   }
 
   private async hello(requestId: number, offered: { min: number; max: number }, decide: () => Promise<Principal>): Promise<void> {

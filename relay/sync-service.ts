@@ -20,12 +20,14 @@ import {
 import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
-import type { RelayLimits } from "./limits.js";
+import { answerBudget, type RelayLimits } from "./limits.js";
 import { applyChanges } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
 import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
-import { pairOutcomes, type RelayStore, type StoredEntity } from "./store/store.js";
+import { pairOutcomes, type ChangesPage, type RelayStore, type StoredEntity } from "./store/store.js";
+
+const MAX_CURSOR = 2n ** 63n - 1n;
 
 interface Staged {
   index: number;
@@ -65,9 +67,14 @@ export class SyncService {
 
   /** The user's changes after `after`, and the exercise library's after `catalogAfter`. */
   async pull(principal: Principal, after: bigint, catalogAfter: bigint, limit: number): Promise<PullResponse> {
+    // Cursors are Postgres int8: a larger one was never handed out.
+    if (after > MAX_CURSOR || catalogAfter > MAX_CURSOR) {
+      throw new SyncError(Code.INVALID_ARGUMENT, `a cursor is at most ${MAX_CURSOR} (2^63-1); pass back a cursor the relay gave`);
+    }
     const pageSize = Math.min(limit > 0 ? limit : this.limits.maxPullPage, this.limits.maxPullPage);
-    const catalog = await this.store.changesSince(CATALOG_OWNER, catalogAfter, pageSize);
-    const page = await this.store.changesSince(principal.userId, after, pageSize);
+    const budget: AnswerBudget = { left: answerBudget(this.limits), empty: true };
+    const catalog = withinBudget(await this.store.changesSince(CATALOG_OWNER, catalogAfter, pageSize), catalogAfter, budget);
+    const page = withinBudget(await this.store.changesSince(principal.userId, after, pageSize), after, budget);
     return create(PullResponseSchema, {
       entities: [...catalog.entities, ...page.entities].map(snapshotOfRow),
       cursor: page.cursor,
@@ -99,6 +106,8 @@ export class SyncService {
 
   private async syncItems(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
     const { userId } = principal;
+    // Conflict answers carry whole documents: together they must fit one frame.
+    const budget: AnswerBudget = { left: answerBudget(this.limits), empty: true };
     const results: SyncResult[] = [];
     const staged: Staged[] = [];
     const seen = new Set<string>();
@@ -122,7 +131,19 @@ export class SyncService {
       const outcome = applyChanges(item, current);
       switch (outcome.kind) {
         case "conflict":
-          results[index] = conflictResult(item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });
+          results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });
+          this.cache.put(userId, item.entityId, outcome.current);
+          break;
+        case "unchanged":
+          // Already stored (a retry whose answer was lost): its version stands, nothing is written.
+          results[index] = create(SyncResultSchema, {
+            entityId: item.entityId,
+            status: SyncStatus.SUCCESS,
+            code: Code.OK,
+            serverVersion: outcome.current.version,
+            serverTime: BigInt(outcome.current.updatedAt),
+            cursor: outcome.current.cursor,
+          });
           this.cache.put(userId, item.entityId, outcome.current);
           break;
         case "rejected":
@@ -132,18 +153,29 @@ export class SyncService {
         case "invalid":
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
           break;
-        case "applied":
-          staged.push({ index, item, ...outcome, bytes: A.save(outcome.doc) });
+        case "applied": {
+          const bytes = A.save(outcome.doc);
+          if (bytes.length > this.limits.maxDocumentBytes) {
+            A.free(outcome.doc);
+            results[index] = errorResult(
+              item.entityId,
+              Code.INVALID_ARGUMENT,
+              `the document would be ${bytes.length} bytes; the relay keeps documents of at most ${this.limits.maxDocumentBytes}`,
+            );
+            break;
+          }
+          staged.push({ index, item, ...outcome, bytes });
           break;
+        }
         default:
           assertNever(outcome);
       }
     }
-    if (staged.length > 0) await this.storeStaged(principal, staged, results);
+    if (staged.length > 0) await this.storeStaged(principal, staged, results, budget);
     return results;
   }
 
-  private async storeStaged(principal: Principal, staged: Staged[], results: SyncResult[]): Promise<void> {
+  private async storeStaged(principal: Principal, staged: Staged[], results: SyncResult[], budget: AnswerBudget): Promise<void> {
     const { userId, deviceId } = principal;
     let outcomes;
     try {
@@ -200,7 +232,7 @@ export class SyncService {
         A.free(s.doc);
         const row = await this.store.get(userId, s.item.entityId);
         results[s.index] = row
-          ? conflictResult(row.entityId, { bytes: row.doc, version: row.version, updatedAt: row.updatedAt, cursor: row.cursor })
+          ? conflictWithin(budget, row.entityId, { bytes: row.doc, version: row.version, updatedAt: row.updatedAt, cursor: row.cursor })
           : errorResult(s.item.entityId, Code.UNAVAILABLE, "the entity changed while storing; retry");
       }
     }
@@ -245,6 +277,39 @@ function snapshotOfRow(row: StoredEntity): EntitySnapshot {
     cursor: row.cursor,
     deviceId: row.deviceId,
   });
+}
+
+/**
+ * The entities of `page` that fit the answer's remaining byte budget (always the first, which
+ * maxDocumentBytes keeps under a frame); a cut page ends at the last one kept and has more.
+ */
+function withinBudget(page: ChangesPage, after: bigint, budget: AnswerBudget): ChangesPage {
+  let kept = 0;
+  for (const entity of page.entities) {
+    if (!budget.empty && entity.doc.length > budget.left) break;
+    budget.left -= entity.doc.length;
+    budget.empty = false;
+    kept++;
+  }
+  if (kept === page.entities.length) return page;
+  const entities = page.entities.slice(0, kept);
+  return { entities, cursor: entities[entities.length - 1]?.cursor ?? after, hasMore: true };
+}
+
+interface AnswerBudget {
+  /** Bytes of documents the answer may still carry. */
+  left: number;
+  /** Nothing is in the answer yet: its first document goes in whatever its size. */
+  empty: boolean;
+}
+
+/** A conflict answer, or RESOURCE_EXHAUSTED (retry) when the answer has no room left for its document. */
+function conflictWithin(budget: AnswerBudget, entityId: string, current: Parameters<typeof conflictResult>[1]): SyncResult {
+  if (current.bytes.length > budget.left) {
+    return errorResult(entityId, Code.RESOURCE_EXHAUSTED, "this answer is full of other conflicts' documents; push this item again");
+  }
+  budget.left -= current.bytes.length;
+  return conflictResult(entityId, current);
 }
 
 /** A version conflict, answered with the relay's document and version. */

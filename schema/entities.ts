@@ -7,6 +7,10 @@
 import { isValidDocumentId } from "@automerge/automerge-repo/slim";
 import { z } from "zod";
 
+// Every object schema is strict: an unknown key is refused, not stripped, so what a store keeps
+// is exactly what validated (a stripped key would still be in the Automerge document and in the
+// relay's jsonb copy of it).
+
 export const ENTITY_TYPES = [
   "workout",
   "progression",
@@ -32,10 +36,10 @@ const shortText = z.string().max(200);
 const longText = z.string().max(5000);
 
 /** A device, as the person knows it: its id and the name they gave it. */
-export const deviceRefSchema = z.object({ id: z.string().min(1).max(128), name: z.string().max(100) });
+export const deviceRefSchema = z.strictObject({ id: z.string().min(1).max(128), name: z.string().max(100) });
 export type DeviceRef = z.infer<typeof deviceRefSchema>;
 
-export const workoutSetSchema = z.object({
+export const workoutSetSchema = z.strictObject({
   id: z.string().min(1).max(64),
   reps: z.number().int().min(0).max(1000),
   weight: nonNegative.max(2000),
@@ -46,16 +50,16 @@ export const workoutSetSchema = z.object({
    * Set when "merge both" kept two versions of one set (both sides changed it differently): this
    * is the other side's version of `setId`, shown beside it and marked, never blended into it.
    */
-  keptFrom: z.object({ setId: z.string().min(1).max(64), device: deviceRefSchema }).optional(),
+  keptFrom: z.strictObject({ setId: z.string().min(1).max(64), device: deviceRefSchema }).optional(),
 });
 
-export const workoutExerciseSchema = z.object({
+export const workoutExerciseSchema = z.strictObject({
   id: z.string().min(1).max(64),
   name: shortText.min(1),
   sets: z.array(workoutSetSchema).max(200),
 });
 
-export const workoutSchema = z.object({
+export const workoutSchema = z.strictObject({
   title: shortText,
   startedAt: z.number().int().nonnegative(),
   completedAt: z.number().int().nonnegative().nullable(),
@@ -63,7 +67,7 @@ export const workoutSchema = z.object({
   exercises: z.array(workoutExerciseSchema).max(100),
 });
 
-export const progressionSchema = z.object({
+export const progressionSchema = z.strictObject({
   exerciseName: shortText.min(1),
   targetWeight: nonNegative.max(2000),
   unit,
@@ -73,14 +77,14 @@ export const progressionSchema = z.object({
   notes: longText,
 });
 
-export const userProfileSchema = z.object({
+export const userProfileSchema = z.strictObject({
   displayName: shortText,
   preferredUnit: unit,
   bodyweight: nonNegative.max(1000).nullable(),
   goals: longText,
 });
 
-export const recoveryDaySchema = z.object({
+export const recoveryDaySchema = z.strictObject({
   sleepHours: z.number().min(0).max(24).nullable(),
   soreness: z.number().int().min(0).max(10).nullable(),
   readiness: z.number().int().min(0).max(10).nullable(),
@@ -88,17 +92,17 @@ export const recoveryDaySchema = z.object({
 });
 
 /** Recovery entries keyed by day; conflicts resolve last-write-wins per day. */
-export const recoverySchema = z.object({
+export const recoverySchema = z.strictObject({
   days: z.record(isoDay, recoveryDaySchema),
 });
 
 /** Weekly working sets per muscle group; conflicts take the maximum per group. */
-export const volumeSchema = z.object({
+export const volumeSchema = z.strictObject({
   weekStart: isoDay,
-  muscleGroups: z.record(z.string().min(1).max(64), z.object({ sets: z.number().int().min(0).max(10000) })),
+  muscleGroups: z.record(z.string().min(1).max(64), z.strictObject({ sets: z.number().int().min(0).max(10000) })),
 });
 
-export const exerciseDefinitionSchema = z.object({
+export const exerciseDefinitionSchema = z.strictObject({
   name: shortText.min(1),
   muscleGroups: z.array(z.string().min(1).max(64)).max(20),
   equipment: shortText,
@@ -119,7 +123,7 @@ export type WorkoutSet = z.infer<typeof workoutSetSchema>;
 export type WorkoutExercise = z.infer<typeof workoutExerciseSchema>;
 
 /** A deletion. The entity's document stays (history is needed to merge); this marks it gone. */
-export const tombstoneSchema = z.object({
+export const tombstoneSchema = z.strictObject({
   at: z.number().int().nonnegative(),
   hlc: z.string().max(200),
   deviceId: z.string().max(128),
@@ -143,14 +147,14 @@ export const tombstoneSchema = z.object({
 export const RESOLUTION_KINDS = ["overwritten", "edit_lost_to_delete", "restored_by_edit", "dropped_by_merge", "kept_both"] as const;
 export type ResolutionKind = (typeof RESOLUTION_KINDS)[number];
 
-export const lostSetSchema = z.object({
+export const lostSetSchema = z.strictObject({
   exerciseId: z.string().min(1).max(64),
   exerciseName: shortText,
   set: workoutSetSchema,
 });
 export type LostSet = z.infer<typeof lostSetSchema>;
 
-export const resolutionSchema = z.object({
+export const resolutionSchema = z.strictObject({
   id: z.string().min(1).max(200),
   kind: z.enum(RESOLUTION_KINDS),
   /** When it was settled (the settling device's clock, corrected to the relay's), ms since epoch. */
@@ -161,7 +165,7 @@ export const resolutionSchema = z.object({
   losing: deviceRefSchema.nullable(),
   /** Where in the document: ["payload", "bodyweight"], ["payload", "exercises", "[ex-1]", "name"]; list elements by id in brackets. */
   path: z.array(z.string().max(200)).max(10),
-  lost: z.object({ value: z.json().optional(), sets: z.array(lostSetSchema).max(200).optional() }),
+  lost: z.strictObject({ value: z.json().optional(), sets: z.array(lostSetSchema).max(200).optional() }),
   /** Set once someone brought the lost part back (on any device). */
   restoredAt: z.number().int().nonnegative().nullable(),
 });
@@ -188,7 +192,7 @@ const metaShape = {
 };
 
 function documentSchema<T extends EntityType>(type: T) {
-  return z.object({ type: z.literal(type), ...metaShape, payload: payloadSchemas[type] });
+  return z.strictObject({ type: z.literal(type), ...metaShape, payload: payloadSchemas[type] });
 }
 
 export const documentSchemas = {

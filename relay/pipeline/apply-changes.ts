@@ -4,12 +4,16 @@
 // Specification: docs/relay.md
 import * as A from "@automerge/automerge";
 import { validateDocument } from "../../schema/entities.js";
+import { jsonProblem } from "../../schema/json.js";
 import { Code } from "../../schema/status.js";
 import type { CachedDocument, RelayDoc } from "../document-cache.js";
+import { readChunks } from "./automerge-chunks.js";
 import type { CheckedItem, ItemFailure } from "./check-item.js";
 
 export type ApplyOutcome =
   | { kind: "applied"; doc: RelayDoc; json: Record<string, unknown>; deleted: boolean }
+  /** Every pushed change was already there (a retry): no new version; `current.doc` may be cached again. */
+  | { kind: "unchanged"; current: CachedDocument }
   /** The device built on an older version: `current` is the relay's, unchanged. */
   | { kind: "conflict"; current: CachedDocument }
   /** Refused before touching the document: `current` is unchanged and may be cached again. */
@@ -32,6 +36,13 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
     return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `entity is a ${current.entityType}, not a ${item.entityType}` };
   }
 
+  // Bytes Automerge would skip (random bytes, a corrupted or cut chunk, trailing garbage) are
+  // refused here: a push that loads as "no change" must never be answered as stored.
+  const chunks = readChunks(item.changes);
+  if (!chunks.ok) return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${chunks.message}` };
+  const pushedHashes = chunks.chunks.flatMap((c) => (c.hash === undefined ? [] : [c.hash]));
+  const headsBefore = current ? A.getHeads(current.doc) : [];
+
   let doc: RelayDoc;
   try {
     // A new entity's changes are its whole history: loading them is several times cheaper than
@@ -41,23 +52,33 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
     if (current) A.free(current.doc);
     return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${(err as Error).message}` };
   }
-  if (A.getMissingDeps(doc, []).length > 0) {
+  const refuse = (code: Code, message: string): ApplyOutcome => {
     A.free(doc);
-    return {
-      kind: "invalid",
-      code: Code.INVALID_ARGUMENT,
-      message: "changes depend on history the relay does not have: push the changes since the last synced heads",
-    };
+    return { kind: "invalid", code, message };
+  };
+  if (A.getMissingDeps(doc, []).length > 0 || !A.hasHeads(doc, pushedHashes)) {
+    return refuse(Code.INVALID_ARGUMENT, "changes depend on history the relay does not have: push the changes since the last synced heads");
   }
-  const json = A.toJS(doc);
+  if (current) {
+    const added = A.getChangesMetaSince(doc, headsBefore);
+    // Every change of an entity descends from its one first change; a change without
+    // dependencies added later starts another document's history, whose merge would be decided
+    // by actor order, not by anyone's edit.
+    if (added.some((change) => change.deps.length === 0)) {
+      return refuse(Code.INVALID_ARGUMENT, "changes are from another document's history, not this entity's");
+    }
+    if (added.length === 0) return { kind: "unchanged", current: { ...current, doc } };
+  }
+  let json: Record<string, unknown>;
+  try {
+    json = A.toJS(doc);
+  } catch (err) {
+    return refuse(Code.INVALID_ARGUMENT, `the document cannot be read: ${(err as Error).message}`);
+  }
+  const problem = jsonProblem(json);
+  if (problem !== undefined) return refuse(Code.INVALID_ARGUMENT, `invalid ${item.entityType}: ${problem}`);
   const validation = validateDocument(item.entityType, json);
-  if (!validation.ok) {
-    A.free(doc);
-    return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: validation.message };
-  }
-  if (validation.value.id !== item.entityId) {
-    A.free(doc);
-    return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: "document id does not match the item's entity id" };
-  }
+  if (!validation.ok) return refuse(Code.INVALID_ARGUMENT, validation.message);
+  if (validation.value.id !== item.entityId) return refuse(Code.INVALID_ARGUMENT, "document id does not match the item's entity id");
   return { kind: "applied", doc, json, deleted: validation.value.deleted !== null };
 }

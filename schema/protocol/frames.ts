@@ -73,7 +73,12 @@ export function decodeDeviceFrame(frame: Uint8Array): Decoded<Exclude<DeviceFram
   } catch (err) {
     throw new SyncError(Code.INVALID_ARGUMENT, `malformed frame: ${(err as Error).message}`);
   }
-  if (message.body.case === undefined) throw new SyncError(Code.INVALID_ARGUMENT, "frame has no body");
+  if (message.body.case === undefined) {
+    // A well-formed frame of a kind this build does not know (a field it cannot name) is a newer
+    // peer's, not garbage: the .proto answers it UNIMPLEMENTED.
+    if ((message.$unknown?.length ?? 0) > 0) throw new SyncError(Code.UNIMPLEMENTED, "unknown frame kind: this relay does not implement it");
+    throw new SyncError(Code.INVALID_ARGUMENT, "frame has no body");
+  }
   return { requestId: readRequestId(frame), body: message.body };
 }
 

@@ -86,6 +86,15 @@ export class RawRelaySocket {
     this.socket.close();
   }
 
+  /** Stops reading what the relay sends (a slow or stuck device); `resumeReading` reads again. */
+  stopReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   /** The frames the relay sent unasked (request id 0: fan-out, a revocation notice), taken out. */
   unasked(): Reply[] {
     const taken = this.replies.filter((r) => r.requestId === 0);

@@ -1,0 +1,70 @@
+// Reads the framing of pushed Automerge bytes before Automerge sees them. `A.loadIncremental`
+// is lenient by design (it skips what it cannot parse, for partial network reads): random bytes,
+// a corrupted chunk or trailing garbage "load" as no change at all. The relay wants the
+// opposite: every byte pushed is a whole, intact chunk, or the item is refused.
+//
+// Chunk layout (Automerge binary format): magic 85 6f 4a 83, a 4-byte checksum (the first bytes
+// of the SHA-256 of everything after it), a type byte, the contents' length as unsigned LEB128,
+// the contents. A change's hash is that whole SHA-256.
+// Specification: docs/relay.md
+import { createHash } from "node:crypto";
+
+const MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
+const HEADER_BEFORE_TYPE = 8;
+
+export const ChunkType = { DOCUMENT: 0, CHANGE: 1, COMPRESSED_CHANGE: 2 } as const;
+
+export interface Chunk {
+  type: number;
+  /** The chunk's whole bytes, header included. */
+  bytes: Uint8Array;
+  /** The change hash (hex) for a change chunk; undefined for a document chunk. */
+  hash: string | undefined;
+}
+
+export type ChunksResult = { ok: true; chunks: Chunk[] } | { ok: false; message: string };
+
+/** Splits `bytes` into intact chunks, or says what is wrong with the first bad one. */
+export function readChunks(bytes: Uint8Array): ChunksResult {
+  const chunks: Chunk[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const where = `chunk ${chunks.length + 1} (byte ${at})`;
+    if (bytes.length - at < HEADER_BEFORE_TYPE + 2) return { ok: false, message: `${where} is cut short` };
+    for (let i = 0; i < MAGIC.length; i++) {
+      if (bytes[at + i] !== MAGIC[i]) return { ok: false, message: `${where} does not start with Automerge's magic bytes` };
+    }
+    const type = bytes[at + HEADER_BEFORE_TYPE] as number;
+    if (type === ChunkType.COMPRESSED_CHANGE) {
+      // Devices push A.save / A.saveSince output, which holds none: refusing them spares the
+      // relay an inflate of unknown size.
+      return { ok: false, message: `${where} is a compressed change; push uncompressed changes` };
+    }
+    if (type !== ChunkType.DOCUMENT && type !== ChunkType.CHANGE) return { ok: false, message: `${where} has unknown type ${type}` };
+    const length = readUleb(bytes, at + HEADER_BEFORE_TYPE + 1);
+    if (length === undefined) return { ok: false, message: `${where} has a malformed length` };
+    const end = length.next + length.value;
+    if (end > bytes.length) return { ok: false, message: `${where} claims ${length.value} bytes, ${bytes.length - length.next} remain` };
+    const digest = createHash("sha256").update(bytes.subarray(at + HEADER_BEFORE_TYPE, end)).digest();
+    for (let i = 0; i < 4; i++) {
+      if (digest[i] !== bytes[at + 4 + i]) return { ok: false, message: `${where} fails its checksum` };
+    }
+    chunks.push({ type, bytes: bytes.subarray(at, end), hash: type === ChunkType.CHANGE ? digest.toString("hex") : undefined });
+    at = end;
+  }
+  if (chunks.length === 0) return { ok: false, message: "no Automerge chunk" };
+  return { ok: true, chunks };
+}
+
+/** Unsigned LEB128 of at most 53 bits at `at`. */
+function readUleb(bytes: Uint8Array, at: number): { value: number; next: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  for (let i = at; i < bytes.length && i < at + 8; i++) {
+    const byte = bytes[i] as number;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return Number.isSafeInteger(value) ? { value, next: i + 1 } : undefined;
+    scale *= 128;
+  }
+  return undefined;
+}
