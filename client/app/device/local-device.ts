@@ -44,6 +44,9 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   editWorkout(id: string, edit: WorkoutEdit, basedOn?: string[]) {
     return this.client.update<"workout">(id, (workout) => applyWorkoutEdit(workout, edit), { basedOn });
   }
+  completeWorkout(id: string, at: number) {
+    return this.client.completeWorkout(id, at);
+  }
   delete(id: string) {
     return this.client.delete(id);
   }
