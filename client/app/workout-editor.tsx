@@ -13,6 +13,8 @@ import { ExerciseEditor } from "./exercise-editor.js";
 import { notSaved, refusalInWords } from "./failure-words.js";
 import { ExercisePicker } from "./gym/exercise-picker.js";
 import { exerciseToLog } from "./gym/plan-workout.js";
+import { startRest } from "./gym/rest-timer.js";
+import { RestTimerBar } from "./gym/rest-timer-bar.js";
 import { weightStep, useTrainingSettings } from "./gym/profile-settings.js";
 import { previousSets } from "./gym/training-history.js";
 import { usePastWorkouts } from "./gym/use-past-workouts.js";
@@ -85,6 +87,12 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
   const undoRemoval = async () => {
     if (undo && (await save(undo.edit))) setUndo(null);
   };
+  const setDone = async (exercise: WorkoutExercise, setId: string, completed: boolean, values: SetValues | undefined) => {
+    const saved = await save({ kind: "set_done", exerciseId: exercise.id, setId, completed, ...(values ? { values } : {}) });
+    // A set checked off starts the rest before the next one.
+    if (saved && completed) startRest(settings.restSeconds, `${exercise.name} set ${exercise.sets.findIndex((s) => s.id === setId) + 1}`);
+    return saved;
+  };
   const finish = () => void busy(() => device.completeWorkout(id, Date.now()), (err) => notSaved(err, "Not finished"));
 
   const remove = async () => {
@@ -137,13 +145,14 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
           defaultUnit={settings.unit}
           position={{ index, count: doc.payload.exercises.length }}
           onSaveSet={(setId, values, basedOn) => saveSet(exercise.id, setId, values, basedOn)}
-          onSetDone={(setId, completed, values) => save({ kind: "set_done", exerciseId: exercise.id, setId, completed, ...(values ? { values } : {}) })}
+          onSetDone={(setId, completed, values) => setDone(exercise, setId, completed, values)}
           onAddSet={(set) => addSet(exercise.id, set)}
           onRemoveSet={(set, i) => removeSet(exercise, set, i)}
           onRemove={() => removeExercise(exercise, index)}
           onMove={(to) => void save({ kind: "move_exercise", exerciseId: exercise.id, index: to })}
         />
       ))}
+      <RestTimerBar />
       <div className="undo-bar" role="status" aria-live="polite" data-testid="undo-bar">
         {undo && (
           <>
