@@ -114,7 +114,7 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
         </h2>
         <div className="workout-meta">
           <span>{formatDate(doc.payload.startedAt)}</span>
-          <SyncBadge state={saving > 0 ? "saving" : state} />
+          <SyncBadge state={saving > 0 ? "saving" : state} live />
         </div>
         {state === "conflict" && (
           <div className="prompt prompt-conflict" data-testid="workout-conflict">
