@@ -6,6 +6,7 @@ import { ActivityList } from "./activity/activity-list.js";
 import { DataScreen } from "./transfer/data-screen.js";
 import { needsPerson } from "./needs-person.js";
 import { NewWorkoutForm } from "./new-workout-form.js";
+import { ProfileScreen } from "./gym/profile-screen.js";
 import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
@@ -37,6 +38,9 @@ export function App({ device, settings, onSwitchUser }: Props) {
         </h1>
         <p className="who">
           <span data-testid="account">{settings.email}</span> · <span>{settings.deviceName}</span>{" "}
+          <a className="link-button" href={routeHref({ screen: "profile" })}>
+            Profile
+          </a>{" "}
           <button type="button" className="link-button" onClick={onSwitchUser}>
             Sign out
           </button>
@@ -79,6 +83,8 @@ function Screen({ device, route, settings }: { device: AppDevice; route: Route; 
       return <RefusedItems device={device} />;
     case "data":
       return <DataScreen device={device} userId={settings.userId} />;
+    case "profile":
+      return <ProfileScreen device={device} />;
   }
 }
 

@@ -4,7 +4,7 @@
 // content when it gets focus, so typing replaces the value (7 then 8 is 8, never 87).
 import { useRef, type FocusEvent, type KeyboardEvent, type MouseEvent } from "react";
 import { round } from "./gym/training-history.js";
-import type { SetDraft, Unit } from "./workout-drafts.js";
+import { toNumber, type SetDraft, type Unit } from "./workout-drafts.js";
 
 interface Props {
   draft: SetDraft;
@@ -37,7 +37,7 @@ export function SetFields({ draft, label, weightStep, onChange, onCommit }: Prop
     justFocused.current = false;
   };
   const step = (name: "reps" | "weight", by: number) => {
-    const now = Number(draft[name].trim().replace(",", "."));
+    const now = toNumber(draft[name]);
     const base = Number.isFinite(now) ? now : 0;
     const next = { ...draft, [name]: String(Math.max(0, name === "reps" ? Math.round(base + by) : round(base + by, Math.abs(by) / 100))) };
     onChange(next);

@@ -12,7 +12,9 @@ export type Route =
   | { screen: "duplicate"; id: string }
   | { screen: "activity" }
   | { screen: "refused" }
-  | { screen: "data" };
+  | { screen: "data" }
+  /** The person's profile and training settings. */
+  | { screen: "profile" };
 
 const ID = "([A-Za-z0-9_+~-]+)";
 
@@ -23,6 +25,7 @@ export function parseRoute(hash: string): Route {
     "#/activity": { screen: "activity" },
     "#/refused": { screen: "refused" },
     "#/data": { screen: "data" },
+    "#/profile": { screen: "profile" },
   };
   if (simple[hash]) return simple[hash];
   for (const [prefix, screen] of [
@@ -46,6 +49,7 @@ export function routeHref(route: Route): string {
     case "activity":
     case "refused":
     case "data":
+    case "profile":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;

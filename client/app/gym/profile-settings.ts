@@ -15,6 +15,8 @@ export interface TrainingSettings {
   /** The stepper's weight step in `unit`. */
   plateIncrement: number;
   restSeconds: number;
+  /** False while the profile is being read: the values are the defaults until then. */
+  loaded: boolean;
 }
 
 export const DEFAULT_REST_SECONDS = 90;
@@ -29,6 +31,7 @@ export function settingsOf(doc: EntityDocument<"user_profile"> | undefined): Tra
     unit,
     plateIncrement: payload?.plateIncrement ?? DEFAULT_INCREMENT[unit],
     restSeconds: payload?.restSeconds ?? DEFAULT_REST_SECONDS,
+    loaded: true,
   };
 }
 
@@ -55,5 +58,5 @@ export function useTrainingSettings(device: AppDevice): TrainingSettings {
       current = false;
     };
   }, [device, id, version]);
-  return settingsOf(doc);
+  return { ...settingsOf(doc?.id === id ? doc : undefined), loaded: id === undefined || doc?.id === id };
 }
