@@ -82,6 +82,10 @@ export const userProfileSchema = z.strictObject({
   preferredUnit: unit,
   bodyweight: nonNegative.max(1000).nullable(),
   goals: longText,
+  /** The weight step of the app's steppers, in `preferredUnit` (absent: 2.5 kg, 5 lb). */
+  plateIncrement: z.number().positive().max(100).optional(),
+  /** Rest between sets, started when a set is checked off (absent: 90 s). */
+  restSeconds: z.number().int().min(0).max(3600).optional(),
 });
 
 export const recoveryDaySchema = z.strictObject({

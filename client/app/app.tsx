@@ -8,6 +8,7 @@ import { ActivityList } from "./activity/activity-list.js";
 import { DataScreen } from "./transfer/data-screen.js";
 import { needsPerson } from "./needs-person.js";
 import { NewWorkoutForm } from "./new-workout-form.js";
+import { ProfileScreen } from "./gym/profile-screen.js";
 import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
@@ -40,6 +41,9 @@ export function App({ device, settings, onSwitchUser }: Props) {
         </h1>
         <p className="who">
           <span data-testid="account">{settings.email}</span> · <span>{settings.deviceName}</span>{" "}
+          <a className="link-button" href={routeHref({ screen: "profile" })}>
+            Profile
+          </a>{" "}
           <a className="link-button" href={routeHref({ screen: "account" })}>
             Account
           </a>
@@ -87,6 +91,8 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <AccountScreen device={device} settings={settings} onSignOut={onSwitchUser} />;
     case "health":
       return <SyncHealth device={device} userId={settings.userId} />;
+    case "profile":
+      return <ProfileScreen device={device} />;
   }
 }
 

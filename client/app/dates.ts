@@ -10,3 +10,8 @@ export function formatMoment(ms: number): string {
     ? at.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })
     : at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
+
+/** A workout's title when the person gave none: "Workout, Monday". */
+export function defaultTitle(): string {
+  return `Workout, ${new Date().toLocaleDateString(undefined, { weekday: "long" })}`;
+}

@@ -3,9 +3,11 @@
 // resolved, that is once it is in this device's storage; a save that fails (a full disk) says so
 // at once and leaves everything typed on screen.
 import { useState, type SyntheticEvent } from "react";
+import { defaultTitle } from "./dates.js";
 import type { AppDevice } from "./device/app-device.js";
 import { notSaved } from "./failure-words.js";
 import { clearDraft, isBlank, loadDraft, saveDraft, type NewWorkoutDraft } from "./new-workout-draft.js";
+import { useTrainingSettings, weightStep } from "./gym/profile-settings.js";
 import { SetFields } from "./set-fields.js";
 import { navigate } from "./use-route.js";
 import { emptyExercise, nextSet, parseWorkout, type ExerciseDraft } from "./workout-drafts.js";
@@ -14,6 +16,7 @@ export function NewWorkoutForm({ device, userId }: { device: AppDevice; userId: 
   const [draft, setDraft] = useState<NewWorkoutDraft>(() => loadDraft(userId) ?? { title: "", exercises: [emptyExercise()], startedAt: Date.now() });
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const settings = useTrainingSettings(device);
   const { title, exercises } = draft;
 
   const update = (edit: (current: NewWorkoutDraft) => Partial<NewWorkoutDraft>) =>
@@ -96,6 +99,7 @@ export function NewWorkoutForm({ device, userId }: { device: AppDevice; userId: 
                 <SetFields
                   draft={set}
                   label={`Exercise ${i + 1} set ${j + 1}`}
+                  weightStep={weightStep(settings, set.unit)}
                   onChange={(next) => changeExercise(i, (x) => ({ ...x, sets: x.sets.map((s, k) => (k === j ? next : s)) }))}
                 />
                 {exercise.sets.length > 1 && (
@@ -144,8 +148,4 @@ export function NewWorkoutForm({ device, userId }: { device: AppDevice; userId: 
       </div>
     </form>
   );
-}
-
-function defaultTitle(): string {
-  return `Workout, ${new Date().toLocaleDateString(undefined, { weekday: "long" })}`;
 }

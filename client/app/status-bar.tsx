@@ -36,10 +36,10 @@ export function StatusBar({ device }: { device: AppDevice }) {
   return (
     <section className="status" aria-label="Sync status">
       <div className="status-row">
-        <span className={`connection ${online ? "is-online" : "is-offline"}`} data-testid="connection">
+        <span className={`connection ${online ? "is-online" : "is-offline"}`} data-testid="connection" role="status">
           {online ? "Online" : "Offline"}
         </span>
-        <span data-testid="queue-depth" data-depth={status.queueDepth}>
+        <span data-testid="queue-depth" data-depth={status.queueDepth} role="status">
           {status.queueDepth === 0 ? "Nothing waiting" : `${status.queueDepth} waiting to sync`}
         </span>
         <button type="button" className="button button-small" onClick={syncNow} disabled={syncing}>

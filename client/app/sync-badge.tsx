@@ -10,9 +10,10 @@ const LABELS: Record<EntitySyncState | "saving", string> = {
   needs_attention: "Needs attention",
 };
 
-export function SyncBadge({ state }: { state: EntitySyncState | "saving" }) {
+/** `live`: the one badge of an open entity, whose changes a screen reader announces (not every row of a list). */
+export function SyncBadge({ state, live = false }: { state: EntitySyncState | "saving"; live?: boolean }) {
   return (
-    <span className={`badge badge-${state}`} data-testid="sync-state" data-state={state}>
+    <span className={`badge badge-${state}`} data-testid="sync-state" data-state={state} {...(live ? { role: "status" } : {})}>
       {LABELS[state]}
     </span>
   );

@@ -14,7 +14,9 @@ export type Route =
   | { screen: "refused" }
   | { screen: "data" }
   | { screen: "account" }
-  | { screen: "health" };
+  | { screen: "health" }
+  /** The person's profile and training settings. */
+  | { screen: "profile" };
 
 const ID = "([A-Za-z0-9_+~-]+)";
 
@@ -27,6 +29,7 @@ export function parseRoute(hash: string): Route {
     "#/data": { screen: "data" },
     "#/account": { screen: "account" },
     "#/health": { screen: "health" },
+    "#/profile": { screen: "profile" },
   };
   if (simple[hash]) return simple[hash];
   for (const [prefix, screen] of [
@@ -52,6 +55,7 @@ export function routeHref(route: Route): string {
     case "data":
     case "account":
     case "health":
+    case "profile":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;

@@ -74,7 +74,8 @@ export function parseWorkout(title: string, exercises: ExerciseDraft[], startedA
   return { ok: true, value: { title: title.trim(), startedAt, completedAt: null, notes: "", exercises: out } };
 }
 
-function toNumber(text: string): number {
+/** A number as typed ("82,5" is 82.5); nothing typed is NaN, which the schema refuses. */
+export function toNumber(text: string): number {
   const trimmed = text.trim().replace(",", ".");
   return trimmed === "" ? Number.NaN : Number(trimmed);
 }

@@ -2,17 +2,25 @@
 // editWorkout(); while one is being written the badge says "Saving…", and only once it resolved
 // does it say "Saved on this device" (or, online, "Syncing…" then "Synced"). A conflict on it
 // leads to the review screen; a deleted one offers back what the delete took, if anything.
-import { useEffect, useState, type SyntheticEvent } from "react";
-import type { EntityDocument, WorkoutSet } from "../core/index.js";
+// Each set shows what it was last session; a removed set or exercise can be brought back with
+// Undo; "Finish workout" records when it ended and syncs it at once.
+import { useEffect, useState } from "react";
+import type { EntityDocument, WorkoutExercise, WorkoutSet } from "../core/index.js";
 import { formatDate } from "./dates.js";
 import type { AppDevice } from "./device/app-device.js";
 import type { SetValues, WorkoutEdit } from "./device/workout-edit.js";
 import { ExerciseEditor } from "./exercise-editor.js";
 import { notSaved, refusalInWords } from "./failure-words.js";
+import { ExercisePicker } from "./gym/exercise-picker.js";
+import { exerciseToLog } from "./gym/plan-workout.js";
+import { startRest } from "./gym/rest-timer.js";
+import { RestTimerBar } from "./gym/rest-timer-bar.js";
+import { weightStep, useTrainingSettings } from "./gym/profile-settings.js";
+import { previousSets } from "./gym/training-history.js";
+import { usePastWorkouts } from "./gym/use-past-workouts.js";
 import { SyncBadge } from "./sync-badge.js";
 import { useDeviceVersion } from "./use-device-version.js";
 import { navigate, routeHref } from "./use-route.js";
-import { newId } from "./workout-drafts.js";
 
 export function WorkoutEditor({ device, id }: { device: AppDevice; id: string }) {
   const version = useDeviceVersion(device);
@@ -21,7 +29,9 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
   const [heads, setHeads] = useState<string[]>([]);
   const [saving, setSaving] = useState(0);
   const [error, setError] = useState<string | null>(null);
-  const [newExercise, setNewExercise] = useState("");
+  const [undo, setUndo] = useState<{ message: string; edit: WorkoutEdit } | null>(null);
+  const settings = useTrainingSettings(device);
+  const past = usePastWorkouts(device);
 
   useEffect(() => {
     let current = true;
@@ -59,13 +69,31 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
   const saveSet = (exerciseId: string, setId: string, values: SetValues, basedOn: string[]) =>
     save({ kind: "set_values", exerciseId, setId, values }, basedOn);
   const addSet = (exerciseId: string, set: WorkoutSet) => save({ kind: "add_set", exerciseId, set });
+  const previousOf = (name: string) => (past ? previousSets(past, name, doc.payload.startedAt, id) : undefined);
 
-  const addExercise = async (event: SyntheticEvent) => {
-    event.preventDefault();
-    const name = newExercise.trim();
-    if (!name) return;
-    if (await save({ kind: "add_exercise", exercise: { id: newId(), name, sets: [] } })) setNewExercise("");
+  const addExercise = (name: string) => save({ kind: "add_exercise", exercise: exerciseToLog(name, previousOf(name)) });
+  const removeWithUndo = async (edit: WorkoutEdit, message: string, restore: WorkoutEdit) => {
+    if (await save(edit)) setUndo({ message, edit: restore });
   };
+  const removeSet = (exercise: WorkoutExercise, set: WorkoutSet, index: number) =>
+    void removeWithUndo({ kind: "remove_set", exerciseId: exercise.id, setId: set.id }, `${exercise.name} set ${index + 1} removed`, {
+      kind: "restore_set",
+      exerciseId: exercise.id,
+      set,
+      index,
+    });
+  const removeExercise = (exercise: WorkoutExercise, index: number) =>
+    void removeWithUndo({ kind: "remove_exercise", exerciseId: exercise.id }, `${exercise.name} removed`, { kind: "restore_exercise", exercise, index });
+  const undoRemoval = async () => {
+    if (undo && (await save(undo.edit))) setUndo(null);
+  };
+  const setDone = async (exercise: WorkoutExercise, setId: string, completed: boolean, values: SetValues | undefined) => {
+    const saved = await save({ kind: "set_done", exerciseId: exercise.id, setId, completed, ...(values ? { values } : {}) });
+    // A set checked off starts the rest before the next one.
+    if (saved && completed) startRest(settings.restSeconds, `${exercise.name} set ${exercise.sets.findIndex((s) => s.id === setId) + 1}`);
+    return saved;
+  };
+  const finish = () => void busy(() => device.completeWorkout(id, Date.now()), (err) => notSaved(err, "Not finished"));
 
   const remove = async () => {
     if (!window.confirm(`Delete "${doc.payload.title}"?`)) return;
@@ -86,7 +114,7 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
         </h2>
         <div className="workout-meta">
           <span>{formatDate(doc.payload.startedAt)}</span>
-          <SyncBadge state={saving > 0 ? "saving" : state} />
+          <SyncBadge state={saving > 0 ? "saving" : state} live />
         </div>
         {state === "conflict" && (
           <div className="prompt prompt-conflict" data-testid="workout-conflict">
@@ -107,21 +135,44 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
           {error}
         </p>
       )}
-      {doc.payload.exercises.map((exercise) => (
+      {doc.payload.exercises.map((exercise, index) => (
         <ExerciseEditor
           key={exercise.id}
           exercise={exercise}
           heads={heads}
+          previous={previousOf(exercise.name)}
+          weightStep={(unit) => weightStep(settings, unit)}
+          defaultUnit={settings.unit}
+          position={{ index, count: doc.payload.exercises.length }}
           onSaveSet={(setId, values, basedOn) => saveSet(exercise.id, setId, values, basedOn)}
+          onSetDone={(setId, completed, values) => setDone(exercise, setId, completed, values)}
           onAddSet={(set) => addSet(exercise.id, set)}
+          onRemoveSet={(set, i) => removeSet(exercise, set, i)}
+          onRemove={() => removeExercise(exercise, index)}
+          onMove={(to) => void save({ kind: "move_exercise", exerciseId: exercise.id, index: to })}
         />
       ))}
-      <form className="card add-exercise" onSubmit={(e) => void addExercise(e)}>
-        <input aria-label="New exercise name" placeholder="Add an exercise" value={newExercise} onChange={(e) => setNewExercise(e.target.value)} />
-        <button type="submit" className="button button-secondary">
-          Add exercise
+      <RestTimerBar />
+      <div className="undo-bar" role="status" aria-live="polite" data-testid="undo-bar">
+        {undo && (
+          <>
+            <span>{undo.message}</span>
+            <button type="button" className="button button-secondary" onClick={() => void undoRemoval()}>
+              Undo
+            </button>
+          </>
+        )}
+      </div>
+      <ExercisePicker device={device} past={past} onPick={addExercise} />
+      {doc.payload.completedAt === null ? (
+        <button type="button" className="button button-primary button-block" onClick={finish}>
+          Finish workout
         </button>
-      </form>
+      ) : (
+        <p className="finished" data-testid="finished">
+          Finished {formatDate(doc.payload.completedAt)}
+        </p>
+      )}
       <button type="button" className="button button-danger" onClick={() => void remove()}>
         Delete workout
       </button>

@@ -62,6 +62,10 @@ export interface DeviceCalls {
   create<T extends EntityType>(type: T, payload: Payloads[T]): Promise<string>;
   /** With `basedOn` (the heads the screen showed), only what the person changed is written. */
   editWorkout(id: string, edit: WorkoutEdit, basedOn?: string[]): Promise<void>;
+  /** Sets some fields of an entity's payload (a profile's settings); the rest stay as they are. */
+  updateEntity<T extends EntityType>(id: string, type: T, patch: Partial<Payloads[T]>): Promise<void>;
+  /** "Finish workout": records `at` as its completion and syncs right away when online. */
+  completeWorkout(id: string, at: number): Promise<void>;
   delete(id: string): Promise<void>;
   resolveConflict(id: string, choice: ConflictChoice): Promise<void>;
   restoreResolution(resolutionId: string): Promise<void>;

@@ -47,6 +47,12 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   editWorkout(id: string, edit: WorkoutEdit, basedOn?: string[]) {
     return this.client.update<"workout">(id, (workout) => applyWorkoutEdit(workout, edit), { basedOn });
   }
+  updateEntity<T extends EntityType>(id: string, _type: T, patch: Partial<Payloads[T]>) {
+    return this.client.update<T>(id, (payload) => Object.assign(payload, patch));
+  }
+  completeWorkout(id: string, at: number) {
+    return this.client.completeWorkout(id, at);
+  }
   delete(id: string) {
     return this.client.delete(id);
   }

@@ -18,6 +18,8 @@ type Backend = { kind: "leader"; device: LocalDevice; hub: LeaderHub | undefined
 const SAFE_TO_REPEAT: ReadonlySet<DeviceCall["method"]> = new Set([
   "read",
   "editWorkout", // idempotent edits (device/workout-edit.ts)
+  "completeWorkout", // the time is the caller's, so twice writes the same
+  "updateEntity", // sets fields to values: twice is once
   "delete",
   "markResolutionsSeen",
   "exportData",
@@ -99,6 +101,8 @@ export class TabDevice implements AppDevice, DeviceCalls {
   read = ((id) => this.dispatch({ method: "read", args: [id] })) as DeviceCalls["read"];
   create = ((type, payload) => this.dispatch({ method: "create", args: [type, payload] })) as DeviceCalls["create"];
   editWorkout: DeviceCalls["editWorkout"] = (...args) => this.dispatch({ method: "editWorkout", args }) as Promise<void>;
+  updateEntity = ((id, type, patch) => this.dispatch({ method: "updateEntity", args: [id, type, patch] })) as DeviceCalls["updateEntity"];
+  completeWorkout: DeviceCalls["completeWorkout"] = (...args) => this.dispatch({ method: "completeWorkout", args }) as Promise<void>;
   delete: DeviceCalls["delete"] = (...args) => this.dispatch({ method: "delete", args }) as Promise<void>;
   resolveConflict: DeviceCalls["resolveConflict"] = (...args) => this.dispatch({ method: "resolveConflict", args }) as Promise<void>;
   restoreResolution: DeviceCalls["restoreResolution"] = (...args) => this.dispatch({ method: "restoreResolution", args }) as Promise<void>;

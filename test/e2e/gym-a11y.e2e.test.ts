@@ -1,0 +1,79 @@
+// Every screen on a phone, light and dark (following the system's colour scheme): axe-core finds
+// no serious or critical violation, and every control a finger uses is at least 44 × 44 CSS px.
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import type { AppPage } from "../support/app-page.js";
+import { EXERCISE_LIBRARY } from "../../relay/catalog/exercise-library.js";
+import { browser, database, relay } from "./fixtures.js";
+
+/** Visible controls smaller than 44 × 44 CSS px, described so a failure names them. */
+function smallTargets(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const controls = document.querySelectorAll<HTMLElement>('a[href], button, input:not([type="hidden"]), select, textarea, summary, [role="button"], [tabindex]:not([tabindex="-1"])');
+    return [...controls].flatMap((el) => {
+      const box = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (box.width === 0 || box.height === 0 || style.visibility === "hidden" || el.closest(".visually-hidden")) return [];
+      if (box.width >= 43.5 && box.height >= 43.5) return [];
+      const name = el.getAttribute("aria-label") ?? el.textContent.trim().slice(0, 40);
+      return [`${el.tagName.toLowerCase()} "${name}" ${box.width.toFixed(1)}×${box.height.toFixed(1)}`];
+    });
+  });
+}
+
+async function check(app: AppPage, screen: string): Promise<void> {
+  for (const scheme of ["light", "dark"] as const) {
+    await app.page.emulateMedia({ colorScheme: scheme });
+    expect.soft(await app.seriousViolations(), `${screen}, ${scheme}`).toEqual([]);
+  }
+  expect.soft(await smallTargets(app.page), screen).toEqual([]);
+  // Nothing wider than the phone: no sideways scrolling.
+  expect.soft(await app.page.evaluate(() => document.documentElement.scrollWidth), `${screen} width`).toBeLessThanOrEqual(390);
+}
+
+describe("accessibility on a phone", () => {
+  it("every screen: no serious axe violations light or dark, every control at least 44 × 44", async () => {
+    const db = await database();
+    const r = await relay(db);
+    await r.publishExerciseLibrary(EXERCISE_LIBRARY);
+    const { app, chromium } = await browser();
+    const { page } = chromium;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(r.url);
+    await page.getByLabel("Email", { exact: true }).waitFor();
+    await check(app, "set-up");
+
+    await app.setUp("a11y-1", "Gym phone");
+    await app.connection("Online");
+    await check(app, "empty list");
+
+    await app.logWorkout("Push day", [{ name: "Bench Press", sets: [{ reps: 5, weight: 80, unit: "kg", rpe: 8 }] }]);
+    // The editor with everything on it: a rest running, a removal to undo, the picker open.
+    await page.getByRole("button", { name: "Add set to Bench Press", exact: true }).click();
+    await app.setCount("Bench Press", 2);
+    await page.getByRole("button", { name: "Done: Bench Press set 2", exact: true }).click();
+    await page.getByTestId("rest-timer").waitFor();
+    await page.getByRole("button", { name: "Remove Bench Press set 2", exact: true }).click();
+    await page.getByTestId("undo-bar").getByRole("button", { name: "Undo" }).waitFor();
+    await page.getByRole("button", { name: "+ Add exercise" }).click();
+    await page.getByTestId("exercise-choice").first().waitFor();
+    await check(app, "workout");
+    // Status changes are announced: the connection, what waits, the open workout's save state.
+    await page.getByRole("status").filter({ hasText: /^Online$/ }).waitFor();
+    await page.getByRole("status").filter({ hasText: /waiting to sync|Nothing waiting/ }).waitFor();
+    await page.locator('.workout-meta [role="status"][data-testid="sync-state"]').waitFor();
+    await page.getByRole("status").filter({ hasText: "Bench Press set 2 removed" }).waitFor();
+
+    await app.backToList();
+    await check(app, "list");
+    await page.getByRole("link", { name: "+ New workout" }).click();
+    await page.getByLabel("Workout title", { exact: true }).waitFor();
+    await check(app, "new workout");
+    for (const screen of ["Review", "Activity", "Data"] as const) {
+      await app.screen(screen);
+      await page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: new RegExp(`^${screen}`) }).and(page.locator('[aria-current="page"]')).waitFor();
+      await check(app, screen);
+    }
+    expect(chromium.pageErrors).toEqual([]);
+  });
+});
