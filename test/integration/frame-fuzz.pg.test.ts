@@ -6,7 +6,7 @@
 // closes the connection with a close code, for a frame it cannot go on after), every refusal
 // carries a status code and none is INTERNAL (INTERNAL is a bug: it tells a device to retry the
 // same bytes forever), the relay keeps serving, and Ada's rows are exactly as they were.
-//   FUZZ_RUNS  frames (default 300)   FUZZ_SEED  the seed (default fixed)
+//   FUZZ_RUNS  frames (default 1000)   FUZZ_SEED  the seed (default fixed)
 import * as A from "@automerge/automerge";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +18,7 @@ import { freshPgStore, withAdmin, type PgStoreFixture } from "../support/databas
 import { workout } from "../support/devices.js";
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 
-const RUNS = Number(process.env["FUZZ_RUNS"] ?? 300);
+const RUNS = Number(process.env["FUZZ_RUNS"] ?? 1000);
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261130);
 
 let db: PgStoreFixture;
