@@ -239,7 +239,8 @@ export class SyncService {
   }
 }
 
-function snapshotOfRow(row: StoredEntity): EntitySnapshot {
+/** A stored row as devices receive it: the whole document. */
+export function snapshotOfRow(row: StoredEntity): EntitySnapshot {
   return create(EntitySnapshotSchema, {
     entityType: row.entityType,
     entityId: row.entityId,

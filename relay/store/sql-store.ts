@@ -151,6 +151,23 @@ export function createSqlStore(client: SqlClient): Omit<RelayStore, "accounts"> 
       }
     },
 
+    async latestCursors(userIds) {
+      const cursors = new Map<string, bigint>(userIds.map((id) => [id, 0n]));
+      if (userIds.length === 0) return cursors;
+      try {
+        // The ids travel as one JSON parameter, as a batch does: no driver array encoding.
+        const result = await client.query(
+          `SELECT user_id, cursor::text AS cursor FROM user_cursors
+           WHERE user_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))`,
+          [JSON.stringify(userIds)],
+        );
+        for (const row of result.rows) cursors.set(toText(row["user_id"], "user_id"), toBigInt(row["cursor"], "cursor"));
+        return cursors;
+      } catch (err) {
+        throw toSyncError(err);
+      }
+    },
+
     async close() {
       try {
         await client.close();

@@ -56,6 +56,8 @@ export interface ChangesPage {
  *   higher one is visible, so changesSince never skips a change.
  * - get returns the current row or null.
  * - changesSince returns rows with cursor > after, ordered by cursor, at most `limit`.
+ * - latestCursors returns each given user's last reserved cursor (0 for a user who never
+ *   wrote): a relay compares it with what it has fanned out to find changes it missed.
  * - Errors are SyncError: UNAVAILABLE (with retryAfterMs) when the database cannot be reached
  *   or the transaction must be retried (serialization failure, deadlock, shutdown), INTERNAL
  *   otherwise. A failed writeBatch stored nothing.
@@ -66,6 +68,7 @@ export interface RelayStore {
   writeBatch(userId: string, writes: readonly EntityWrite[]): Promise<WriteOutcome[]>;
   get(userId: string, entityId: string): Promise<StoredEntity | null>;
   changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage>;
+  latestCursors(userIds: readonly string[]): Promise<Map<string, bigint>>;
   close(): Promise<void>;
 }
 
