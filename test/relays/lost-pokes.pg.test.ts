@@ -7,10 +7,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { EntitySnapshotSchema, type EntitySnapshot } from "../../schema/protocol/frames.js";
 import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
 import { openNatsBackbone } from "../../relay/backbone/nats-backbone.js";
+import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
 import type { Logger } from "../../relay/logger.js";
 import type { Subscriber } from "../../relay/fanout.js";
 import type { RelayStore } from "../../relay/store/store.js";
-import { freshPgStore } from "../support/databases.js";
+import { databaseUrl, freshPgStore } from "../support/databases.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { startPrivateNats, type PrivateNats } from "../support/private-nats.js";
 
@@ -113,5 +114,40 @@ describe("cross-relay fan-out when pokes are lost (NATS stopped mid-run)", { tim
     expect(events.seen.filter((e) => e === "fanout_caught_up").length).toBe(checksBefore);
     // Each version reached the tablet once.
     expect(tablet.received.map((s) => s.version)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 30_000 }, () => {
+  it("sends references over LISTEN/NOTIFY, and the receiving relay reads the change from Postgres", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const url = new URL(databaseUrl);
+    url.searchParams.set("options", `-c search_path=${db.schema}`);
+    const clock = new FakeClock();
+    const log = { info: () => undefined, error: () => undefined };
+    const open = async (): Promise<CrossRelayFanout> => {
+      // inlineBytes 0: nothing rides along; every poke is (entity, version, cursor).
+      const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url.toString(), clock, log }, handlers), { store: db.store, clock, log, inlineBytes: 0 });
+      cleanups.push(() => fanout.close());
+      return fanout;
+    };
+    const a = await open();
+    const b = await open();
+    const tablet = new Inbox("tablet");
+    const phoneElsewhere = new Inbox("phone");
+    cleanups.push(b.subscribe(USER, tablet), b.subscribe(USER, phoneElsewhere));
+    await b.ready();
+
+    a.publish(USER, "phone", [await store(db.store, "w1", 0), await store(db.store, "w2", 0)]);
+    const [w1, w2] = [await tablet.has("w1", 1), await tablet.has("w2", 1)];
+    // Whole documents from the rows (the poke carried no changes), in the order published.
+    expect(w1.data).toEqual(new Uint8Array([0]));
+    expect(w1.changes).toHaveLength(0);
+    expect(w2.deviceId).toBe("phone");
+    expect(tablet.received.map((s) => s.entityId)).toEqual(["w1", "w2"]);
+    // The pushing device's other connection is still skipped: a marker after it proves it.
+    a.publish(USER, "laptop", [await store(db.store, "marker", 0)]);
+    await phoneElsewhere.has("marker", 1);
+    expect(phoneElsewhere.received.map((s) => s.entityId)).toEqual(["marker"]);
   });
 });
