@@ -149,7 +149,11 @@ export class CrossRelayFanout implements Fanout {
       userIds.map((userId) => {
         const last = latest.get(userId) ?? 0n;
         const watched = this.users.get(userId);
-        if (!watched || watched.checked === undefined || last <= watched.checked) return Promise.resolve();
+        if (!watched) return Promise.resolve();
+        // The first read failed (Postgres was away): start from now; the device's pull after
+        // its reconnect covers what came before.
+        watched.checked ??= last;
+        if (last <= watched.checked) return Promise.resolve();
         return this.inOrder(userId, () => this.catchUp(userId, watched));
       }),
     );
