@@ -40,6 +40,7 @@ export function timedStore(inner: RelayStore, limit = 100_000): TimedStore {
       }
     },
     latestCursors: (userIds: readonly string[]) => inner.latestCursors(userIds),
+    versionsSince: (userId: string, after: bigint, limit: number) => inner.versionsSince(userId, after, limit),
     async changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage> {
       const start = performance.now();
       try {

@@ -20,7 +20,7 @@ import { snapshotOfRow } from "../sync-service.js";
 import type { Backbone, OpenBackbone, Topic } from "./backbone.js";
 
 export interface CrossRelayOptions {
-  store: Pick<RelayStore, "get" | "changesSince" | "latestCursors">;
+  store: Pick<RelayStore, "get" | "versionsSince" | "latestCursors">;
   clock: Clock;
   log: Logger;
   /** How often connected people's cursors are checked for changes no poke brought. Default 5000 ms. */
@@ -179,15 +179,20 @@ export class CrossRelayFanout implements Fanout {
     void read.finally(() => this.watching.delete(read));
   }
 
-  /** Sends on, from Postgres, every change past `checked` that no poke delivered. */
+  /**
+   * Sends on, from Postgres, every change past `checked` that no poke delivered. Versions are
+   * read first, without documents; only the missed documents are read.
+   */
   private async catchUp(userId: string, watched: Watched): Promise<void> {
     let after = watched.checked ?? 0n;
     try {
       for (;;) {
-        const page = await this.options.store.changesSince(userId, after, CHECK_PAGE);
-        for (const row of page.entities) {
-          const seen = watched.delivered.get(row.entityId);
-          if (seen && seen.version >= row.version) continue;
+        const page = await this.options.store.versionsSince(userId, after, CHECK_PAGE);
+        for (const entry of page.entries) {
+          const seen = watched.delivered.get(entry.entityId);
+          if (seen && seen.version >= entry.version) continue;
+          const row = await this.options.store.get(userId, entry.entityId);
+          if (!row) continue;
           this.local.publish(userId, row.deviceId, [snapshotOfRow(row)]);
           watched.delivered.set(row.entityId, { version: row.version, cursor: row.cursor });
         }
