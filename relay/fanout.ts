@@ -1,9 +1,9 @@
 // Fan-out of accepted changes to the other connected devices of the same user. The seam is the
-// Fanout interface; InProcessFanout delivers within this relay process. Across relay processes a
-// poke (user, entity, version) goes out after the commit (LISTEN/NOTIFY or NATS) and the
-// receiving relay reads the change from Postgres: such an implementation plugs in through
-// startRelay's `fanout` option, without touching the sync service, and must pass the same
-// suite (test/relay/fanout-suite.ts, runFanoutSuite).
+// Fanout interface; InProcessFanout delivers within this relay process. Across relay processes
+// CrossRelayFanout (backbone/cross-relay-fanout.ts) sends a poke after the commit on
+// LISTEN/NOTIFY or NATS and the receiving relay sends the change on; it plugs in through
+// startRelay's `fanout` option, without touching the sync service. Every implementation passes
+// the same suite (test/relay/fanout-suite.ts, runFanoutSuite).
 // Specification: docs/relay.md
 import type { EntitySnapshot } from "../schema/protocol/frames.js";
 
@@ -30,11 +30,15 @@ export interface Subscriber {
  * - A relay hands one publish to all of its own subscribers it reaches at once (in one pass), so
  *   when one of them has it, every other one on that relay that it reaches has it too.
  * - Delivery may be synchronous or later; publish neither waits for it nor fails because of it.
+ * - ready() resolves once every subscription made so far receives what is published from then
+ *   on, wherever (a session says Welcome only after it). An implementation whose backbone is
+ *   down resolves it anyway: what such a subscriber misses, a later cursor check brings.
  */
 export interface Fanout {
   subscribe(userId: string, subscriber: Subscriber): () => void;
   publish(userId: string, fromDeviceId: string, snapshots: EntitySnapshot[]): void;
   publishToAll(snapshots: EntitySnapshot[]): void;
+  ready(): Promise<void>;
 }
 
 /** The fan-out within one relay process: synchronous delivery to this process's connections. */
@@ -56,6 +60,10 @@ export class InProcessFanout implements Fanout {
     for (const subscriber of this.byUser.get(userId) ?? []) {
       if (subscriber.deviceId !== fromDeviceId) subscriber.deliver(snapshots);
     }
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
   }
 
   publishToAll(snapshots: EntitySnapshot[]): void {

@@ -1,8 +1,14 @@
 // `npm start`: the relay and the web app on one port. With DATABASE_URL it uses that Postgres;
 // without, PGlite in a data folder (IRONFLOW_DATA_DIR, default ./data), same SQL.
+// Fan-out to devices on other relay processes: over NATS when NATS_URL is set, else over
+// LISTEN/NOTIFY on that Postgres; with PGlite (one process) within this process.
 import { existsSync, readFileSync } from "node:fs";
 import { EXERCISE_LIBRARY } from "./catalog/exercise-library.js";
 import { systemClock } from "./clock.js";
+import { openCrossRelayFanout } from "./backbone/cross-relay-fanout.js";
+import { openNatsBackbone } from "./backbone/nats-backbone.js";
+import { openPgNotifyBackbone } from "./backbone/pg-notify-backbone.js";
+import { InProcessFanout, type Fanout } from "./fanout.js";
 import { jsonLogger } from "./logger.js";
 import { startRelay } from "./server.js";
 import { openStore } from "./store/index.js";
@@ -18,15 +24,25 @@ const appDir = existsSync("dist/index.html") ? "dist" : undefined;
 const tlsCert = process.env.TLS_CERT;
 const tlsKey = process.env.TLS_KEY;
 const tls = tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
+const natsUrl = process.env.NATS_URL || undefined;
+// FANOUT_CHECK_MS: how often the relay checks connected people's cursors for changes whose poke was lost.
+const cursorCheckMs = Number(process.env.FANOUT_CHECK_MS ?? 5000);
 
 const started = clock.now();
 const store = await openStore(databaseUrl ? { databaseUrl } : { dataDir });
-const relay = await startRelay({ store, port, host, appDir, log, clock, ...(tls ? { tls } : {}) });
+const crossRelay = { store, clock, log, cursorCheckMs };
+const fanout: Fanout & { close?: () => Promise<void> } = natsUrl
+  ? await openCrossRelayFanout((handlers) => openNatsBackbone({ url: natsUrl, clock, log }, handlers), crossRelay)
+  : databaseUrl
+    ? await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: databaseUrl, clock, log }, handlers), crossRelay)
+    : new InProcessFanout();
+const relay = await startRelay({ store, port, host, appDir, log, clock, fanout, ...(tls ? { tls } : {}) });
 const libraryChanges = await relay.publishExerciseLibrary(EXERCISE_LIBRARY);
 log.info("relay_ready", {
   url: relay.url,
   sync_url: relay.syncUrl,
   database: databaseUrl ? "postgres" : `pglite:${dataDir}`,
+  fanout: natsUrl ? "nats" : databaseUrl ? "postgres-notify" : "in-process",
   app: appDir ? "served" : "not built (run npm run build)",
   exercise_library_changes: libraryChanges,
   ready_ms: clock.now() - started,
@@ -46,6 +62,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    void relay.close().then(() => process.exit(0));
+    void relay
+      .close()
+      .then(() => fanout.close?.())
+      .then(() => process.exit(0));
   });
 }

@@ -18,7 +18,7 @@ export interface AnsweredItem {
 }
 
 /** Store operations timed on the store seam. */
-export type StoreOperation = "write_batch" | "get" | "changes_since" | "pending_migrations";
+export type StoreOperation = "write_batch" | "get" | "changes_since" | "pending_migrations" | "versions_since" | "latest_cursors";
 
 let processRegistry: Registry | undefined;
 
@@ -256,6 +256,8 @@ export function measuredStore(inner: RelayStore, metrics: RelayMetrics): RelaySt
     get: (userId, entityId) => timed("get", () => inner.get(userId, entityId)),
     changesSince: (userId, after, limit) => timed("changes_since", () => inner.changesSince(userId, after, limit)),
     pendingMigrations: () => timed("pending_migrations", () => inner.pendingMigrations()),
+    versionsSince: (userId, after, limit) => timed("versions_since", () => inner.versionsSince(userId, after, limit)),
+    latestCursors: (userIds) => timed("latest_cursors", () => inner.latestCursors(userIds)),
     close: () => inner.close(),
   };
 }

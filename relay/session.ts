@@ -236,6 +236,9 @@ export class Session {
         this.observer?.fannedOut(entities.map((e) => Number(e.serverTime)), this.clock.now());
       },
     });
+    // Welcome only once the fan-out reaches this session from every relay: a device pulls after
+    // Welcome, so nothing committed in between falls through the gap.
+    await this.fanout.ready();
     this.log.info("device_connected", { user_id: principal.userId, device_id: principal.deviceId });
     this.send(requestId, {
       case: "welcome",

@@ -1,7 +1,7 @@
 // The relay's sync core, independent of any socket library: a batch of items from one device
 // goes through check -> version check and apply -> validate -> store (one transaction) ->
 // fan-out. Batches of one user are serialised in this process; across processes the store's
-// optimistic lock decides.
+// optimistic lock decides, and a cached document answers nothing the row has not confirmed.
 // Specification: docs/relay.md
 import * as A from "@automerge/automerge";
 import { create } from "@bufbuild/protobuf";
@@ -127,7 +127,7 @@ export class SyncService {
         results[index] = errorResult(item.entityId, Code.PERMISSION_DENIED, "this id belongs to the exercise library");
         continue;
       }
-      const current = await this.load(userId, item.entityId);
+      const current = await this.load(userId, item.entityId, item.baseVersion);
       const outcome = applyChanges(item, current);
       switch (outcome.kind) {
         case "conflict":
@@ -239,11 +239,19 @@ export class SyncService {
     this.fanout.publish(userId, deviceId, snapshots);
   }
 
-  /** Takes the document out of the cache, or loads it from the store. */
-  private async load(userId: string, entityId: string): Promise<CachedDocument | undefined> {
+  /**
+   * Takes the document out of the cache, or loads it from the store. Postgres is the only
+   * authority on versions: other relay processes write the same rows, so a cached copy is used
+   * only when it is on the version the device built on (the write's optimistic lock then checks
+   * it against the row inside the transaction). On any other version the copy may be stale, and
+   * the answer (conflict, or "from the future") must come from the row: it is dropped and read.
+   */
+  private async load(userId: string, entityId: string, baseVersion: number): Promise<CachedDocument | undefined> {
     const cached = this.cache.take(userId, entityId);
-    this.observer?.cacheLookup(cached !== undefined);
-    if (cached) return cached;
+    const usable = cached !== undefined && cached.version === baseVersion;
+    this.observer?.cacheLookup(usable);
+    if (usable) return cached;
+    if (cached) A.free(cached.doc);
     const row = await this.store.get(userId, entityId);
     if (!row) return undefined;
     return {
@@ -267,7 +275,8 @@ export class SyncService {
   }
 }
 
-function snapshotOfRow(row: StoredEntity): EntitySnapshot {
+/** A stored row as devices receive it: the whole document. */
+export function snapshotOfRow(row: StoredEntity): EntitySnapshot {
   return create(EntitySnapshotSchema, {
     entityType: row.entityType,
     entityId: row.entityId,

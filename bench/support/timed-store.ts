@@ -39,6 +39,8 @@ export function timedStore(inner: RelayStore, limit = 100_000): TimedStore {
         record("get", start, 1);
       }
     },
+    latestCursors: (userIds: readonly string[]) => inner.latestCursors(userIds),
+    versionsSince: (userId: string, after: bigint, limit: number) => inner.versionsSince(userId, after, limit),
     async changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage> {
       const start = performance.now();
       try {

@@ -21,4 +21,4 @@ export { openPgStore } from "./pg-store.js";
 export type { PgStoreOptions } from "./pg-store.js";
 export { openPgliteStore, openPgliteStoreOn } from "./pglite-store.js";
 export { RETRY_AFTER_MS, toSyncError } from "./sql-store.js";
-export type { ChangesPage, EntityWrite, RelayStore, StoredEntity, WriteOutcome } from "./store.js";
+export type { ChangesPage, EntityWrite, RelayStore, StoredEntity, VersionsPage, WriteOutcome } from "./store.js";

@@ -3,7 +3,7 @@
 // Specification: docs/relay.md
 import { isEntityType } from "../../schema/entities.js";
 import { Code, SyncError } from "../../schema/status.js";
-import type { ChangesPage, EntityWrite, RelayStore, StoredEntity, WriteOutcome } from "./store.js";
+import type { ChangesPage, EntityWrite, RelayStore, StoredEntity, VersionsPage, WriteOutcome } from "./store.js";
 
 export type SqlRow = Readonly<Record<string, unknown>>;
 
@@ -146,6 +146,45 @@ export function createSqlStore(client: SqlClient): Omit<RelayStore, "accounts" |
         const entities = result.rows.slice(0, limit).map(decodeEntity);
         const last = entities[entities.length - 1];
         return { entities, cursor: last === undefined ? after : last.cursor, hasMore: result.rows.length > limit };
+      } catch (err) {
+        throw toSyncError(err);
+      }
+    },
+
+    async versionsSince(userId, after, limit): Promise<VersionsPage> {
+      if (!Number.isSafeInteger(limit) || limit < 1) {
+        throw new SyncError(Code.INTERNAL, `versionsSince limit must be a positive integer, got ${limit}`);
+      }
+      try {
+        const result = await client.query(
+          `SELECT e.entity_id, e.version, e.cursor::text AS cursor FROM entities AS e
+           WHERE e.user_id = $1 AND e.cursor > $2::int8 ORDER BY e.cursor LIMIT $3`,
+          [userId, after.toString(), limit + 1],
+        );
+        const entries = result.rows.slice(0, limit).map((row) => ({
+          entityId: toText(row["entity_id"], "entity_id"),
+          version: toNumber(row["version"], "version"),
+          cursor: toBigInt(row["cursor"], "cursor"),
+        }));
+        const last = entries[entries.length - 1];
+        return { entries, cursor: last === undefined ? after : last.cursor, hasMore: result.rows.length > limit };
+      } catch (err) {
+        throw toSyncError(err);
+      }
+    },
+
+    async latestCursors(userIds) {
+      const cursors = new Map<string, bigint>(userIds.map((id) => [id, 0n]));
+      if (userIds.length === 0) return cursors;
+      try {
+        // The ids travel as one JSON parameter, as a batch does: no driver array encoding.
+        const result = await client.query(
+          `SELECT user_id, cursor::text AS cursor FROM user_cursors
+           WHERE user_id IN (SELECT jsonb_array_elements_text($1::text::jsonb))`,
+          [JSON.stringify(userIds)],
+        );
+        for (const row of result.rows) cursors.set(toText(row["user_id"], "user_id"), toBigInt(row["cursor"], "cursor"));
+        return cursors;
       } catch (err) {
         throw toSyncError(err);
       }

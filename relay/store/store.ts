@@ -40,6 +40,13 @@ export type WriteOutcome =
   /** Someone stored another version first (or the entity exists on a create). Nothing written. */
   | { kind: "conflict" };
 
+export interface VersionsPage {
+  entries: { entityId: string; version: number; cursor: bigint }[];
+  /** Pass back as `after` for the next page. */
+  cursor: bigint;
+  hasMore: boolean;
+}
+
 export interface ChangesPage {
   entities: StoredEntity[];
   /** Pass back as `after` for the next page. */
@@ -56,6 +63,10 @@ export interface ChangesPage {
  *   higher one is visible, so changesSince never skips a change.
  * - get returns the current row or null.
  * - changesSince returns rows with cursor > after, ordered by cursor, at most `limit`.
+ * - versionsSince is changesSince without the documents: (entity, version, cursor) of the rows
+ *   with cursor > after, ordered by cursor, at most `limit`.
+ * - latestCursors returns each given user's last reserved cursor (0 for a user who never
+ *   wrote): a relay compares it with what it has fanned out to find changes it missed.
  * - Errors are SyncError: UNAVAILABLE (with retryAfterMs) when the database cannot be reached
  *   or the transaction must be retried (serialization failure, deadlock, shutdown), INTERNAL
  *   otherwise. A failed writeBatch stored nothing.
@@ -72,6 +83,8 @@ export interface RelayStore {
    * (UNAVAILABLE when not): the relay's readiness check (GET /readyz).
    */
   pendingMigrations(): Promise<string[]>;
+  versionsSince(userId: string, after: bigint, limit: number): Promise<VersionsPage>;
+  latestCursors(userIds: readonly string[]): Promise<Map<string, bigint>>;
   close(): Promise<void>;
 }
 

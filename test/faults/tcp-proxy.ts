@@ -11,6 +11,8 @@
 //   not passed on either: on a blackholed path that news would never reach the device;
 // - delay: every chunk is held `ms` milliseconds before it is written on, in order.
 // cut() destroys every current connection with a reset; new connections are accepted as usual.
+// retarget() makes the proxy a load balancer switching backends: new connections go to another
+// relay, current ones stay where they are.
 // cutOnNextReply() arms a cut for the moment the relay next sends bytes (the bytes are dropped):
 // what the relay did is done, the device never hears of it. onNextRequest() runs a callback as
 // soon as the next bytes from a device have been handed to the relay's socket.
@@ -60,7 +62,7 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
-    private readonly upstream: { host: string; port: number },
+    private upstream: { host: string; port: number },
   ) {
     server.on("connection", (device) => this.accept(device));
   }
@@ -80,6 +82,11 @@ export class TcpProxy {
   /** The relay's sync endpoint as seen through the proxy. */
   get syncUrl(): string {
     return `ws://127.0.0.1:${this.port}/sync`;
+  }
+
+  /** New connections go to the relay on `port` from now on. */
+  retarget(port: number, host = "127.0.0.1"): void {
+    this.upstream = { host, port };
   }
 
   pass(): void {

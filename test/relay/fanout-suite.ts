@@ -1,5 +1,5 @@
 // The Fanout contract (relay/fanout.ts), clause by clause. Every implementation runs it: the
-// in-process one now, LISTEN/NOTIFY and NATS ones when they come. Deliveries may arrive later
+// in-process one, and the cross-relay one on LISTEN/NOTIFY and on NATS. Deliveries may arrive later
 // than publish returns, so the suite waits for them as events (the test's timeout bounds every
 // wait) and never sleeps. A delivery that must NOT happen is ruled out after a later one in the
 // same order has arrived: a marker published after it for the same user by the same Fanout
@@ -65,17 +65,19 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
       return harness.relays;
     }
 
-    function connect(fanout: Fanout, userId: string, deviceId: string): Inbox {
+    /** A subscribed connection, once the fan-out says it receives (as a session's Welcome waits). */
+    async function connect(fanout: Fanout, userId: string, deviceId: string): Promise<Inbox> {
       const inbox = new Inbox(deviceId);
       teardown.push(fanout.subscribe(userId, inbox));
+      await fanout.ready();
       return inbox;
     }
 
     it("a publish reaches every other device of the user, on this relay and on another", async () => {
       const [a, b] = await relays();
-      connect(a, "u1", "phone");
-      const tablet = connect(a, "u1", "tablet");
-      const laptop = connect(b, "u1", "laptop");
+      await connect(a, "u1", "phone");
+      const tablet = await connect(a, "u1", "tablet");
+      const laptop = await connect(b, "u1", "laptop");
       a.publish("u1", "phone", [snapshot("w1"), snapshot("w2")]);
       await Promise.all([tablet.received("w2@1"), laptop.received("w2@1")]);
       expect(tablet.deliveries).toEqual([["w1@1", "w2@1"]]);
@@ -84,9 +86,9 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
 
     it("a publish never comes back to the sending device, however many connections it has", async () => {
       const [a, b] = await relays();
-      const phone = connect(a, "u1", "phone");
-      const phoneAgain = connect(b, "u1", "phone");
-      const tablet = connect(a, "u1", "tablet");
+      const phone = await connect(a, "u1", "phone");
+      const phoneAgain = await connect(b, "u1", "phone");
+      const tablet = await connect(a, "u1", "tablet");
       a.publish("u1", "phone", [snapshot("w1")]);
       await tablet.received("w1@1");
       // The marker follows w1 in u1's order from the same publisher: once it is in, w1 is not coming.
@@ -98,9 +100,9 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
 
     it("a publish never reaches another user's devices", async () => {
       const [a, b] = await relays();
-      const tablet = connect(a, "u1", "tablet");
-      const strangerHere = connect(a, "u2", "tablet");
-      const strangerThere = connect(b, "u2", "phone");
+      const tablet = await connect(a, "u1", "tablet");
+      const strangerHere = await connect(a, "u2", "tablet");
+      const strangerThere = await connect(b, "u2", "phone");
       a.publish("u1", "phone", [snapshot("w1")]);
       await tablet.received("w1@1");
       // Had w1 gone to u2, it would come before this marker in u2's order.
@@ -112,7 +114,7 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
 
     it("a library change reaches every device of every user, on every relay", async () => {
       const [a, b] = await relays();
-      const inboxes = [connect(a, "u1", "phone"), connect(b, "u1", "tablet"), connect(a, "u2", "phone"), connect(b, "u3", "laptop")];
+      const inboxes = [await connect(a, "u1", "phone"), await connect(b, "u1", "tablet"), await connect(a, "u2", "phone"), await connect(b, "u3", "laptop")];
       a.publishToAll([snapshot("squat")]);
       await Promise.all(inboxes.map((inbox) => inbox.received("squat@1")));
       for (const inbox of inboxes) expect(inbox.deliveries).toEqual([["squat@1"]]);
@@ -120,8 +122,8 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
 
     it("an empty publish delivers nothing", async () => {
       const [a, b] = await relays();
-      const here = connect(a, "u1", "tablet");
-      const there = connect(b, "u1", "laptop");
+      const here = await connect(a, "u1", "tablet");
+      const there = await connect(b, "u1", "laptop");
       a.publish("u1", "phone", []);
       a.publishToAll([]);
       a.publish("u1", "phone", [snapshot("w1")]);
@@ -137,8 +139,9 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
       const [a, b] = await relays();
       const leaving = new Inbox("tablet");
       const unsubscribe = a.subscribe("u1", leaving);
-      const staying = connect(a, "u1", "watch");
-      const elsewhere = connect(b, "u1", "laptop");
+      await a.ready();
+      const staying = await connect(a, "u1", "watch");
+      const elsewhere = await connect(b, "u1", "laptop");
       a.publish("u1", "phone", [snapshot("w1")]);
       await Promise.all([leaving.received("w1@1"), staying.received("w1@1"), elsewhere.received("w1@1")]);
 
@@ -154,8 +157,9 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
       const [a] = await relays();
       const first = new Inbox("tablet");
       const unsubscribeFirst = a.subscribe("u1", first);
+      await a.ready();
       unsubscribeFirst();
-      const again = connect(a, "u1", "tablet");
+      const again = await connect(a, "u1", "tablet");
       unsubscribeFirst();
       a.publish("u1", "phone", [snapshot("w1")]);
       await again.received("w1@1");
@@ -164,8 +168,8 @@ export function runFanoutSuite(name: string, setup: () => Promise<FanoutHarness>
 
     it("what one relay publishes reaches each device in the order it was published", async () => {
       const [a, b] = await relays();
-      const here = connect(a, "u1", "tablet");
-      const there = connect(b, "u1", "laptop");
+      const here = await connect(a, "u1", "tablet");
+      const there = await connect(b, "u1", "laptop");
       const versions = Array.from({ length: 25 }, (_, i) => i + 1);
       for (const version of versions) {
         a.publish("u1", "phone", [snapshot("w1", version)]);

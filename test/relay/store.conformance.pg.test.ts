@@ -181,6 +181,26 @@ describe.each(storeBackends)("RelayStore on $name", ({ open }) => {
     expect(stored((await store.writeBatch(ALICE, [write("good", 0)]))[0]).version).toBe(1);
   });
 
+  it("latestCursors gives each user's last cursor, 0 for one who never wrote", async () => {
+    const [first] = await store.writeBatch(ALICE, [write("w1", 0), write("w2", 0)]);
+    const [bobs] = await store.writeBatch(BOB, [write("b1", 0)]);
+    const cursors = await store.latestCursors([ALICE, BOB, "nobody"]);
+    expect(cursors).toEqual(new Map([[ALICE, stored(first).cursor + 1n], [BOB, stored(bobs).cursor], ["nobody", 0n]]));
+    expect(await store.latestCursors([])).toEqual(new Map());
+  });
+
+  it("versionsSince pages the same rows as changesSince, without the documents", async () => {
+    await store.writeBatch(ALICE, [write("w1", 0), write("w2", 0)]);
+    await store.writeBatch(ALICE, [write("w1", 1)]);
+    await store.writeBatch(BOB, [write("b1", 0)]);
+    const all = await pullAll(store, ALICE);
+    const first = await store.versionsSince(ALICE, 0n, 1);
+    expect(first).toEqual({ entries: [{ entityId: "w2", version: 1, cursor: all[0]!.cursor }], cursor: all[0]!.cursor, hasMore: true });
+    const rest = await store.versionsSince(ALICE, first.cursor, 10);
+    expect(rest).toEqual({ entries: [{ entityId: "w1", version: 2, cursor: all[1]!.cursor }], cursor: all[1]!.cursor, hasMore: false });
+    expect(await store.versionsSince(ALICE, rest.cursor, 10)).toEqual({ entries: [], cursor: rest.cursor, hasMore: false });
+  });
+
   it("changesSince pages by cursor: ordered, at most limit, hasMore until the end", async () => {
     for (let batch = 0; batch < 3; batch++) {
       await store.writeBatch(ALICE, [0, 1, 2, 3].map((i) => write(`e${batch * 4 + i}`, 0)));

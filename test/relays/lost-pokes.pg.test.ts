@@ -1,0 +1,153 @@
+// Pokes are allowed to be lost; data is not. Two relays' cross-relay fan-outs on a NATS server of
+// the test's own and one Postgres schema, with a fake clock for the cursor check: while NATS is
+// down, a change stored through one relay reaches a device on the other at the next cursor
+// check, read from Postgres; when NATS is back, the relay checks at once and pokes are live again.
+import { create } from "@bufbuild/protobuf";
+import { afterEach, describe, expect, it } from "vitest";
+import { EntitySnapshotSchema, type EntitySnapshot } from "../../schema/protocol/frames.js";
+import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
+import { openNatsBackbone } from "../../relay/backbone/nats-backbone.js";
+import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
+import type { Logger } from "../../relay/logger.js";
+import type { Subscriber } from "../../relay/fanout.js";
+import type { RelayStore } from "../../relay/store/store.js";
+import { databaseUrl, freshPgStore } from "../support/databases.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { startPrivateNats, type PrivateNats } from "../support/private-nats.js";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+const CHECK_MS = 5000;
+const USER = "lifter";
+
+/** A device connection that records what reached it and wakes whoever waits. */
+class Inbox implements Subscriber {
+  readonly received: EntitySnapshot[] = [];
+  private waiters: (() => void)[] = [];
+  constructor(readonly deviceId: string) {}
+  deliver = (snapshots: EntitySnapshot[]): void => {
+    this.received.push(...snapshots);
+    for (const wake of this.waiters.splice(0)) wake();
+  };
+  async has(entityId: string, version: number): Promise<EntitySnapshot> {
+    for (;;) {
+      const found = this.received.find((s) => s.entityId === entityId && s.version === version);
+      if (found) return found;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+}
+
+/** A logger whose events a test can wait for. */
+class Events implements Logger {
+  readonly seen: string[] = [];
+  private waiters: (() => void)[] = [];
+  info = (event: string): void => this.push(event);
+  error = (event: string): void => this.push(event);
+  async count(event: string, n: number): Promise<void> {
+    while (this.seen.filter((e) => e === event).length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+  private push(event: string): void {
+    this.seen.push(event);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+/** Stores version `base + 1` of a workout, as the phone's push through relay A would. */
+async function store(db: RelayStore, entityId: string, base: number): Promise<EntitySnapshot> {
+  const [outcome] = await db.writeBatch(USER, [
+    { entityId, entityType: "workout", baseVersion: base, doc: new Uint8Array([base]), data: { v: base + 1 }, deleted: false, deviceId: "phone" },
+  ]);
+  if (outcome?.kind !== "stored") throw new Error("not stored");
+  return create(EntitySnapshotSchema, { entityType: "workout", entityId, changes: new Uint8Array([1, 2, 3]), baseVersion: base, version: outcome.version, cursor: outcome.cursor, deviceId: "phone" });
+}
+
+describe("cross-relay fan-out when pokes are lost (NATS stopped mid-run)", { timeout: 30_000 }, () => {
+  it("degrades to cursor checks that read Postgres, and is live again once NATS is back", async () => {
+    const nats: PrivateNats = await startPrivateNats();
+    cleanups.push(() => nats.close());
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const clock = new FakeClock();
+    const events = new Events();
+    const open = async (log: Logger): Promise<CrossRelayFanout> => {
+      const fanout = await openCrossRelayFanout((handlers) => openNatsBackbone({ url: nats.url, clock, log, prefix: "lost" }, handlers), { store: db.store, clock, log, cursorCheckMs: CHECK_MS });
+      cleanups.push(() => fanout.close());
+      return fanout;
+    };
+    const eventsOfA = new Events();
+    const a = await open(eventsOfA);
+    const b = await open(events);
+    const tablet = new Inbox("tablet");
+    cleanups.push(b.subscribe(USER, tablet));
+    await b.ready();
+
+    // Live: the poke carries the changes.
+    a.publish(USER, "phone", [await store(db.store, "w1", 0)]);
+    expect((await tablet.has("w1", 1)).changes).toEqual(new Uint8Array([1, 2, 3]));
+
+    // NATS goes away; b notices. The next poke is lost.
+    await nats.stop();
+    await events.count("fanout_backbone_down", 1);
+    a.publish(USER, "phone", [await store(db.store, "w1", 1)]);
+    // The cursor check comes due: the change is read from Postgres, as the whole document.
+    clock.advance(CHECK_MS);
+    const caughtUp = await tablet.has("w1", 2);
+    expect(caughtUp.data).toEqual(new Uint8Array([1]));
+    expect(caughtUp.deviceId).toBe("phone");
+
+    // Another lost poke; then NATS comes back: b checks on reconnect, with no timer due.
+    a.publish(USER, "phone", [await store(db.store, "w1", 2)]);
+    await nats.start();
+    expect((await tablet.has("w1", 3)).data).toEqual(new Uint8Array([2]));
+    // Both relays are back on NATS (the sender too, or its next poke is lost as well).
+    await Promise.all([events.count("fanout_backbone_up", 1), eventsOfA.count("fanout_backbone_up", 1)]);
+
+    // Live again: the poke arrives with the changes riding on it, no check involved.
+    const checksBefore = events.seen.filter((e) => e === "fanout_caught_up").length;
+    await b.ready();
+    a.publish(USER, "phone", [await store(db.store, "w1", 3)]);
+    expect((await tablet.has("w1", 4)).changes).toEqual(new Uint8Array([1, 2, 3]));
+    expect(events.seen.filter((e) => e === "fanout_caught_up").length).toBe(checksBefore);
+    // Each version reached the tablet once.
+    expect(tablet.received.map((s) => s.version)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 30_000 }, () => {
+  it("sends references over LISTEN/NOTIFY, and the receiving relay reads the change from Postgres", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const url = new URL(databaseUrl);
+    url.searchParams.set("options", `-c search_path=${db.schema}`);
+    const clock = new FakeClock();
+    const log = { info: () => undefined, error: () => undefined };
+    const open = async (): Promise<CrossRelayFanout> => {
+      // inlineBytes 0: nothing rides along; every poke is (entity, version, cursor).
+      const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url.toString(), clock, log }, handlers), { store: db.store, clock, log, inlineBytes: 0 });
+      cleanups.push(() => fanout.close());
+      return fanout;
+    };
+    const a = await open();
+    const b = await open();
+    const tablet = new Inbox("tablet");
+    const phoneElsewhere = new Inbox("phone");
+    cleanups.push(b.subscribe(USER, tablet), b.subscribe(USER, phoneElsewhere));
+    await b.ready();
+
+    a.publish(USER, "phone", [await store(db.store, "w1", 0), await store(db.store, "w2", 0)]);
+    const [w1, w2] = [await tablet.has("w1", 1), await tablet.has("w2", 1)];
+    // Whole documents from the rows (the poke carried no changes), in the order published.
+    expect(w1.data).toEqual(new Uint8Array([0]));
+    expect(w1.changes).toHaveLength(0);
+    expect(w2.deviceId).toBe("phone");
+    expect(tablet.received.map((s) => s.entityId)).toEqual(["w1", "w2"]);
+    // The pushing device's other connection is still skipped: a marker after it proves it.
+    a.publish(USER, "laptop", [await store(db.store, "marker", 0)]);
+    await phoneElsewhere.has("marker", 1);
+    expect(phoneElsewhere.received.map((s) => s.entityId)).toEqual(["marker"]);
+  });
+});
