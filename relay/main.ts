@@ -31,12 +31,15 @@ const cursorCheckMs = Number(process.env.FANOUT_CHECK_MS ?? 5000);
 const started = clock.now();
 const store = await openStore(databaseUrl ? { databaseUrl } : { dataDir });
 const crossRelay = { store, clock, log, cursorCheckMs };
-const fanout: Fanout & { close?: () => Promise<void> } = natsUrl
+const crossRelayFanout = natsUrl
   ? await openCrossRelayFanout((handlers) => openNatsBackbone({ url: natsUrl, clock, log }, handlers), crossRelay)
   : databaseUrl
     ? await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: databaseUrl, clock, log }, handlers), crossRelay)
-    : new InProcessFanout();
-const relay = await startRelay({ store, port, host, appDir, log, clock, fanout, ...(tls ? { tls } : {}) });
+    : undefined;
+const fanout: Fanout & { close?: () => Promise<void> } = crossRelayFanout ?? new InProcessFanout();
+// /readyz also says whether the other relays can be reached (NATS, or LISTEN/NOTIFY).
+const readinessChecks = crossRelayFanout ? [crossRelayFanout.readinessCheck(natsUrl ? "nats" : "postgres-notify")] : [];
+const relay = await startRelay({ store, port, host, appDir, log, clock, fanout, readinessChecks, ...(tls ? { tls } : {}) });
 const libraryChanges = await relay.publishExerciseLibrary(EXERCISE_LIBRARY);
 log.info("relay_ready", {
   url: relay.url,

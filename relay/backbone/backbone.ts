@@ -26,6 +26,8 @@ export interface BackboneHandlers {
  * - ready() resolves once every watch so far is in force, or at once while the link is down (a
  *   device must still be able to connect; the cursor check covers it).
  * - maxMessageBytes: the longest text send carries.
+ * - linkUp() says whether the link to the other relays is up now (for /readyz): while it is
+ *   down, pokes are lost and devices on other relays learn of changes only by cursor checks.
  */
 export interface Backbone {
   readonly maxMessageBytes: number;
@@ -33,6 +35,7 @@ export interface Backbone {
   watch(userId: string): void;
   unwatch(userId: string): void;
   ready(): Promise<void>;
+  linkUp(): boolean;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import { InProcessFanout, type Fanout, type Subscriber } from "../fanout.js";
 import type { Logger } from "../logger.js";
 import type { RelayStore } from "../store/store.js";
 import { snapshotOfRow } from "../sync-service.js";
+import type { ReadinessCheck } from "../readiness.js";
 import type { Backbone, OpenBackbone, Topic } from "./backbone.js";
 
 export interface CrossRelayOptions {
@@ -132,6 +133,14 @@ export class CrossRelayFanout implements Fanout {
   async ready(): Promise<void> {
     await Promise.all([...this.watching]);
     await this.backbone?.ready();
+  }
+
+  /** /readyz's check: the link to the other relays is up (while down, pokes are lost). */
+  readinessCheck(name: string): ReadinessCheck {
+    return {
+      name,
+      check: () => (this.backbone?.linkUp() ? Promise.resolve() : Promise.reject(new Error("the link to the other relays is down: changes reach their devices only by cursor checks"))),
+    };
   }
 
   /** Runs one cursor check now (the timer runs it every cursorCheckMs). */

@@ -48,6 +48,10 @@ class NatsBackbone implements Backbone {
     void this.watchStatus();
   }
 
+  linkUp(): boolean {
+    return this.connected && !this.closed;
+  }
+
   send(topic: Topic, text: string): void {
     try {
       this.nc.publish(this.subject(topic), text);

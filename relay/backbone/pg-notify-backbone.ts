@@ -67,6 +67,10 @@ class PgNotifyBackbone implements Backbone {
     return Promise.resolve();
   }
 
+  linkUp(): boolean {
+    return !this.down && !this.closed && this.listener !== undefined;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry !== undefined) this.options.clock.clearTimeout(this.retry);

@@ -89,9 +89,13 @@ describe("cross-relay fan-out when pokes are lost (NATS stopped mid-run)", { tim
     a.publish(USER, "phone", [await store(db.store, "w1", 0)]);
     expect((await tablet.has("w1", 1)).changes).toEqual(new Uint8Array([1, 2, 3]));
 
-    // NATS goes away; b notices. The next poke is lost.
+    // /readyz's fan-out check follows the link.
+    await expect(b.readinessCheck("nats").check()).resolves.toBeUndefined();
+
+    // NATS goes away; b notices (and /readyz would say so). The next poke is lost.
     await nats.stop();
     await events.count("fanout_backbone_down", 1);
+    await expect(b.readinessCheck("nats").check()).rejects.toThrow(/link to the other relays is down/);
     a.publish(USER, "phone", [await store(db.store, "w1", 1)]);
     // The cursor check comes due: the change is read from Postgres, as the whole document.
     clock.advance(CHECK_MS);
@@ -105,6 +109,7 @@ describe("cross-relay fan-out when pokes are lost (NATS stopped mid-run)", { tim
     expect((await tablet.has("w1", 3)).data).toEqual(new Uint8Array([2]));
     // Both relays are back on NATS (the sender too, or its next poke is lost as well).
     await Promise.all([events.count("fanout_backbone_up", 1), eventsOfA.count("fanout_backbone_up", 1)]);
+    await expect(b.readinessCheck("nats").check()).resolves.toBeUndefined();
 
     // Live again: the poke arrives with the changes riding on it, no check involved.
     const checksBefore = events.seen.filter((e) => e === "fanout_caught_up").length;
