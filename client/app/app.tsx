@@ -9,6 +9,7 @@ import { DataScreen } from "./transfer/data-screen.js";
 import { needsPerson } from "./needs-person.js";
 import { NewWorkoutForm } from "./new-workout-form.js";
 import { ProfileScreen } from "./gym/profile-screen.js";
+import { VolumeScreen } from "./gym/volume-screen.js";
 import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
@@ -41,6 +42,9 @@ export function App({ device, settings, onSwitchUser }: Props) {
         </h1>
         <p className="who">
           <span data-testid="account">{settings.email}</span> · <span>{settings.deviceName}</span>{" "}
+          <a className="link-button" href={routeHref({ screen: "volume" })}>
+            Volume
+          </a>{" "}
           <a className="link-button" href={routeHref({ screen: "profile" })}>
             Profile
           </a>{" "}
@@ -93,6 +97,8 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <SyncHealth device={device} userId={settings.userId} />;
     case "profile":
       return <ProfileScreen device={device} />;
+    case "volume":
+      return <VolumeScreen device={device} />;
   }
 }
 

@@ -16,7 +16,9 @@ export type Route =
   | { screen: "account" }
   | { screen: "health" }
   /** The person's profile and training settings. */
-  | { screen: "profile" };
+  | { screen: "profile" }
+  /** Working sets per muscle group this week. */
+  | { screen: "volume" };
 
 const ID = "([A-Za-z0-9_+~-]+)";
 
@@ -30,6 +32,7 @@ export function parseRoute(hash: string): Route {
     "#/account": { screen: "account" },
     "#/health": { screen: "health" },
     "#/profile": { screen: "profile" },
+    "#/volume": { screen: "volume" },
   };
   if (simple[hash]) return simple[hash];
   for (const [prefix, screen] of [
@@ -56,6 +59,7 @@ export function routeHref(route: Route): string {
     case "account":
     case "health":
     case "profile":
+    case "volume":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;

@@ -1,0 +1,46 @@
+// The training screens on a phone: a logged workout's sets show in the week's volume, chart and
+// table, per muscle group of the exercise library; each new screen has no serious axe violation
+// (light or dark) and every control is at least 44 × 44 CSS px.
+import { describe, expect, it } from "vitest";
+import type { AppPage } from "../support/app-page.js";
+import { EXERCISE_LIBRARY } from "../../relay/catalog/exercise-library.js";
+import { browser, database, relay } from "./fixtures.js";
+
+async function accessible(app: AppPage, screen: string): Promise<void> {
+  for (const scheme of ["light", "dark"] as const) {
+    await app.page.emulateMedia({ colorScheme: scheme });
+    expect.soft(await app.seriousViolations(), `${screen}, ${scheme}`).toEqual([]);
+  }
+  expect.soft(await app.smallTargets(), screen).toEqual([]);
+  expect.soft(await app.page.evaluate(() => document.documentElement.scrollWidth), `${screen} width`).toBeLessThanOrEqual(390);
+}
+
+describe("the training screens", () => {
+  it("a logged workout's sets show in this week's volume per muscle group, chart and table", async () => {
+    const db = await database();
+    const r = await relay(db);
+    await r.publishExerciseLibrary(EXERCISE_LIBRARY);
+    const { app, chromium } = await browser();
+    const { page } = chromium;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(r.url);
+    await app.setUp("volume-1", "Gym phone");
+    await app.connection("Online");
+
+    await app.logWorkout("Push day", [
+      { name: "Bench Press", sets: [{ reps: 5, weight: 80, unit: "kg", rpe: null }, { reps: 5, weight: 80, unit: "kg", rpe: null }, { reps: 5, weight: 80, unit: "kg", rpe: null }] },
+      { name: "Landmine Twist", sets: [{ reps: 10, weight: 20, unit: "kg", rpe: null }] },
+    ]);
+    await page.getByRole("link", { name: "Volume" }).click();
+    const table = page.getByTestId("volume-table");
+    await table.waitFor();
+    const chest = EXERCISE_LIBRARY.find((e) => e.definition.name === "Bench Press")!.definition.muscleGroups;
+    for (const group of chest) await expect.poll(() => table.getByRole("row", { name: new RegExp(`^${group} 3 `) }).count()).toBe(1);
+    await expect.poll(() => table.getByRole("row", { name: /^other 1 / }).count()).toBe(1);
+    await expect.poll(async () => (await page.getByTestId("volume-chart").getAttribute("aria-label")) ?? "").toContain(`${chest[0]} 3 of`);
+    const drawn = await page.getByTestId("volume-chart").evaluate((c) => (c as HTMLCanvasElement).width > 0);
+    expect(drawn).toBe(true);
+    await accessible(app, "volume");
+    expect(chromium.pageErrors).toEqual([]);
+  });
+});
