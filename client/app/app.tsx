@@ -10,6 +10,7 @@ import { needsPerson } from "./needs-person.js";
 import { NewWorkoutForm } from "./new-workout-form.js";
 import { ProfileScreen } from "./gym/profile-screen.js";
 import { VolumeScreen } from "./gym/volume-screen.js";
+import { ExerciseHistoryScreen } from "./gym/exercise-history-screen.js";
 import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
@@ -99,6 +100,8 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <ProfileScreen device={device} />;
     case "volume":
       return <VolumeScreen device={device} />;
+    case "exercise":
+      return <ExerciseHistoryScreen key={route.name} device={device} name={route.name} />;
   }
 }
 

@@ -18,7 +18,9 @@ export type Route =
   /** The person's profile and training settings. */
   | { screen: "profile" }
   /** Working sets per muscle group this week. */
-  | { screen: "volume" };
+  | { screen: "volume" }
+  /** One exercise's history (by name, as typed: custom exercises have no id). */
+  | { screen: "exercise"; name: string };
 
 const ID = "([A-Za-z0-9_+~-]+)";
 
@@ -35,6 +37,15 @@ export function parseRoute(hash: string): Route {
     "#/volume": { screen: "volume" },
   };
   if (simple[hash]) return simple[hash];
+  const exercise = /^#\/exercise\/(.+)$/.exec(hash)?.[1];
+  if (exercise !== undefined) {
+    try {
+      const name = decodeURIComponent(exercise).trim();
+      if (name !== "") return { screen: "exercise", name };
+    } catch {
+      // A malformed escape: not a route, the list.
+    }
+  }
   for (const [prefix, screen] of [
     ["workout", "workout"],
     ["review", "conflict"],
@@ -67,6 +78,8 @@ export function routeHref(route: Route): string {
       return `#/review/${route.id}`;
     case "duplicate":
       return `#/duplicate/${route.id}`;
+    case "exercise":
+      return `#/exercise/${encodeURIComponent(route.name)}`;
   }
 }
 

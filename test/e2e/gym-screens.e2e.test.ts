@@ -16,7 +16,7 @@ async function accessible(app: AppPage, screen: string): Promise<void> {
 }
 
 describe("the training screens", () => {
-  it("a logged workout's sets show in this week's volume per muscle group, chart and table", async () => {
+  it("a logged workout's sets show in this week's volume per muscle group, chart and table, and in the exercise's history", async () => {
     const db = await database();
     const r = await relay(db);
     await r.publishExerciseLibrary(EXERCISE_LIBRARY);
@@ -41,6 +41,13 @@ describe("the training screens", () => {
     const drawn = await page.getByTestId("volume-chart").evaluate((c) => (c as HTMLCanvasElement).width > 0);
     expect(drawn).toBe(true);
     await accessible(app, "volume");
+
+    // From the week's exercises to one exercise's history: best set and its estimated 1RM.
+    await page.getByRole("link", { name: "Bench Press history" }).click();
+    const figures = page.getByTestId("exercise-figures");
+    await figures.filter({ hasText: "5 × 80 kg" }).filter({ hasText: "93.3 kg" }).waitFor();
+    await page.getByRole("link", { name: /Push day$/ }).waitFor();
+    await accessible(app, "exercise history");
     expect(chromium.pageErrors).toEqual([]);
   });
 });

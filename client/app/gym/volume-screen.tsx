@@ -5,7 +5,9 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale } 
 import type { AppDevice } from "../device/app-device.js";
 import { useExerciseLibrary } from "./use-exercise-library.js";
 import { usePastWorkouts } from "./use-past-workouts.js";
-import { isoDay, weekStart, weeklyVolume, type VolumeRow } from "./weekly-volume.js";
+import { routeHref } from "../use-route.js";
+import { recentExerciseNames } from "./training-history.js";
+import { isoDay, thisWeek, weekStart, weeklyVolume, type VolumeRow } from "./weekly-volume.js";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend);
 
@@ -42,6 +44,16 @@ export function VolumeScreen({ device }: { device: AppDevice }) {
               ))}
             </tbody>
           </table>
+          <h3>Exercises this week</h3>
+          <ul className="volume-exercises">
+            {recentExerciseNames(thisWeek(workouts, now)).map((name) => (
+              <li key={name}>
+                <a className="link-button" href={routeHref({ screen: "exercise", name })}>
+                  {name} history
+                </a>
+              </li>
+            ))}
+          </ul>
         </>
       )}
     </section>

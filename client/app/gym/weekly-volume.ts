@@ -33,6 +33,14 @@ export function isoDay(at: Date): string {
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
 }
 
+/** The workouts started in the week (Monday to Sunday, local time) of `now`. */
+export function thisWeek(workouts: readonly PastWorkout[], now: number): PastWorkout[] {
+  const from = weekStart(now);
+  const to = new Date(from);
+  to.setDate(to.getDate() + 7);
+  return workouts.filter((w) => w.payload.startedAt >= from.getTime() && w.payload.startedAt < to.getTime());
+}
+
 /**
  * Completed sets with reps, per muscle group, of the workouts started in the week of `now`. A set
  * of an exercise that works several groups counts once for each. Every group with a target shows
@@ -44,12 +52,8 @@ export function weeklyVolume(
   now: number,
   targets: Readonly<Record<string, number>> = {},
 ): VolumeRow[] {
-  const from = weekStart(now).getTime();
-  const to = new Date(from);
-  to.setDate(to.getDate() + 7);
   const counts = new Map<string, number>(Object.keys(targets).map((g) => [g, 0]));
-  for (const w of workouts) {
-    if (w.payload.startedAt < from || w.payload.startedAt >= to.getTime()) continue;
+  for (const w of thisWeek(workouts, now)) {
     for (const exercise of w.payload.exercises) {
       const done = exercise.sets.filter((s) => s.completed && s.reps > 0).length;
       if (done === 0) continue;
