@@ -11,6 +11,7 @@ import { NewWorkoutForm } from "./new-workout-form.js";
 import { ProfileScreen } from "./gym/profile-screen.js";
 import { VolumeScreen } from "./gym/volume-screen.js";
 import { ExerciseHistoryScreen } from "./gym/exercise-history-screen.js";
+import { RecoveryScreen } from "./gym/recovery-screen.js";
 import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
@@ -45,6 +46,9 @@ export function App({ device, settings, onSwitchUser }: Props) {
           <span data-testid="account">{settings.email}</span> · <span>{settings.deviceName}</span>{" "}
           <a className="link-button" href={routeHref({ screen: "volume" })}>
             Volume
+          </a>{" "}
+          <a className="link-button" href={routeHref({ screen: "recovery" })}>
+            Recovery
           </a>{" "}
           <a className="link-button" href={routeHref({ screen: "profile" })}>
             Profile
@@ -100,6 +104,8 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <ProfileScreen device={device} />;
     case "volume":
       return <VolumeScreen device={device} />;
+    case "recovery":
+      return <RecoveryScreen device={device} />;
     case "exercise":
       return <ExerciseHistoryScreen key={route.name} device={device} name={route.name} />;
   }

@@ -19,6 +19,8 @@ export type Route =
   | { screen: "profile" }
   /** Working sets per muscle group this week. */
   | { screen: "volume" }
+  /** Sleep, soreness and readiness per day. */
+  | { screen: "recovery" }
   /** One exercise's history (by name, as typed: custom exercises have no id). */
   | { screen: "exercise"; name: string };
 
@@ -35,6 +37,7 @@ export function parseRoute(hash: string): Route {
     "#/health": { screen: "health" },
     "#/profile": { screen: "profile" },
     "#/volume": { screen: "volume" },
+    "#/recovery": { screen: "recovery" },
   };
   if (simple[hash]) return simple[hash];
   const exercise = /^#\/exercise\/(.+)$/.exec(hash)?.[1];
@@ -71,6 +74,7 @@ export function routeHref(route: Route): string {
     case "health":
     case "profile":
     case "volume":
+    case "recovery":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;

@@ -16,7 +16,7 @@ async function accessible(app: AppPage, screen: string): Promise<void> {
 }
 
 describe("the training screens", () => {
-  it("a logged workout's sets show in this week's volume per muscle group, chart and table, and in the exercise's history", async () => {
+  it("a logged workout's sets show in this week's volume per muscle group, chart and table, in the exercise's history; recovery is checked before it is saved", async () => {
     const db = await database();
     const r = await relay(db);
     await r.publishExerciseLibrary(EXERCISE_LIBRARY);
@@ -48,6 +48,22 @@ describe("the training screens", () => {
     await figures.filter({ hasText: "5 × 80 kg" }).filter({ hasText: "93.3 kg" }).waitFor();
     await page.getByRole("link", { name: /Push day$/ }).waitFor();
     await accessible(app, "exercise history");
+
+    // Recovery: a value the schema refuses is said, not saved; a valid day is saved and listed.
+    await page.getByRole("link", { name: "Recovery" }).click();
+    const form = page.getByRole("form", { name: "Recovery" });
+    await form.getByLabel("Day").fill("2026-11-24");
+    await form.getByLabel("Sleep (hours)").fill("7.5");
+    await form.getByLabel("Soreness (0–10)").fill("11");
+    await form.getByRole("button", { name: "Save day" }).click();
+    await form.getByRole("alert").filter({ hasText: "Soreness" }).waitFor();
+    expect(await page.getByTestId("recovery-days").count()).toBe(0);
+    await form.getByLabel("Soreness (0–10)").fill("3");
+    await form.getByLabel("Readiness (0–10)").fill("8");
+    await form.getByRole("button", { name: "Save day" }).click();
+    await form.getByRole("status").filter({ hasText: "Saved 2026-11-24" }).waitFor();
+    await page.getByTestId("recovery-days").getByRole("row", { name: "2026-11-24 7.5 3 8" }).waitFor();
+    await accessible(app, "recovery");
     expect(chromium.pageErrors).toEqual([]);
   });
 });
