@@ -9,6 +9,9 @@ import { DataScreen } from "./transfer/data-screen.js";
 import { needsPerson } from "./needs-person.js";
 import { NewWorkoutForm } from "./new-workout-form.js";
 import { ProfileScreen } from "./gym/profile-screen.js";
+import { VolumeScreen } from "./gym/volume-screen.js";
+import { ExerciseHistoryScreen } from "./gym/exercise-history-screen.js";
+import { RecoveryScreen } from "./gym/recovery-screen.js";
 import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
@@ -41,6 +44,12 @@ export function App({ device, settings, onSwitchUser }: Props) {
         </h1>
         <p className="who">
           <span data-testid="account">{settings.email}</span> · <span>{settings.deviceName}</span>{" "}
+          <a className="link-button" href={routeHref({ screen: "volume" })}>
+            Volume
+          </a>{" "}
+          <a className="link-button" href={routeHref({ screen: "recovery" })}>
+            Recovery
+          </a>{" "}
           <a className="link-button" href={routeHref({ screen: "profile" })}>
             Profile
           </a>{" "}
@@ -93,6 +102,12 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <SyncHealth device={device} userId={settings.userId} />;
     case "profile":
       return <ProfileScreen device={device} />;
+    case "volume":
+      return <VolumeScreen device={device} />;
+    case "recovery":
+      return <RecoveryScreen device={device} />;
+    case "exercise":
+      return <ExerciseHistoryScreen key={route.name} device={device} name={route.name} />;
   }
 }
 

@@ -16,7 +16,13 @@ export type Route =
   | { screen: "account" }
   | { screen: "health" }
   /** The person's profile and training settings. */
-  | { screen: "profile" };
+  | { screen: "profile" }
+  /** Working sets per muscle group this week. */
+  | { screen: "volume" }
+  /** Sleep, soreness and readiness per day. */
+  | { screen: "recovery" }
+  /** One exercise's history (by name, as typed: custom exercises have no id). */
+  | { screen: "exercise"; name: string };
 
 const ID = "([A-Za-z0-9_+~-]+)";
 
@@ -30,8 +36,19 @@ export function parseRoute(hash: string): Route {
     "#/account": { screen: "account" },
     "#/health": { screen: "health" },
     "#/profile": { screen: "profile" },
+    "#/volume": { screen: "volume" },
+    "#/recovery": { screen: "recovery" },
   };
   if (simple[hash]) return simple[hash];
+  const exercise = /^#\/exercise\/(.+)$/.exec(hash)?.[1];
+  if (exercise !== undefined) {
+    try {
+      const name = decodeURIComponent(exercise).trim();
+      if (name !== "") return { screen: "exercise", name };
+    } catch {
+      // A malformed escape: not a route, the list.
+    }
+  }
   for (const [prefix, screen] of [
     ["workout", "workout"],
     ["review", "conflict"],
@@ -56,6 +73,8 @@ export function routeHref(route: Route): string {
     case "account":
     case "health":
     case "profile":
+    case "volume":
+    case "recovery":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;
@@ -63,6 +82,8 @@ export function routeHref(route: Route): string {
       return `#/review/${route.id}`;
     case "duplicate":
       return `#/duplicate/${route.id}`;
+    case "exercise":
+      return `#/exercise/${encodeURIComponent(route.name)}`;
   }
 }
 

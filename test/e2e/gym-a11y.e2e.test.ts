@@ -1,32 +1,16 @@
 // Every screen on a phone, light and dark (following the system's colour scheme): axe-core finds
 // no serious or critical violation, and every control a finger uses is at least 44 × 44 CSS px.
 import { describe, expect, it } from "vitest";
-import type { Page } from "playwright-core";
 import type { AppPage } from "../support/app-page.js";
 import { EXERCISE_LIBRARY } from "../../relay/catalog/exercise-library.js";
 import { browser, database, relay } from "./fixtures.js";
-
-/** Visible controls smaller than 44 × 44 CSS px, described so a failure names them. */
-function smallTargets(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const controls = document.querySelectorAll<HTMLElement>('a[href], button, input:not([type="hidden"]), select, textarea, summary, [role="button"], [tabindex]:not([tabindex="-1"])');
-    return [...controls].flatMap((el) => {
-      const box = el.getBoundingClientRect();
-      const style = getComputedStyle(el);
-      if (box.width === 0 || box.height === 0 || style.visibility === "hidden" || el.closest(".visually-hidden")) return [];
-      if (box.width >= 43.5 && box.height >= 43.5) return [];
-      const name = el.getAttribute("aria-label") ?? el.textContent.trim().slice(0, 40);
-      return [`${el.tagName.toLowerCase()} "${name}" ${box.width.toFixed(1)}×${box.height.toFixed(1)}`];
-    });
-  });
-}
 
 async function check(app: AppPage, screen: string): Promise<void> {
   for (const scheme of ["light", "dark"] as const) {
     await app.page.emulateMedia({ colorScheme: scheme });
     expect.soft(await app.seriousViolations(), `${screen}, ${scheme}`).toEqual([]);
   }
-  expect.soft(await smallTargets(app.page), screen).toEqual([]);
+  expect.soft(await app.smallTargets(), screen).toEqual([]);
   // Nothing wider than the phone: no sideways scrolling.
   expect.soft(await app.page.evaluate(() => document.documentElement.scrollWidth), `${screen} width`).toBeLessThanOrEqual(390);
 }

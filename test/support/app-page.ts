@@ -193,4 +193,19 @@ export class AppPage {
       .filter((v) => v.impact === "serious" || v.impact === "critical")
       .map((v) => ({ id: v.id, impact: v.impact ?? "", targets: v.nodes.map((n) => n.target.join(" ")) }));
   }
+
+  /** Visible controls smaller than 44 × 44 CSS px, described so a failure names them. */
+  smallTargets(): Promise<string[]> {
+    return this.page.evaluate(() => {
+      const controls = document.querySelectorAll<HTMLElement>('a[href], button, input:not([type="hidden"]), select, textarea, summary, [role="button"], [tabindex]:not([tabindex="-1"])');
+      return [...controls].flatMap((el) => {
+        const box = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        if (box.width === 0 || box.height === 0 || style.visibility === "hidden" || el.closest(".visually-hidden")) return [];
+        if (box.width >= 43.5 && box.height >= 43.5) return [];
+        const name = el.getAttribute("aria-label") ?? el.textContent.trim().slice(0, 40);
+        return [`${el.tagName.toLowerCase()} "${name}" ${box.width.toFixed(1)}×${box.height.toFixed(1)}`];
+      });
+    });
+  }
 }

@@ -65,3 +65,20 @@ export function round(value: number, step: number): number {
   const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
   return Number((Math.round(value / step) * step).toFixed(decimals));
 }
+
+export interface ExerciseSession {
+  workoutId: string;
+  title: string;
+  startedAt: number;
+  sets: WorkoutSet[];
+}
+
+/** Every workout that has `name` with sets, newest first: an exercise's history page. */
+export function exerciseSessions(workouts: readonly PastWorkout[], name: string): ExerciseSession[] {
+  return workouts
+    .flatMap((w) => {
+      const sets = w.payload.exercises.filter((e) => sameExercise(e.name, name)).flatMap((e) => e.sets);
+      return sets.length > 0 ? [{ workoutId: w.id, title: w.payload.title, startedAt: w.payload.startedAt, sets }] : [];
+    })
+    .sort((a, b) => b.startedAt - a.startedAt);
+}

@@ -2,7 +2,7 @@
 // set and the estimated one-rep max.
 import { describe, expect, it } from "vitest";
 import type { WorkoutSet } from "../../../client/core/index.js";
-import { bestSet, estimateOneRepMax, previousSets, recentExerciseNames, type PastWorkout } from "../../../client/app/gym/training-history.js";
+import { bestSet, estimateOneRepMax, exerciseSessions, previousSets, recentExerciseNames, type PastWorkout } from "../../../client/app/gym/training-history.js";
 
 const set = (reps: number, weight: number, id = `${reps}x${weight}`): WorkoutSet => ({ id, reps, weight, unit: "kg", rpe: null, completed: true });
 const workout = (id: string, startedAt: number, exercises: [string, WorkoutSet[]][]): PastWorkout => ({
@@ -56,5 +56,18 @@ describe("recentExerciseNames", () => {
   it("lists each exercise once, the most recently done first", () => {
     const history = [workout("mon", 1000, [["Squat", []], ["Bench Press", []]]), workout("thu", 4000, [["bench press", []], ["Row", []]])];
     expect(recentExerciseNames(history)).toEqual(["bench press", "Row", "Squat"]);
+  });
+});
+
+describe("exerciseSessions", () => {
+  it("is every workout with the exercise's sets, newest first, whatever the order read", () => {
+    const sessions = exerciseSessions(
+      [workout("old", 1, [["Bench Press", [set(5, 80)]]]), workout("new", 3, [["bench press", [set(3, 90), set(3, 90, "b")]]]), workout("none", 2, [["Squat", [set(5, 100)]]])],
+      "Bench Press",
+    );
+    expect(sessions.map((s) => [s.workoutId, s.sets.length])).toEqual([
+      ["new", 2],
+      ["old", 1],
+    ]);
   });
 });
