@@ -11,6 +11,11 @@ export interface RelayLimits {
   /** Automerge documents kept in memory, across all users. */
   documentCacheSize: number;
   /**
+   * Saved bytes (A.save) of the documents kept in memory together; past it the biggest are
+   * evicted first. A loaded document takes several times its saved size in WebAssembly memory.
+   */
+  documentCacheBytes: number;
+  /**
    * Largest stored document (A.save bytes). Kept well under maxFrameBytes: the whole document
    * travels in pull pages and conflict answers, which must fit one frame.
    */
@@ -37,6 +42,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   framesPerSecond: 200,
   maxPullPage: 500,
   documentCacheSize: 2_000,
+  documentCacheBytes: 64 * 1024 * 1024,
   maxDocumentBytes: 1024 * 1024,
   idleTimeoutMs: 5 * 60_000,
   maxConnections: 10_000,

@@ -50,7 +50,7 @@ export class SyncService {
     /** Told of every document cache lookup (RelayMetrics). */
     private readonly observer?: { cacheLookup(hit: boolean): void },
   ) {
-    this.cache = new DocumentCache(limits.documentCacheSize);
+    this.cache = new DocumentCache(limits.documentCacheSize, limits.documentCacheBytes);
   }
 
   get cachedDocuments(): number {
@@ -205,6 +205,7 @@ export class SyncService {
           version: outcome.version,
           cursor: outcome.cursor,
           updatedAt: outcome.updatedAt,
+          savedBytes: s.bytes.length,
         });
         results[s.index] = create(SyncResultSchema, {
           entityId: s.item.entityId,
@@ -252,6 +253,7 @@ export class SyncService {
       version: row.version,
       cursor: row.cursor,
       updatedAt: row.updatedAt,
+      savedBytes: row.doc.length,
     };
   }
 

@@ -348,6 +348,46 @@ describe("backpressure", () => {
   });
 });
 
+describe("the relay's memory is bounded by bytes", () => {
+  it("the document cache keeps at most documentCacheBytes of documents, evicting the biggest first", async () => {
+    const bigId = idFor("cache big");
+    const exercises = Array.from({ length: 6 }, (_, e) => ({ name: `Lift ${e}`, sets: Array.from({ length: 150 }, (_, i): [number, number] => [i % 12, e * 100 + i]) }));
+    const bigDoc = entityDoc("workout", bigId, workout("Big day", exercises));
+    const big = { id: bigId, doc: bigDoc, item: { entityType: "workout", entityId: bigId, operation: Operation.CREATE, data: A.save(bigDoc), version: 0 } satisfies ItemInit };
+    const small1 = created("cache small 1");
+    const small2 = created("cache small 2");
+    const smallBytes = (small1.item.data as Uint8Array).length;
+    // Room for the two small ones, or for the big one alone: not for all three.
+    const r = await relay({ documentCacheBytes: (big.item.data).length + smallBytes });
+    const socket = await connect(r);
+    expect(await sync(socket, [small1.item, big.item, small2.item])).toEqual([stored(1), stored(1), stored(1)]);
+    // The small ones are still loaded; the big one was evicted when small2 came in (least
+    // recently used first would have evicted small1).
+    const before = await cacheLookups(r);
+    expect(await sync(socket, [update(small1.id, small1.doc, 1, retitle("one")), update(small2.id, small2.doc, 1, retitle("two"))])).toEqual([stored(2), stored(2)]);
+    const between = await cacheLookups(r);
+    expect({ hits: between.hits - before.hits, misses: between.misses - before.misses }).toEqual({ hits: 2, misses: 0 });
+    expect(await sync(socket, [update(big.id, big.doc, 1, retitle("big"))])).toEqual([stored(2)]);
+    const after = await cacheLookups(r);
+    expect({ hits: after.hits - between.hits, misses: after.misses - between.misses }).toEqual({ hits: 0, misses: 1 });
+  });
+});
+
+function retitle(title: string): (d: Record<string, unknown>) => void {
+  return (d) => {
+    (d["payload"] as Record<string, unknown>)["title"] = title;
+  };
+}
+
+async function cacheLookups(r: Relay): Promise<{ hits: number; misses: number }> {
+  const text = await (await fetch(`${r.url}/metrics`)).text();
+  const sample = (result: string): number => {
+    const line = text.split("\n").find((l) => l.startsWith(`ironflow_document_cache_lookups_total{result="${result}"}`));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+  };
+  return { hits: sample("hit"), misses: sample("miss") };
+}
+
 /** A copy of `doc` typed as any map, to write what no entity type allows. */
 function loose(doc: A.Doc<object>): A.Doc<Record<string, unknown>> {
   return A.clone(doc as A.Doc<Record<string, unknown>>);
