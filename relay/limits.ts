@@ -36,6 +36,14 @@ export function answerBudget(limits: RelayLimits): number {
   return Math.floor(limits.maxFrameBytes * 0.9);
 }
 
+/**
+ * Bytes a push may decode to (deflated columns inflated), checked before Automerge loads it:
+ * a stored document's cap with room for compression. Past it the item is INVALID_ARGUMENT.
+ */
+export function decodedBudget(limits: RelayLimits): number {
+  return 16 * limits.maxDocumentBytes;
+}
+
 export const DEFAULT_LIMITS: RelayLimits = {
   maxFrameBytes: 4 * 1024 * 1024,
   maxBatchItems: 500,

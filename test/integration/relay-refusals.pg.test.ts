@@ -1,6 +1,7 @@
 // The relay refuses what it cannot use (issue 21), item by item, over a real socket against a
 // real store: each hostile item gets its typed error, the rest of its batch is stored, and
 // nothing that was refused reaches the database or another device.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
@@ -371,7 +372,44 @@ describe("the relay's memory is bounded by bytes", () => {
     const after = await cacheLookups(r);
     expect({ hits: after.hits - between.hits, misses: after.misses - between.misses }).toEqual({ hits: 0, misses: 1 });
   });
+
+  it("a 30 KB push that inflates to a 30-million-character string is INVALID_ARGUMENT before any load; RSS stays flat", async () => {
+    const r = await relay();
+    const socket = await connect(r);
+    const id = idFor("inflating");
+    const bomb: ItemInit = { entityType: "workout", entityId: id, operation: Operation.CREATE, data: inflatingDocument(id), version: 0 };
+    expect((bomb.data as Uint8Array).length).toBeLessThan(40_000);
+    const good = created("after the bomb");
+    const rssBefore = process.memoryUsage().rss;
+    const results = await sync(socket, [bomb, good.item]);
+    const rssGrowth = process.memoryUsage().rss - rssBefore;
+    expect(rssGrowth).toBeLessThan(200 * 1024 * 1024);
+    expect(results).toEqual([
+      expect.objectContaining({ code: Code.INVALID_ARGUMENT, errorMessage: expect.stringMatching(/decode to more than/) as unknown }),
+      stored(1),
+    ]);
+    expect(rssGrowth).toBeLessThan(200 * 1024 * 1024);
+    const other = await connect(r, "user-2", "device-b");
+    expect(await sync(other, [created("someone else's").item])).toEqual([stored(1)]);
+    expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
+  });
 });
+
+/**
+ * A document whose root holds a 30-million-character string, saved (about 30 KB deflated). Built
+ * in a child process: building it here would grow this process's WebAssembly memory (which never
+ * shrinks) before the relay is measured.
+ */
+function inflatingDocument(id: string): Uint8Array {
+  const script = `
+    import * as A from "@automerge/automerge";
+    const backend = A.getBackend(A.from({ id: ${JSON.stringify(id)} }));
+    backend.put("_root", "junk", "a".repeat(30_000_000));
+    backend.commit();
+    process.stdout.write(Buffer.from(backend.save()).toString("base64"));
+  `;
+  return new Uint8Array(Buffer.from(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }), "base64"));
+}
 
 function retitle(title: string): (d: Record<string, unknown>) => void {
   return (d) => {
