@@ -11,6 +11,11 @@ export interface RelayLimits {
   /** Automerge documents kept in memory, across all users. */
   documentCacheSize: number;
   /**
+   * Saved bytes (A.save) of the documents kept in memory together; past it the biggest are
+   * evicted first. A loaded document takes several times its saved size in WebAssembly memory.
+   */
+  documentCacheBytes: number;
+  /**
    * Largest stored document (A.save bytes). Kept well under maxFrameBytes: the whole document
    * travels in pull pages and conflict answers, which must fit one frame.
    */
@@ -31,12 +36,21 @@ export function answerBudget(limits: RelayLimits): number {
   return Math.floor(limits.maxFrameBytes * 0.9);
 }
 
+/**
+ * Bytes a push may decode to (deflated columns inflated), checked before Automerge loads it:
+ * a stored document's cap with room for compression. Past it the item is INVALID_ARGUMENT.
+ */
+export function decodedBudget(limits: RelayLimits): number {
+  return 16 * limits.maxDocumentBytes;
+}
+
 export const DEFAULT_LIMITS: RelayLimits = {
   maxFrameBytes: 4 * 1024 * 1024,
   maxBatchItems: 500,
   framesPerSecond: 200,
   maxPullPage: 500,
   documentCacheSize: 2_000,
+  documentCacheBytes: 64 * 1024 * 1024,
   maxDocumentBytes: 1024 * 1024,
   idleTimeoutMs: 5 * 60_000,
   maxConnections: 10_000,

@@ -20,7 +20,7 @@ import {
 import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
-import { answerBudget, type RelayLimits } from "./limits.js";
+import { answerBudget, decodedBudget, type RelayLimits } from "./limits.js";
 import { applyChanges } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
@@ -50,7 +50,7 @@ export class SyncService {
     /** Told of every document cache lookup (RelayMetrics). */
     private readonly observer?: { cacheLookup(hit: boolean): void },
   ) {
-    this.cache = new DocumentCache(limits.documentCacheSize);
+    this.cache = new DocumentCache(limits.documentCacheSize, limits.documentCacheBytes);
   }
 
   get cachedDocuments(): number {
@@ -128,7 +128,7 @@ export class SyncService {
         continue;
       }
       const current = await this.load(userId, item.entityId, item.baseVersion);
-      const outcome = applyChanges(item, current);
+      const outcome = applyChanges(item, current, decodedBudget(this.limits));
       switch (outcome.kind) {
         case "conflict":
           results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });
@@ -205,6 +205,7 @@ export class SyncService {
           version: outcome.version,
           cursor: outcome.cursor,
           updatedAt: outcome.updatedAt,
+          savedBytes: s.bytes.length,
         });
         results[s.index] = create(SyncResultSchema, {
           entityId: s.item.entityId,
@@ -260,6 +261,7 @@ export class SyncService {
       version: row.version,
       cursor: row.cursor,
       updatedAt: row.updatedAt,
+      savedBytes: row.doc.length,
     };
   }
 

@@ -7,7 +7,7 @@ import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
 import { Code } from "../../schema/status.js";
 import type { CachedDocument, RelayDoc } from "../document-cache.js";
-import { readChunks } from "./automerge-chunks.js";
+import { decodedBytesWithin, readChunks } from "./automerge-chunks.js";
 import type { CheckedItem, ItemFailure } from "./check-item.js";
 
 export type ApplyOutcome =
@@ -21,8 +21,11 @@ export type ApplyOutcome =
   /** The changes were applied and the result refused: `current.doc` is consumed (freed). */
   | ({ kind: "invalid" } & ItemFailure);
 
-/** `current` is the relay's document, undefined when the entity does not exist yet. */
-export function applyChanges(item: CheckedItem, current: CachedDocument | undefined): ApplyOutcome {
+/**
+ * `current` is the relay's document, undefined when the entity does not exist yet. `decodedBudget`
+ * bounds what the pushed bytes may inflate to before Automerge loads them (limits.decodedBudget).
+ */
+export function applyChanges(item: CheckedItem, current: CachedDocument | undefined, decodedBudget: number): ApplyOutcome {
   const currentVersion = current?.version ?? 0;
   if (item.baseVersion > currentVersion) {
     return {
@@ -40,6 +43,10 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
   // refused here: a push that loads as "no change" must never be answered as stored.
   const chunks = readChunks(item.changes);
   if (!chunks.ok) return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${chunks.message}` };
+  // WebAssembly memory never shrinks: what a push decodes to is bounded before the load, not after.
+  if (decodedBytesWithin(chunks.chunks, decodedBudget) === undefined) {
+    return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `changes decode to more than ${decodedBudget} bytes` };
+  }
   const pushedHashes = chunks.chunks.flatMap((c) => (c.hash === undefined ? [] : [c.hash]));
   const headsBefore = current ? A.getHeads(current.doc) : [];
 

@@ -8,6 +8,7 @@
 // the contents. A change's hash is that whole SHA-256.
 // Specification: docs/relay.md
 import { createHash } from "node:crypto";
+import { inflateRawSync } from "node:zlib";
 
 const MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
 const HEADER_BEFORE_TYPE = 8;
@@ -67,4 +68,76 @@ function readUleb(bytes: Uint8Array, at: number): { value: number; next: number 
     scale *= 128;
   }
   return undefined;
+}
+
+/**
+ * Bytes `chunks` decode to, if at most `budget`; undefined past it. A document chunk (A.save)
+ * deflates its columns: a 30 KB push can hold a 30-million-character string, which Automerge would
+ * inflate and materialise (gigabytes of WebAssembly memory that never shrinks) before any check.
+ * Each deflated column is inflated here with its output capped by what is left of the budget, so
+ * the check costs at most `budget` bytes of JS memory, freed at once. A change chunk is not
+ * deflated: its own length counts.
+ */
+export function decodedBytesWithin(chunks: Chunk[], budget: number): number | undefined {
+  let total = 0;
+  for (const chunk of chunks) {
+    const size = chunk.type === ChunkType.DOCUMENT ? documentColumnsBytes(chunk.bytes, budget - total) : chunk.bytes.length;
+    if (size === undefined) return undefined;
+    total += size;
+    if (total > budget) return undefined;
+  }
+  return total;
+}
+
+const DEFLATE_BIT = 0x08;
+
+/** Inflated size of a document chunk's columns, undefined past `budget` or when its header does not parse. */
+function documentColumnsBytes(bytes: Uint8Array, budget: number): number | undefined {
+  const length = readUleb(bytes, HEADER_BEFORE_TYPE + 1);
+  if (length === undefined) return undefined;
+  let at = length.next;
+  const uleb = (): number | undefined => {
+    const r = readUleb(bytes, at);
+    if (r) at = r.next;
+    return r?.value;
+  };
+  const actors = uleb();
+  if (actors === undefined) return undefined;
+  for (let i = 0; i < actors; i++) {
+    const n = uleb();
+    if (n === undefined) return undefined;
+    at += n;
+  }
+  const heads = uleb();
+  if (heads === undefined) return undefined;
+  at += heads * 32;
+  const columns: { spec: number; length: number }[] = [];
+  for (let group = 0; group < 2; group++) {
+    const count = uleb();
+    if (count === undefined) return undefined;
+    for (let i = 0; i < count; i++) {
+      const spec = uleb();
+      const columnLength = uleb();
+      if (spec === undefined || columnLength === undefined) return undefined;
+      columns.push({ spec, length: columnLength });
+    }
+  }
+  let total = 0;
+  for (const column of columns) {
+    const data = bytes.subarray(at, at + column.length);
+    if (data.length !== column.length) return undefined;
+    at += column.length;
+    if ((column.spec & DEFLATE_BIT) === 0) {
+      total += column.length;
+    } else {
+      try {
+        total += inflateRawSync(data, { maxOutputLength: Math.max(1, budget - total) }).length;
+      } catch {
+        // Past the cap (ERR_BUFFER_TOO_LARGE) or not deflate data: either way not a document to load.
+        return undefined;
+      }
+    }
+    if (total > budget) return undefined;
+  }
+  return total;
 }

@@ -1,6 +1,7 @@
 // The relay refuses what it cannot use (issue 21), item by item, over a real socket against a
 // real store: each hostile item gets its typed error, the rest of its batch is stored, and
 // nothing that was refused reaches the database or another device.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
@@ -347,6 +348,83 @@ describe("backpressure", () => {
     expect((await other.request({ case: "pull", value: { cursor: 0n } })).body.case).toBe("pull");
   });
 });
+
+describe("the relay's memory is bounded by bytes", () => {
+  it("the document cache keeps at most documentCacheBytes of documents, evicting the biggest first", async () => {
+    const bigId = idFor("cache big");
+    const exercises = Array.from({ length: 6 }, (_, e) => ({ name: `Lift ${e}`, sets: Array.from({ length: 150 }, (_, i): [number, number] => [i % 12, e * 100 + i]) }));
+    const bigDoc = entityDoc("workout", bigId, workout("Big day", exercises));
+    const big = { id: bigId, doc: bigDoc, item: { entityType: "workout", entityId: bigId, operation: Operation.CREATE, data: A.save(bigDoc), version: 0 } satisfies ItemInit };
+    const small1 = created("cache small 1");
+    const small2 = created("cache small 2");
+    const smallBytes = (small1.item.data as Uint8Array).length;
+    // Room for the two small ones, or for the big one alone: not for all three.
+    const r = await relay({ documentCacheBytes: (big.item.data).length + smallBytes });
+    const socket = await connect(r);
+    expect(await sync(socket, [small1.item, big.item, small2.item])).toEqual([stored(1), stored(1), stored(1)]);
+    // The small ones are still loaded; the big one was evicted when small2 came in (least
+    // recently used first would have evicted small1).
+    const before = await cacheLookups(r);
+    expect(await sync(socket, [update(small1.id, small1.doc, 1, retitle("one")), update(small2.id, small2.doc, 1, retitle("two"))])).toEqual([stored(2), stored(2)]);
+    const between = await cacheLookups(r);
+    expect({ hits: between.hits - before.hits, misses: between.misses - before.misses }).toEqual({ hits: 2, misses: 0 });
+    expect(await sync(socket, [update(big.id, big.doc, 1, retitle("big"))])).toEqual([stored(2)]);
+    const after = await cacheLookups(r);
+    expect({ hits: after.hits - between.hits, misses: after.misses - between.misses }).toEqual({ hits: 0, misses: 1 });
+  });
+
+  it("a 30 KB push that inflates to a 30-million-character string is INVALID_ARGUMENT before any load; RSS stays flat", async () => {
+    const r = await relay();
+    const socket = await connect(r);
+    const id = idFor("inflating");
+    const bomb: ItemInit = { entityType: "workout", entityId: id, operation: Operation.CREATE, data: inflatingDocument(id), version: 0 };
+    expect((bomb.data as Uint8Array).length).toBeLessThan(40_000);
+    const good = created("after the bomb");
+    const rssBefore = process.memoryUsage().rss;
+    const results = await sync(socket, [bomb, good.item]);
+    const rssGrowth = process.memoryUsage().rss - rssBefore;
+    expect(rssGrowth).toBeLessThan(200 * 1024 * 1024);
+    expect(results).toEqual([
+      expect.objectContaining({ code: Code.INVALID_ARGUMENT, errorMessage: expect.stringMatching(/decode to more than/) as unknown }),
+      stored(1),
+    ]);
+    expect(rssGrowth).toBeLessThan(200 * 1024 * 1024);
+    const other = await connect(r, "user-2", "device-b");
+    expect(await sync(other, [created("someone else's").item])).toEqual([stored(1)]);
+    expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
+  });
+});
+
+/**
+ * A document whose root holds a 30-million-character string, saved (about 30 KB deflated). Built
+ * in a child process: building it here would grow this process's WebAssembly memory (which never
+ * shrinks) before the relay is measured.
+ */
+function inflatingDocument(id: string): Uint8Array {
+  const script = `
+    import * as A from "@automerge/automerge";
+    const backend = A.getBackend(A.from({ id: ${JSON.stringify(id)} }));
+    backend.put("_root", "junk", "a".repeat(30_000_000));
+    backend.commit();
+    process.stdout.write(Buffer.from(backend.save()).toString("base64"));
+  `;
+  return new Uint8Array(Buffer.from(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }), "base64"));
+}
+
+function retitle(title: string): (d: Record<string, unknown>) => void {
+  return (d) => {
+    (d["payload"] as Record<string, unknown>)["title"] = title;
+  };
+}
+
+async function cacheLookups(r: Relay): Promise<{ hits: number; misses: number }> {
+  const text = await (await fetch(`${r.url}/metrics`)).text();
+  const sample = (result: string): number => {
+    const line = text.split("\n").find((l) => l.startsWith(`ironflow_document_cache_lookups_total{result="${result}"}`));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
+  };
+  return { hits: sample("hit"), misses: sample("miss") };
+}
 
 /** A copy of `doc` typed as any map, to write what no entity type allows. */
 function loose(doc: A.Doc<object>): A.Doc<Record<string, unknown>> {

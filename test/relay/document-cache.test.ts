@@ -1,0 +1,75 @@
+// The document cache's policy, on real Automerge documents: bounded by count (least recently used
+// out) and by saved bytes (biggest out first), every evicted document freed.
+import * as A from "@automerge/automerge";
+import { describe, expect, it } from "vitest";
+import { DocumentCache, type CachedDocument, type RelayDoc } from "../../relay/document-cache.js";
+
+function entry(savedBytes: number): CachedDocument {
+  const doc: RelayDoc = A.from<Record<string, unknown>>({ size: savedBytes });
+  return { entityType: "workout", doc, version: 1, cursor: 1n, updatedAt: 0, savedBytes };
+}
+
+/** A freed document can no longer be read. */
+function isFreed(e: CachedDocument): boolean {
+  try {
+    A.getHeads(e.doc);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe("DocumentCache", () => {
+  it("over its byte budget, evicts the biggest documents first and frees them", () => {
+    const cache = new DocumentCache(100, 1_000);
+    const small1 = entry(100);
+    const big = entry(600);
+    const small2 = entry(100);
+    cache.put("u", "small1", small1);
+    cache.put("u", "big", big);
+    cache.put("u", "small2", small2);
+    expect(cache.bytes).toBe(800);
+    const bigger = entry(300);
+    cache.put("v", "bigger", bigger);
+    // 1,100 > 1,000: the 600-byte one goes, not the least recently used.
+    expect(cache.bytes).toBe(500);
+    expect(isFreed(big)).toBe(true);
+    expect(cache.take("u", "big")).toBeUndefined();
+    for (const kept of [small1, small2, bigger]) expect(isFreed(kept)).toBe(false);
+    expect(cache.take("u", "small1")).toBe(small1);
+    expect(cache.bytes).toBe(400);
+    cache.clear();
+    expect(cache.bytes).toBe(0);
+    expect(isFreed(small2)).toBe(true);
+    A.free(small1.doc);
+  });
+
+  it("a document bigger than the whole budget is not kept", () => {
+    const cache = new DocumentCache(100, 1_000);
+    const small = entry(10);
+    const huge = entry(5_000);
+    cache.put("u", "small", small);
+    cache.put("u", "huge", huge);
+    expect(isFreed(huge)).toBe(true);
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBe(10);
+    cache.clear();
+  });
+
+  it("over its count, evicts the least recently used; a replaced document is freed and its bytes recounted", () => {
+    const cache = new DocumentCache(2, 1_000_000);
+    const a = entry(10);
+    const b = entry(20);
+    cache.put("u", "a", a);
+    cache.put("u", "b", b);
+    cache.put("u", "a", cache.take("u", "a")!);
+    const c = entry(30);
+    cache.put("u", "c", c);
+    expect(isFreed(b)).toBe(true);
+    const a2 = entry(40);
+    cache.put("u", "a", a2);
+    expect(isFreed(a)).toBe(true);
+    expect(cache.bytes).toBe(70);
+    cache.clear();
+  });
+});
