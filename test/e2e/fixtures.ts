@@ -5,7 +5,7 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll } from "vitest";
+import { afterEach, beforeAll, expect } from "vitest";
 import type { Relay } from "../../relay/server.js";
 import { startTestRelay } from "../support/accounts.js";
 import { TcpProxy } from "../faults/tcp-proxy.js";
@@ -93,4 +93,18 @@ export async function proxiedBrowser(r: Relay, userId: string, deviceName: strin
       await app.connection("Online");
     },
   };
+}
+
+/**
+ * What every screen of the app must be on a phone (390 px wide): no serious axe violation in
+ * light or dark mode, every control at least 44 × 44 CSS px, nothing wider than the phone.
+ * Soft: one run reports every screen's problems.
+ */
+export async function checkPhoneScreen(app: AppPage, screen: string): Promise<void> {
+  for (const scheme of ["light", "dark"] as const) {
+    await app.page.emulateMedia({ colorScheme: scheme });
+    expect.soft(await app.seriousViolations(), `${screen}, ${scheme}`).toEqual([]);
+  }
+  expect.soft(await app.smallTargets(), screen).toEqual([]);
+  expect.soft(await app.page.evaluate(() => document.documentElement.scrollWidth), `${screen} width`).toBeLessThanOrEqual(390);
 }

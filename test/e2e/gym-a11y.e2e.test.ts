@@ -1,19 +1,9 @@
 // Every screen on a phone, light and dark (following the system's colour scheme): axe-core finds
 // no serious or critical violation, and every control a finger uses is at least 44 × 44 CSS px.
 import { describe, expect, it } from "vitest";
-import type { AppPage } from "../support/app-page.js";
 import { EXERCISE_LIBRARY } from "../../relay/catalog/exercise-library.js";
-import { browser, database, relay } from "./fixtures.js";
+import { browser, checkPhoneScreen, database, relay } from "./fixtures.js";
 
-async function check(app: AppPage, screen: string): Promise<void> {
-  for (const scheme of ["light", "dark"] as const) {
-    await app.page.emulateMedia({ colorScheme: scheme });
-    expect.soft(await app.seriousViolations(), `${screen}, ${scheme}`).toEqual([]);
-  }
-  expect.soft(await app.smallTargets(), screen).toEqual([]);
-  // Nothing wider than the phone: no sideways scrolling.
-  expect.soft(await app.page.evaluate(() => document.documentElement.scrollWidth), `${screen} width`).toBeLessThanOrEqual(390);
-}
 
 describe("accessibility on a phone", () => {
   it("every screen: no serious axe violations light or dark, every control at least 44 × 44", async () => {
@@ -25,11 +15,11 @@ describe("accessibility on a phone", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(r.url);
     await page.getByLabel("Email", { exact: true }).waitFor();
-    await check(app, "set-up");
+    await checkPhoneScreen(app, "set-up");
 
     await app.setUp("a11y-1", "Gym phone");
     await app.connection("Online");
-    await check(app, "empty list");
+    await checkPhoneScreen(app, "empty list");
 
     await app.logWorkout("Push day", [{ name: "Bench Press", sets: [{ reps: 5, weight: 80, unit: "kg", rpe: 8 }] }]);
     // The editor with everything on it: a rest running, a removal to undo, the picker open.
@@ -41,7 +31,7 @@ describe("accessibility on a phone", () => {
     await page.getByTestId("undo-bar").getByRole("button", { name: "Undo" }).waitFor();
     await page.getByRole("button", { name: "+ Add exercise" }).click();
     await page.getByTestId("exercise-choice").first().waitFor();
-    await check(app, "workout");
+    await checkPhoneScreen(app, "workout");
     // Status changes are announced: the connection, what waits, the open workout's save state.
     await page.getByRole("status").filter({ hasText: /^Online$/ }).waitFor();
     await page.getByRole("status").filter({ hasText: /waiting to sync|Nothing waiting/ }).waitFor();
@@ -49,14 +39,14 @@ describe("accessibility on a phone", () => {
     await page.getByRole("status").filter({ hasText: "Bench Press set 2 removed" }).waitFor();
 
     await app.backToList();
-    await check(app, "list");
+    await checkPhoneScreen(app, "list");
     await page.getByRole("link", { name: "+ New workout" }).click();
     await page.getByLabel("Workout title", { exact: true }).waitFor();
-    await check(app, "new workout");
+    await checkPhoneScreen(app, "new workout");
     for (const screen of ["Review", "Activity", "Data"] as const) {
       await app.screen(screen);
       await page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: new RegExp(`^${screen}`) }).and(page.locator('[aria-current="page"]')).waitFor();
-      await check(app, screen);
+      await checkPhoneScreen(app, screen);
     }
     expect(chromium.pageErrors).toEqual([]);
   });

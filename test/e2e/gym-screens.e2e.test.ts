@@ -2,18 +2,9 @@
 // table, per muscle group of the exercise library; each new screen has no serious axe violation
 // (light or dark) and every control is at least 44 × 44 CSS px.
 import { describe, expect, it } from "vitest";
-import type { AppPage } from "../support/app-page.js";
 import { EXERCISE_LIBRARY } from "../../relay/catalog/exercise-library.js";
-import { browser, database, relay } from "./fixtures.js";
+import { browser, checkPhoneScreen, database, relay } from "./fixtures.js";
 
-async function accessible(app: AppPage, screen: string): Promise<void> {
-  for (const scheme of ["light", "dark"] as const) {
-    await app.page.emulateMedia({ colorScheme: scheme });
-    expect.soft(await app.seriousViolations(), `${screen}, ${scheme}`).toEqual([]);
-  }
-  expect.soft(await app.smallTargets(), screen).toEqual([]);
-  expect.soft(await app.page.evaluate(() => document.documentElement.scrollWidth), `${screen} width`).toBeLessThanOrEqual(390);
-}
 
 describe("the training screens", () => {
   it("a logged workout's sets show in this week's volume per muscle group, chart and table, in the exercise's history; recovery is checked before it is saved", async () => {
@@ -40,14 +31,14 @@ describe("the training screens", () => {
     await expect.poll(async () => (await page.getByTestId("volume-chart").getAttribute("aria-label")) ?? "").toContain(`${chest[0]} 3 of`);
     const drawn = await page.getByTestId("volume-chart").evaluate((c) => (c as HTMLCanvasElement).width > 0);
     expect(drawn).toBe(true);
-    await accessible(app, "volume");
+    await checkPhoneScreen(app, "volume");
 
     // From the week's exercises to one exercise's history: best set and its estimated 1RM.
     await page.getByRole("link", { name: "Bench Press history" }).click();
     const figures = page.getByTestId("exercise-figures");
     await figures.filter({ hasText: "5 × 80 kg" }).filter({ hasText: "93.3 kg" }).waitFor();
     await page.getByRole("link", { name: /Push day$/ }).waitFor();
-    await accessible(app, "exercise history");
+    await checkPhoneScreen(app, "exercise history");
 
     // Recovery: a value the schema refuses is said, not saved; a valid day is saved and listed.
     await page.getByRole("link", { name: "Recovery" }).click();
@@ -63,7 +54,7 @@ describe("the training screens", () => {
     await form.getByRole("button", { name: "Save day" }).click();
     await form.getByRole("status").filter({ hasText: "Saved 2026-11-24" }).waitFor();
     await page.getByTestId("recovery-days").getByRole("row", { name: "2026-11-24 7.5 3 8" }).waitFor();
-    await accessible(app, "recovery");
+    await checkPhoneScreen(app, "recovery");
     expect(chromium.pageErrors).toEqual([]);
   });
 });
