@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { isEntityType } from "../schema/entities.js";
 import { CONFLICT_STRATEGIES } from "../schema/strategies.js";
 import { Code, codeName } from "../schema/status.js";
-import { SyncStatus, type DeviceHealth, type SyncResult } from "../schema/protocol/frames.js";
+import { ResolutionKindSchema, SyncStatus, type DeviceHealth, type SyncResult } from "../schema/protocol/frames.js";
 import { startStopwatch } from "./clock.js";
 import type { RelayStore } from "./store/store.js";
 
@@ -34,6 +34,10 @@ function processMetrics(): Registry {
 /** Sub-millisecond to seconds: a push is ~2 ms on loopback, a stalled store seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Resolution kinds as labels: their names in the protocol; 0 or a kind newer than this relay is "unknown". */
+const RESOLUTION_LABELS = new Map(ResolutionKindSchema.values.filter((v) => v.number !== 0).map((v) => [v.number, v.localName.toLowerCase()]));
+const resolutionLabel = (kind: number) => RESOLUTION_LABELS.get(kind) ?? "unknown";
+
 export class RelayMetrics {
   readonly registry = new Registry();
   private readonly syncRequests: Counter<"code">;
@@ -45,6 +49,7 @@ export class RelayMetrics {
   private readonly cacheLookups: Counter<"result">;
   private readonly deviceReports: Counter;
   private readonly deviceQueueDepth: Histogram;
+  private readonly deviceResolutions: Counter<"kind">;
   /** The last report of each connected device's connection, by connection. */
   private readonly devices = new Map<object, DeviceHealth>();
 
@@ -104,6 +109,14 @@ export class RelayMetrics {
       buckets: [0, 1, 5, 10, 50, 100, 500, 1000, 5000],
       registers,
     });
+    this.deviceResolutions = new Counter({
+      name: "ironflow_device_resolutions_total",
+      help: "Conflicts devices settled, by kind (automatic, or the person's choice), as reported with their pulls (protocol version 4 on).",
+      labelNames: ["kind"],
+      registers,
+    });
+    // Every known kind from the start, so a dashboard's rate has a series before the first report.
+    for (const kind of RESOLUTION_LABELS.values()) this.deviceResolutions.inc({ kind }, 0);
     const devices = this.devices;
     const sum = (figure: (h: DeviceHealth) => number) => [...devices.values()].reduce((total, h) => total + figure(h), 0);
     new Gauge({
@@ -203,6 +216,7 @@ export class RelayMetrics {
   deviceReported(connection: object, health: DeviceHealth): void {
     this.deviceReports.inc();
     this.deviceQueueDepth.observe(health.queueDepth);
+    for (const { kind, count } of health.resolutions) this.deviceResolutions.inc({ kind: resolutionLabel(kind) }, count);
     this.devices.set(connection, health);
   }
 

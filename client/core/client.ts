@@ -206,7 +206,7 @@ export class IronFlowClient {
   }
 
   status(): SyncStatusSnapshot {
-    return syncStatus(this.device.engine, this.device.queue);
+    return syncStatus(this.device.engine, this.device.queue, this.device.tally);
   }
 
   metrics(): SyncMetrics {

@@ -14,6 +14,7 @@ import { NoticeBoard } from "./conflicts/notice-board.js";
 import type { DuplicateFlag, LibraryNotice } from "./conflicts/notices.js";
 import { ResolutionLog } from "./conflicts/resolution-log.js";
 import { ConflictSettler } from "./conflicts/settle.js";
+import { ResolutionTally } from "./conflicts/resolution-tally.js";
 import { DeviceStateStore } from "./device-state.js";
 import type { EntityRecord } from "./entities/entity-record.js";
 import { EntityStore } from "./entities/entity-store.js";
@@ -64,6 +65,8 @@ export interface Device {
   scheduler: SyncScheduler;
   lock: Mutex;
   settler: ConflictSettler;
+  /** How this device settled conflicts, by kind (Sync health, and the relay's metrics). */
+  tally: ResolutionTally;
   resolutions: ResolutionLog;
   duplicates: Duplicates;
   transfer: DataTransfer;
@@ -103,13 +106,15 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   const lock = new Mutex();
   const changes = new LocalChanges(entities, queue, lock, now);
   const conflictDocs = new BlobStore(options.storage, "conflict-doc");
-  const settler = new ConflictSettler(entities, queue, conflictDocs, now);
+  const tally = new ResolutionTally();
+  const settler = new ConflictSettler(entities, queue, conflictDocs, tally, now);
   const duplicates = new Duplicates(board, entities, changes, now);
   const remote = new RemoteChanges({
     entities,
     queue,
     settler,
     conflictDocs,
+    tally,
     hasLibrary: () => state.hasLibrary,
     onAdopted: async (id) => {
       if (await duplicates.check(id)) notify();
@@ -149,6 +154,7 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     log,
     requestTimeoutMs,
     batch: { items: options.maxBatchItems ?? 100, bytes: options.maxBatchBytes ?? 512 * 1024 },
+    tally,
   });
   engine.lastSyncAt = state.state.lastSyncAt ?? null;
   const scheduler = new SyncScheduler({
@@ -160,7 +166,7 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   });
   const resolutions = new ResolutionLog(entities, board, changes, now);
   const transfer = new DataTransfer(entities, queue, lock, now);
-  return { state, credentials, api: options.auth.api, entities, queue, changes, engine, scheduler, lock, settler, resolutions, duplicates, transfer, board, now, storage: options.storage, timers, log, requestTimeoutMs };
+  return { state, credentials, api: options.auth.api, entities, queue, changes, engine, scheduler, lock, settler, tally, resolutions, duplicates, transfer, board, now, storage: options.storage, timers, log, requestTimeoutMs };
 }
 
 /**

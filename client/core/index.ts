@@ -20,6 +20,7 @@ export { RETRY_SCHEDULE_SECONDS } from "./queue/retry-schedule.js";
 export { jsonSyncLogger } from "./sync/debug-log.js";
 export type { LibraryNotice, DuplicateFlag } from "./conflicts/notices.js";
 export type { ConflictChoice } from "./conflicts/plan-resolution.js";
+export { ResolutionKind } from "../../schema/protocol/frames.js";
 export type { SyncQueueItem, ConflictRecord, QueueStatus } from "./queue/queue-item.js";
 export type { Transport, Connection } from "./transport/transport.js";
 export { webSocketTransport, type WebSocketFactory, type WebSocketLike } from "./transport/websocket.js";

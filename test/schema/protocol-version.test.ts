@@ -23,6 +23,7 @@ const RECORDED_SCHEMA_HASHES: Readonly<Record<number, string>> = {
   1: "cfcc5a813d996ae84ba72b570efc9d80aed15840e0a12e918882e924ab7a8f9e",
   2: "913e3944baebeed510ec94a9df081ba26ce5d59b52698d26000cdeeb9da90b37",
   3: "c4fe337dd22e92153e842d7ef7f7c0a606650f256984ccfa230ea61be7f08a83",
+  4: "a3b78e0ae2c9b629914becea5652eb84e177d6746bfa69ff79e814d8fc22848f",
 };
 
 const proto = readFileSync(new URL("../../schema/protocol/sync.proto", import.meta.url), "utf8");

@@ -20,6 +20,7 @@ const OFFLINE: SyncStatusSnapshot = {
   conflicts: 0,
   waitingForManualSync: 0,
   progress: null,
+  settled: [],
 };
 
 export const EMPTY_SNAPSHOT: DeviceSnapshot = { entities: [], status: OFFLINE, queue: [], resolutions: [], libraryNotices: [], duplicates: [], account: { signedIn: true } };

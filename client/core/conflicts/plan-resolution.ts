@@ -13,6 +13,7 @@ import {
   type WorkoutSet,
 } from "../../../schema/entities.js";
 import { deepEqual } from "../../../schema/json.js";
+import { ResolutionKind } from "../../../schema/protocol/frames.js";
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import { lostValue, type ResolutionDraft } from "../entities/entity-store.js";
 import { conflictingLeaves, getAt, setAt, type JsonPath } from "../entities/three-way.js";
@@ -27,6 +28,8 @@ export interface Sides {
 export interface Settlement {
   target: EntityDocument;
   records: ResolutionDraft[];
+  /** How it was settled, as the device counts it (docs/observability.md). */
+  kind: ResolutionKind;
 }
 
 export type ConflictChoice = "mine" | "theirs" | "merge";
@@ -70,31 +73,38 @@ export function settleAutomatically(sides: Sides, merged: EntityDocument): Settl
     winner = tombstone.winner;
   }
   const rule = CONFLICT_STRATEGIES[sides.local.type];
+  let kind: ResolutionKind;
   switch (rule.strategy) {
     case "user_choice":
       // Only reached with a delete involved: the payloads merge, keeping both versions of a set.
       records.push(...mergeBoth(sides, target));
+      kind = ResolutionKind.DELETE_VS_EDIT;
       break;
     case "server_authoritative":
       target.payload = structuredClone(sides.server.payload);
+      kind = ResolutionKind.SERVER_AUTHORITATIVE;
       break;
     case "last_write_wins":
       records.push(...lastWriteWins(sides, target, () => false));
+      kind = ResolutionKind.LAST_WRITE_WINS;
       break;
     case "last_write_wins_per_day":
       records.push(...lastWriteWins(sides, target, (path) => path.length === 3 && path[1] === "days"));
+      kind = ResolutionKind.LAST_WRITE_WINS;
       break;
     case "max_per_group":
       maxPerGroup(sides, target);
+      kind = ResolutionKind.MAX_MERGE;
       break;
     default:
-      assertNever(rule.strategy);
+      return assertNever(rule.strategy);
   }
   records.push(...separateRepeatedSets(target));
   // A settlement is not a new write: it carries the later write's stamp, so a third device's
   // write is still ordered against the writes the person made, not against when this one settled.
   copyStamp(winner, target);
-  return { target, records };
+  // A delete on either side decides first, whatever the type's rule did with the payloads.
+  return { target, records, kind: tombstone ? ResolutionKind.DELETE_VS_EDIT : kind };
 }
 
 /** The person's choice for a kept conflict, on top of `merged`. The caller stamps it as a new write. */
@@ -107,11 +117,11 @@ export function applyChoice(choice: ConflictChoice, sides: Sides, merged: Entity
       const chosen = choice === "mine" ? sides.local : sides.server;
       target.payload = structuredClone(chosen.payload);
       target.deleted = structuredClone(chosen.deleted);
-      return { target, records: separateRepeatedSets(target) };
+      return { target, records: separateRepeatedSets(target), kind: choice === "mine" ? ResolutionKind.CHOSE_MINE : ResolutionKind.CHOSE_THEIRS };
     }
     case "merge": {
       const records = mergeBoth(sides, target);
-      return { target, records: [...records, ...separateRepeatedSets(target)] };
+      return { target, records: [...records, ...separateRepeatedSets(target)], kind: ResolutionKind.CHOSE_MERGE };
     }
     default:
       return assertNever(choice);

@@ -6,12 +6,14 @@
 // Specification: docs/conflicts.md
 import * as A from "@automerge/automerge";
 import type { EntityDocument } from "../../../schema/entities.js";
+import type { ResolutionKind } from "../../../schema/protocol/frames.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { EntityStore } from "../entities/entity-store.js";
 import { plainJson } from "../entities/plain-json.js";
 import type { ConflictRecord } from "../queue/queue-item.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
 import type { BlobStore } from "../storage/record-store.js";
+import type { ResolutionTally } from "./resolution-tally.js";
 import { applyChoice, asksPerson, settleAutomatically, type ConflictChoice, type Settlement, type Sides } from "./plan-resolution.js";
 
 export interface ServerVersion {
@@ -25,6 +27,7 @@ export class ConflictSettler {
     private readonly entities: EntityStore,
     private readonly queue: SyncQueue,
     private readonly conflictDocs: BlobStore,
+    private readonly tally: ResolutionTally,
     private readonly now: () => number,
   ) {}
 
@@ -69,14 +72,17 @@ export class ConflictSettler {
     serverHeads: string[],
     decide: (sides: Sides, merged: EntityDocument) => Settlement,
   ): Promise<void> {
+    let kind: ResolutionKind | undefined;
     const { record } = await this.entities.mergeAndSettle(id, server.bytes, ({ base, local, merged }) => {
-      const { target, records } = decide({ base, local, server: serverJson }, merged);
-      this.entities.addResolutions(target, records);
-      return target;
+      const settled = decide({ base, local, server: serverJson }, merged);
+      kind = settled.kind;
+      this.entities.addResolutions(settled.target, settled.records);
+      return settled.target;
     });
     await this.entities.putRecord({ ...record, serverVersion: server.version, syncedHeads: serverHeads, serverTime: server.serverTime });
     // New work: pushed at once, not when an old retry timer comes due.
     await this.queue.markPending(id, record.type, server.version, this.now());
+    if (kind !== undefined) this.tally.record(kind);
   }
 
   private async keepBoth(id: string, server: ServerVersion, serverJson: EntityDocument, serverHeads: string[], local: EntityDocument): Promise<void> {

@@ -19,8 +19,10 @@ export interface PullerOptions {
   lock: Mutex;
   loadCursors(): PullCursors;
   saveCursors(cursors: PullCursors): Promise<void>;
-  /** The device's sync figures, reported to the relay with the first page of each pull. */
-  health(): DeviceHealthInit;
+  /** The device's sync figures for a connection of `protocolVersion`, reported with the first page of each pull. */
+  health(protocolVersion: number): DeviceHealthInit | undefined;
+  /** The relay answered the page that carried `health`. */
+  healthReported(health: DeviceHealthInit): void;
 }
 
 export class Puller {
@@ -29,9 +31,10 @@ export class Puller {
   /** Pulls every page after the saved cursors; the cursors are saved after each page is applied. */
   async pull(session: RelaySession, report: SyncReport): Promise<void> {
     let cursors = this.o.loadCursors();
-    let health: DeviceHealthInit | undefined = this.o.health();
+    let health = this.o.health(session.version);
     for (;;) {
       const page = await session.pull(cursors.user, cursors.catalog, 0, health);
+      if (health) this.o.healthReported(health);
       health = undefined;
       for (const snapshot of page.entities) {
         if ((await this.o.lock.run(() => this.o.remote.applySnapshot(snapshot))) === "applied") report.pulled += 1;

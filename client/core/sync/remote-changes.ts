@@ -4,7 +4,9 @@
 import * as A from "@automerge/automerge";
 import { isEntityType } from "../../../schema/entities.js";
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
+import { ResolutionKind } from "../../../schema/protocol/frames.js";
 import { reconcile } from "../conflicts/reconcile.js";
+import type { ResolutionTally } from "../conflicts/resolution-tally.js";
 import type { ConflictSettler } from "../conflicts/settle.js";
 import type { EntityStore } from "../entities/entity-store.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
@@ -15,6 +17,8 @@ export interface RemoteChangesOptions {
   queue: SyncQueue;
   settler: ConflictSettler;
   conflictDocs: BlobStore;
+  /** Counts the fast-forwards and already-merged versions (the settler counts the rest). */
+  tally: ResolutionTally;
   /** Whether this device already had the exercise library (then changes to it are news). */
   hasLibrary(): boolean;
   onAdopted(id: string): Promise<void>;
@@ -73,10 +77,14 @@ export class RemoteChanges {
     const sync = { serverVersion: version, syncedHeads: serverHeads, serverTime };
     switch (reconcile({ serverHasLocal, localHasServer }).kind) {
       case "fast_forward": {
+        // Counted as a settlement only when this device had changes of its own to push (a lost
+        // ack): a device that was merely behind just caught up.
+        const hadChanges = (this.o.queue.get(id)?.status ?? "synced") !== "synced";
         await this.o.entities.mergeIn(id, bytes);
         await this.o.entities.putRecord({ ...this.o.entities.requireRecord(id), ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.update(id, { status: "synced", version, retryCount: 0, nextAttemptAt: null, lastError: null, conflict: null });
+        if (hadChanges) this.o.tally.record(ResolutionKind.FAST_FORWARD);
         return false;
       }
       case "already_merged": {
@@ -84,6 +92,7 @@ export class RemoteChanges {
         await this.o.entities.putRecord({ ...record, ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.markPending(id, record.type, version, serverTime);
+        this.o.tally.record(ResolutionKind.ALREADY_MERGED);
         this.o.onNewWork();
         return false;
       }

@@ -6,6 +6,7 @@
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
 import { Code, SyncError, codeName } from "../../../schema/status.js";
 import type { Credentials } from "../auth/credentials.js";
+import type { ResolutionTally } from "../conflicts/resolution-tally.js";
 import type { Timers } from "../clock/timers.js";
 import type { EntityStore } from "../entities/entity-store.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
@@ -47,6 +48,8 @@ export interface SyncEngineOptions {
   requestTimeoutMs: number;
   /** The device's own batch limits; the relay's announced limits also apply. */
   batch: BatchLimits;
+  /** How this device settled conflicts, reported with pulls. */
+  tally: ResolutionTally;
 }
 
 export class SyncEngine {
@@ -95,7 +98,8 @@ export class SyncEngine {
       lock: o.lock,
       loadCursors: () => o.loadCursors(),
       saveCursors: (cursors) => o.saveCursors(cursors),
-      health: () => deviceHealth(o.queue),
+      health: (protocolVersion) => deviceHealth(o.queue, o.tally, protocolVersion),
+      healthReported: (health) => o.tally.reported(health.resolutions ?? []),
     });
   }
 

@@ -1,5 +1,6 @@
 // What the app shows about syncing, read from the engine and the queue.
 // Specification: docs/sync-engine.md
+import type { ResolutionCounts, ResolutionTally } from "../conflicts/resolution-tally.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
 import { codeName } from "../../../schema/status.js";
 import type { SyncEngine } from "./sync-engine.js";
@@ -15,6 +16,8 @@ export interface SyncStatusSnapshot {
   waitingForManualSync: number;
   /** Set while a sync pushes: done / total items. */
   progress: SyncProgress | null;
+  /** Conflicts this device settled since the app opened, by kind (the kinds with a count). */
+  settled: ResolutionCounts;
 }
 
 /** The device-side figures of the source's metrics. */
@@ -31,7 +34,7 @@ export interface SyncMetrics {
   failedRuns: number;
 }
 
-export function syncStatus(engine: SyncEngine, queue: SyncQueue): SyncStatusSnapshot {
+export function syncStatus(engine: SyncEngine, queue: SyncQueue, tally: ResolutionTally): SyncStatusSnapshot {
   const error = engine.error;
   return {
     online: engine.online,
@@ -41,6 +44,7 @@ export function syncStatus(engine: SyncEngine, queue: SyncQueue): SyncStatusSnap
     conflicts: queue.all().filter((item) => item.status === "conflict").length,
     waitingForManualSync: queue.waitingForManualSync().length,
     progress: engine.progress ? { ...engine.progress } : null,
+    settled: tally.totals(),
   };
 }
 

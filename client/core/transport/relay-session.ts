@@ -131,9 +131,13 @@ export class RelaySession {
     return reply.value.results;
   }
 
-  /** `health`, the device's sync figures, goes along on a version 3 connection (older relays would ignore it anyway). */
+  /**
+   * `health`, the device's sync figures, goes along on a version 3 connection (older relays would
+   * ignore it anyway); its resolutions only on version 4, since the device counts them as told.
+   */
   async pull(cursor: bigint, catalogCursor: bigint, limit = 0, health?: DeviceHealthInit): Promise<PullResponse> {
-    const reply = await this.request({ case: "pull", value: { cursor, catalogCursor, limit, ...(health && this.version >= 3 ? { health } : {}) } });
+    const sent = health && this.version >= 3 ? { health: this.version >= 4 ? health : { ...health, resolutions: [] } } : {};
+    const reply = await this.request({ case: "pull", value: { cursor, catalogCursor, limit, ...sent } });
     if (reply.case !== "pull") throw new SyncError(Code.INTERNAL, `relay answered pull with ${reply.case}`);
     return reply.value;
   }
