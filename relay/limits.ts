@@ -29,6 +29,12 @@ export interface RelayLimits {
   maxBufferedBytes: number;
   /** Open sync connections at most; one more is closed with 1013 (try again later). */
   maxConnections: number;
+  /**
+   * Operations one pushed item may hold, counted from its columns before Automerge loads it (run
+   * lengths cost nothing to send: 3 KB held 3 million operations, +390 MB to load). A workout
+   * document holds hundreds; each character typed into a text is one.
+   */
+  maxPushOperations: number;
 }
 
 /** Bytes of documents one answer (a pull page, a sync response) carries at most: a frame, less room for its envelope. */
@@ -37,11 +43,12 @@ export function answerBudget(limits: RelayLimits): number {
 }
 
 /**
- * Bytes a push may decode to (deflated columns inflated), checked before Automerge loads it:
- * a stored document's cap with room for compression. Past it the item is INVALID_ARGUMENT.
+ * What a push may cost Automerge to load, checked from its headers and columns before the load
+ * (automerge-columns.ts); past it the item is INVALID_ARGUMENT. Decoded bytes: a stored
+ * document's cap with room for compression. Operations: maxPushOperations.
  */
-export function decodedBudget(limits: RelayLimits): number {
-  return 16 * limits.maxDocumentBytes;
+export function pushBudget(limits: RelayLimits): { decodedBytes: number; rows: number } {
+  return { decodedBytes: 16 * limits.maxDocumentBytes, rows: limits.maxPushOperations };
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -55,4 +62,5 @@ export const DEFAULT_LIMITS: RelayLimits = {
   idleTimeoutMs: 5 * 60_000,
   maxConnections: 10_000,
   maxBufferedBytes: 16 * 1024 * 1024,
+  maxPushOperations: 250_000,
 };

@@ -20,7 +20,7 @@ import {
 import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
-import { answerBudget, decodedBudget, type RelayLimits } from "./limits.js";
+import { answerBudget, pushBudget, type RelayLimits } from "./limits.js";
 import { applyChanges } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
@@ -128,7 +128,7 @@ export class SyncService {
         continue;
       }
       const current = await this.load(userId, item.entityId, item.baseVersion);
-      const outcome = applyChanges(item, current, decodedBudget(this.limits));
+      const outcome = applyChanges(item, current, pushBudget(this.limits));
       switch (outcome.kind) {
         case "conflict":
           results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });

@@ -7,7 +7,8 @@ import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
 import { Code } from "../../schema/status.js";
 import type { CachedDocument, RelayDoc } from "../document-cache.js";
-import { decodedBytesWithin, readChunks } from "./automerge-chunks.js";
+import { readChunks } from "./automerge-chunks.js";
+import { chunksCost, type CostBudget } from "./automerge-columns.js";
 import type { CheckedItem, ItemFailure } from "./check-item.js";
 
 export type ApplyOutcome =
@@ -22,10 +23,11 @@ export type ApplyOutcome =
   | ({ kind: "invalid" } & ItemFailure);
 
 /**
- * `current` is the relay's document, undefined when the entity does not exist yet. `decodedBudget`
- * bounds what the pushed bytes may inflate to before Automerge loads them (limits.decodedBudget).
+ * `current` is the relay's document, undefined when the entity does not exist yet. `budget` bounds
+ * what the pushed bytes may decode to and the operations they hold, before Automerge loads them
+ * (limits.pushBudget).
  */
-export function applyChanges(item: CheckedItem, current: CachedDocument | undefined, decodedBudget: number): ApplyOutcome {
+export function applyChanges(item: CheckedItem, current: CachedDocument | undefined, budget: CostBudget): ApplyOutcome {
   const currentVersion = current?.version ?? 0;
   if (item.baseVersion > currentVersion) {
     return {
@@ -43,10 +45,10 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
   // refused here: a push that loads as "no change" must never be answered as stored.
   const chunks = readChunks(item.changes);
   if (!chunks.ok) return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${chunks.message}` };
-  // WebAssembly memory never shrinks: what a push decodes to is bounded before the load, not after.
-  if (decodedBytesWithin(chunks.chunks, decodedBudget) === undefined) {
-    return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: `changes decode to more than ${decodedBudget} bytes` };
-  }
+  // WebAssembly memory never shrinks: what a push decodes to, and the operations it holds, are
+  // bounded before the load, not after.
+  const cost = chunksCost(chunks.chunks, budget);
+  if (!cost.ok) return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: cost.message };
   const pushedHashes = chunks.chunks.flatMap((c) => (c.hash === undefined ? [] : [c.hash]));
   const headsBefore = current ? A.getHeads(current.doc) : [];
 

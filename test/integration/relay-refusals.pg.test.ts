@@ -393,7 +393,41 @@ describe("the relay's memory is bounded by bytes", () => {
     expect(await sync(other, [created("someone else's").item])).toEqual([stored(1)]);
     expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
   });
+  it("a 3 KB push holding 3 million run-length encoded operations is INVALID_ARGUMENT before any load; RSS stays flat", { timeout: 180_000 }, async () => {
+    const r = await relay();
+    const socket = await connect(r);
+    const id = idFor("many operations");
+    const bomb: ItemInit = { entityType: "workout", entityId: id, operation: Operation.CREATE, data: manyOperationsDocument(id, 3_000_000), version: 0 };
+    expect((bomb.data as Uint8Array).length).toBeLessThan(8_000);
+    const good = created("after the operations bomb");
+    const rssBefore = process.memoryUsage().rss;
+    const results = await sync(socket, [bomb, good.item]);
+    const rssGrowth = process.memoryUsage().rss - rssBefore;
+    // Loaded, it took +390 MB in a process of its own.
+    expect(rssGrowth).toBeLessThan(150 * 1024 * 1024);
+    expect(results).toEqual([
+      expect.objectContaining({ code: Code.INVALID_ARGUMENT, errorMessage: expect.stringMatching(/more than 250000 operations/) as unknown }),
+      stored(1),
+    ]);
+    expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
+  });
 });
+
+/**
+ * A document of `operations` operations that run-length encode to almost nothing: a text of one
+ * character repeated (about 3 KB for 3 million). Built in a child process, like the one below.
+ */
+function manyOperationsDocument(id: string, operations: number): Uint8Array {
+  const script = `
+    import * as A from "@automerge/automerge";
+    const backend = A.getBackend(A.from({ id: ${JSON.stringify(id)} }));
+    const text = backend.putObject("_root", "junk", "");
+    backend.splice(text, 0, 0, "a".repeat(${operations}));
+    backend.commit();
+    process.stdout.write(Buffer.from(backend.save()).toString("base64"));
+  `;
+  return new Uint8Array(Buffer.from(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }), "base64"));
+}
 
 /**
  * A document whose root holds a 30-million-character string, saved (about 30 KB deflated). Built
