@@ -16,6 +16,7 @@ import { handleAuth } from "./http/auth-routes.js";
 import { handleHealth } from "./http/health-routes.js";
 import { RelayMetrics, measuredStore } from "./metrics.js";
 import { checkReadiness, storeReadiness, type ReadinessCheck } from "./readiness.js";
+import { automergeReadiness, type AutomergeProbeApi } from "./automerge-readiness.js";
 import { staticFiles } from "./http/static-files.js";
 import type { RelayStore } from "./store/store.js";
 import { SyncObserver } from "./sync-observer.js";
@@ -46,8 +47,10 @@ export interface RelayOptions {
    * browser gives a page on a plain-http LAN address no service worker and no WebCrypto.
    */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  /** Checks GET /readyz runs besides the database's (NATS, say); more with Relay.addReadinessCheck. */
+  /** Checks GET /readyz runs besides the database's and Automerge's (NATS, say); more with Relay.addReadinessCheck. */
   readinessChecks?: readonly ReadinessCheck[];
+  /** The Automerge module /readyz probes: Automerge itself unless a test stands in one that trapped. */
+  automergeProbe?: AutomergeProbeApi;
   /** How long /readyz waits for each check. Default 1000 ms. */
   readinessTimeoutMs?: number;
 }
@@ -81,7 +84,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const store = measuredStore(options.store, metrics);
   const service = new SyncService(store, fanout, limits, metrics);
   cachedDocuments = () => service.cachedDocuments;
-  const readinessChecks: ReadinessCheck[] = [storeReadiness(options.store), ...(options.readinessChecks ?? [])];
+  const readinessChecks: ReadinessCheck[] = [storeReadiness(options.store), automergeReadiness(options.automergeProbe), ...(options.readinessChecks ?? [])];
   const observer = new SyncObserver(metrics, log);
   const health = {
     metrics,

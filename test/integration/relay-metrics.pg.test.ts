@@ -13,6 +13,12 @@ import { privatePostgres, type PrivatePostgres } from "../support/private-postgr
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 import { workout } from "../support/devices.js";
 import { Cleanups } from "../faults/fixtures.js";
+import { freshPgStore } from "../support/databases.js";
+import type { AutomergeProbeApi } from "../../relay/automerge-readiness.js";
+
+function terminated(): never {
+  throw new Error("Module terminated");
+}
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -81,7 +87,7 @@ describe("the relay's metrics and health", () => {
     const phone = await connect(relay, "phone");
     const tablet = await connect(relay, "tablet"); // receives the fan-out
 
-    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok" } } });
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok", automerge: "ok" } } });
 
     // Two creates in one request.
     const squat = create("metrics squat");
@@ -117,7 +123,7 @@ describe("the relay's metrics and health", () => {
       expect(ready.body).toMatchObject({ ready: false, checks: { database: expect.stringMatching(/store unavailable/) as unknown } });
       expect((await status(relay, "/healthz")).status).toBe(200);
     });
-    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok" } } });
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok", automerge: "ok" } } });
     const retried = await sync(phone, [row.item]);
     expect(retried.case === "sync" && retried.value.results[0]?.status).toBe(SyncStatus.SUCCESS);
 
@@ -199,6 +205,30 @@ describe("the relay's metrics and health", () => {
     expect(family(await scrape(two), "ironflow_sync_requests_total")).toEqual({});
   });
 
+  it("a trapped Automerge module makes /readyz 503 while /healthz still answers: the orchestrator restarts the relay", async () => {
+    // No input traps Automerge's module deterministically in a test (it took 4 GiB of documents
+    // in issue 21), so the relay probes a stand-in that answers as a trapped module does after
+    // wasm-bindgen marked it terminated: every call throws "Module terminated".
+    let trapped = false;
+    const automergeProbe: AutomergeProbeApi = {
+      from: (...args) => (trapped ? terminated() : A.from(...args)),
+      save: (doc) => (trapped ? terminated() : A.save(doc)),
+      load: (...args) => (trapped ? terminated() : A.load(...args)),
+      free: (doc) => (trapped ? terminated() : A.free(doc)),
+    };
+    const db = await freshPgStore();
+    const relay = await startTestRelay({ store: db.store, automergeProbe });
+    cleanups.add(db.close);
+    cleanups.add(() => relay.close().catch(() => undefined));
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok", automerge: "ok" } } });
+    trapped = true;
+    expect(await status(relay, "/readyz")).toEqual({
+      status: 503,
+      body: { ready: false, checks: { database: "ok", automerge: "Automerge's WebAssembly module fails (Module terminated): restart the relay" } },
+    });
+    expect((await status(relay, "/healthz")).status).toBe(200);
+  });
+
   it("a readiness check another part adds makes /readyz 503 while it fails", async () => {
     const { relay } = await relayOnPrivatePostgres();
     let natsUp = false;
@@ -206,7 +236,7 @@ describe("the relay's metrics and health", () => {
       name: "nats",
       check: () => (natsUp ? Promise.resolve() : Promise.reject(new Error("not connected"))),
     });
-    expect(await status(relay, "/readyz")).toEqual({ status: 503, body: { ready: false, checks: { database: "ok", nats: "not connected" } } });
+    expect(await status(relay, "/readyz")).toEqual({ status: 503, body: { ready: false, checks: { database: "ok", automerge: "ok", nats: "not connected" } } });
     natsUp = true;
     expect((await status(relay, "/readyz")).status).toBe(200);
   });
