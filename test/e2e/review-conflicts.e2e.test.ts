@@ -104,12 +104,18 @@ describe("a workout changed on two devices", () => {
         await device.backToList();
       }
     }
+    // The phone's Sync health screen counts the three choices, one of each kind (the protocol's
+    // ResolutionKind numbers: 7 mine, 8 theirs, 9 merge); the tablet settled nothing.
+    await phone.app.page.getByTestId("sync-health-link").click();
+    for (const kind of [7, 8, 9]) await phone.app.page.locator(`[data-testid="health-settled"] tr[data-kind="${kind}"][data-count="1"]`).waitFor();
+    expect(await phone.app.page.locator('[data-testid="health-settled"] tr').count()).toBe(4); // with the header row
+    expect(await phone.app.seriousViolations()).toEqual([]);
     await tablet.openWorkout("Friday");
     expect(await tablet.page.getByTestId("kept-from").allTextContents()).toEqual(["Phone A's version of set 1, kept by “Merge both”"]);
     expect(await tablet.seriousViolations()).toEqual([]);
     expect(phone.chromium.pageErrors).toEqual([]);
     expect(tabletBrowser.pageErrors).toEqual([]);
-  });
+  }, 180_000); // two browsers and three choices: 140 s on a loaded two-core machine
 });
 
 async function setValue(app: { page: import("playwright-core").Page }, label: string, value: string): Promise<void> {
