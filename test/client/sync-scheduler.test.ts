@@ -102,6 +102,23 @@ describe("sync scheduler", () => {
     s.stop();
   });
 
+  it("a relay that drained the connection before stopping is reconnected to at once, with no back-off left armed", async () => {
+    const clock = new FakeClock(undefined, [1]);
+    const { s, runs } = scheduler(clock, { fail: () => runs.length === 1 });
+    // The relay refused the run's request while draining (UNAVAILABLE): back-off is armed...
+    await s.trigger("manual");
+    expect(clock.pending()).toEqual([1000]);
+    // ...then its RELAY_RESTARTING close arrives: the device reconnects now, in the background too.
+    s.connectionLost("relay_restarting");
+    await settle();
+    expect(runs).toEqual(["manual", "relay_restarting"]);
+    expect(clock.pending()).toEqual([]);
+    // A connection that merely dropped, while in the background, waits for the app to come back.
+    s.connectionLost("dropped");
+    expect(clock.pending()).toEqual([]);
+    s.stop();
+  });
+
   it("a stopped scheduler fires nothing", async () => {
     const clock = new FakeClock();
     const { s, runs } = scheduler(clock, { fail: () => true });

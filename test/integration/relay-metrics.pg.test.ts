@@ -81,7 +81,7 @@ describe("the relay's metrics and health", () => {
     const phone = await connect(relay, "phone");
     const tablet = await connect(relay, "tablet"); // receives the fan-out
 
-    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok" } } });
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok", accepting: "ok" } } });
 
     // Two creates in one request.
     const squat = create("metrics squat");
@@ -117,7 +117,7 @@ describe("the relay's metrics and health", () => {
       expect(ready.body).toMatchObject({ ready: false, checks: { database: expect.stringMatching(/store unavailable/) as unknown } });
       expect((await status(relay, "/healthz")).status).toBe(200);
     });
-    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok" } } });
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok", accepting: "ok" } } });
     const retried = await sync(phone, [row.item]);
     expect(retried.case === "sync" && retried.value.results[0]?.status).toBe(SyncStatus.SUCCESS);
 
@@ -206,7 +206,7 @@ describe("the relay's metrics and health", () => {
       name: "nats",
       check: () => (natsUp ? Promise.resolve() : Promise.reject(new Error("not connected"))),
     });
-    expect(await status(relay, "/readyz")).toEqual({ status: 503, body: { ready: false, checks: { database: "ok", nats: "not connected" } } });
+    expect(await status(relay, "/readyz")).toEqual({ status: 503, body: { ready: false, checks: { database: "ok", accepting: "ok", nats: "not connected" } } });
     natsUp = true;
     expect((await status(relay, "/readyz")).status).toBe(200);
   });

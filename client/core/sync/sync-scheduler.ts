@@ -15,7 +15,9 @@ export type SyncTrigger =
   | "workout_completed"
   | "online"
   | "retry_due"
-  | "reconnect";
+  | "reconnect"
+  /** The relay drained the connection before stopping (a rolling restart): reconnect at once, no back-off. */
+  | "relay_restarting";
 
 export interface SchedulerOptions {
   /** Runs one sync; rejects when it failed. */
@@ -76,9 +78,20 @@ export class SyncScheduler {
     }
   }
 
-  /** The connection to the relay dropped while we were using it. */
-  connectionLost(): void {
-    if (!this.stopped && this.active) this.armReconnect();
+  /**
+   * The connection to the relay ended while we were using it. A relay that drained it before
+   * stopping (a rolling restart) means another relay is there now: reconnect at once, whatever a
+   * failed request of that connection armed, and whether or not the app is in the foreground (it
+   * was connected: the live changes keep coming). A dropped connection: back-off, foreground only.
+   */
+  connectionLost(cause: "relay_restarting" | "dropped" = "dropped"): void {
+    if (this.stopped) return;
+    if (cause === "relay_restarting") {
+      this.clear("reconnectTimer");
+      void this.trigger("relay_restarting");
+    } else if (this.active) {
+      this.armReconnect();
+    }
   }
 
   stop(): void {
