@@ -119,6 +119,31 @@ describe("sync scheduler", () => {
     s.stop();
   });
 
+  it("a request the restarting relay cut short arms no back-off; the immediate reconnect failing does", async () => {
+    const clock = new FakeClock(undefined, [1]);
+    const runs: { trigger: SyncTrigger; settle: (ok: boolean) => void }[] = [];
+    const s = new SyncScheduler({
+      run: (trigger) =>
+        new Promise((resolve, reject) => {
+          runs.push({ trigger, settle: (ok) => (ok ? resolve(undefined) : reject(new SyncError(Code.UNAVAILABLE, "connection closed: relay restarting"))) });
+        }),
+      nextRetryAt: () => null,
+      isUnreachable: (err) => err instanceof SyncError && err.code === Code.UNAVAILABLE,
+      timers: clock,
+    });
+    void s.trigger("local_change");
+    // The close is seen first; the cut request's failure arrives after it (as in a real drain).
+    s.connectionLost("relay_restarting");
+    runs[0]!.settle(false);
+    await settle();
+    expect(clock.pending()).toEqual([]);
+    runs[1]!.settle(false); // no other relay answered either: now back off
+    await settle();
+    expect(runs.map((r) => r.trigger)).toEqual(["local_change", "relay_restarting"]);
+    expect(clock.pending()).toEqual([1000]);
+    s.stop();
+  });
+
   it("a stopped scheduler fires nothing", async () => {
     const clock = new FakeClock();
     const { s, runs } = scheduler(clock, { fail: () => true });

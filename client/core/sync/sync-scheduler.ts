@@ -39,6 +39,8 @@ export class SyncScheduler {
   private retryTimer: unknown;
   private reconnectTimer: unknown;
   private reconnectFailures = 0;
+  /** An immediate reconnect after RELAY_RESTARTING is on its way: failures of the old connection arm no back-off. */
+  private reconnectingAfterRestart = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -71,7 +73,9 @@ export class SyncScheduler {
       this.clear("reconnectTimer");
       return result;
     } catch (err) {
-      if (this.o.isUnreachable(err)) this.armReconnect();
+      // A request the restarting relay's close cut short fails after the close was seen; the
+      // immediate reconnect covers it. Only that reconnect failing too means back-off.
+      if (this.o.isUnreachable(err) && (reason === "relay_restarting" || !this.reconnectingAfterRestart)) this.armReconnect();
       throw err;
     } finally {
       this.armRetry();
@@ -88,7 +92,10 @@ export class SyncScheduler {
     if (this.stopped) return;
     if (cause === "relay_restarting") {
       this.clear("reconnectTimer");
-      void this.trigger("relay_restarting");
+      this.reconnectingAfterRestart = true;
+      void this.trigger("relay_restarting").finally(() => {
+        this.reconnectingAfterRestart = false;
+      });
     } else if (this.active) {
       this.armReconnect();
     }
