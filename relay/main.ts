@@ -60,14 +60,29 @@ function cpuMs(): number {
   return (user + system) / 1000;
 }
 
+// SIGTERM (a rolling restart): drain, so no device loses an answer and each reconnects at once
+// to another relay; DRAIN_BOUND_MS bounds it. SIGINT (Ctrl-C): the same.
+const drainBoundMs = Number(process.env.DRAIN_BOUND_MS ?? 10_000);
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    // Whatever hangs past the bound (a store that never closes), the process still ends.
+    clock.setTimeout(() => {
+      log.error("relay_stop_overran", { bound_ms: drainBoundMs });
+      process.exit(1);
+    }, drainBoundMs + 5_000);
     void relay
-      .close()
-      .then(() => fanout.close?.())
-      .then(() => process.exit(0));
+      .drain(drainBoundMs)
+      .then(async (report) => {
+        await fanout.close?.();
+        log.info("relay_stopped", { signal, ...report });
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error("relay_stop_failed", { signal, error: String(err) });
+        process.exit(1);
+      });
   });
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { AccountService, DEFAULT_AUTH, type AuthOptions } from "./auth/account-service.js";
 import { publishExerciseLibrary, type ExerciseEntry } from "./catalog/catalog.js";
-import { systemClock, type Clock } from "./clock.js";
+import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { InProcessFanout, type Fanout } from "./fanout.js";
 import { DEFAULT_LIMITS, type RelayLimits } from "./limits.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -68,8 +68,26 @@ export interface Relay {
   addReadinessCheck(check: ReadinessCheck): void;
   /** Publishes new or changed exercise library entries to every device; returns how many changed. */
   publishExerciseLibrary(entries: readonly ExerciseEntry[]): Promise<number>;
+  /**
+   * A clean stop for a rolling restart: /readyz answers 503 and new sync connections are closed
+   * with RELAY_RESTARTING at once; each open connection has every request it already sent
+   * answered (later ones are refused with UNAVAILABLE), then closes with RELAY_RESTARTING so its
+   * device reconnects at once, elsewhere. Connections still busy after `boundMs` are closed
+   * anyway (their unanswered requests were never acknowledged: the devices send them again).
+   * Then closes like close(). Resolves with what happened, for the shutdown log.
+   */
+  drain(boundMs: number): Promise<DrainReport>;
   /** Stops accepting, closes every connection, and closes the store. */
   close(): Promise<void>;
+}
+
+export interface DrainReport {
+  /** Connections open when the drain began. */
+  connections: number;
+  /** Requests that arrived during the drain and were refused with UNAVAILABLE. */
+  refused: number;
+  /** Connections closed by the bound with requests still unanswered (0 in a clean drain). */
+  cut: number;
 }
 
 export async function startRelay(options: RelayOptions): Promise<Relay> {
@@ -92,6 +110,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     readiness: () => checkReadiness(readinessChecks, clock, options.readinessTimeoutMs ?? 1000),
   };
   const live = new LiveSessions();
+  /** Every open connection's session, authenticated or not, so a drain reaches them all. */
+  const sessions = new Set<Session>();
+  let draining = false;
+  readinessChecks.push({
+    name: "accepting",
+    check: () => (draining ? Promise.reject(new Error("draining: this relay is stopping")) : Promise.resolve()),
+  });
   const accounts = new AccountService(options.store.accounts, clock, { ...DEFAULT_AUTH, ...options.auth }, (userId, deviceId) => live.revoke(userId, deviceId));
   const serveApp = options.appDir ? staticFiles(options.appDir) : undefined;
 
@@ -122,6 +147,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   });
   openConnections = () => wss.clients.size;
   wss.on("connection", (socket) => {
+    if (draining) {
+      socket.close(CloseCode.RELAY_RESTARTING, "relay restarting: reconnect");
+      return;
+    }
     if (wss.clients.size > limits.maxConnections) {
       socket.close(CloseCode.TRY_AGAIN_LATER, "too many connections; try again later");
       return;
@@ -156,6 +185,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       },
       { service, accounts, live, fanout, limits, log, clock, observer },
     );
+    sessions.add(session);
     socket.on("message", (data: RawData, isBinary: boolean) => {
       if (!isBinary) {
         socket.close(CloseCode.PROTOCOL_ERROR, "binary frames only");
@@ -163,7 +193,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       }
       void session.accept(toBytes(data));
     });
-    socket.on("close", () => session.closed());
+    socket.on("close", () => {
+      sessions.delete(session);
+      session.closed();
+    });
     socket.on("error", (err) => log.error("socket_error", { error: String(err) }));
   });
 
@@ -191,15 +224,45 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       service.libraryChanged();
       return changed;
     },
-    async close() {
-      for (const client of wss.clients) client.close(CloseCode.GOING_AWAY, "relay shutting down");
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      service.close();
-      await options.store.close();
+    async drain(boundMs) {
+      draining = true;
+      const open = [...sessions];
+      log.info("relay_draining", { connections: open.length, bound_ms: boundMs });
+      const finished = new Set<Session>();
+      let bound: TimerHandle = undefined;
+      const boundReached = new Promise<void>((resolve) => (bound = clock.setTimeout(resolve, boundMs)));
+      // Drained means answered and sent the close; the devices' replies to it end the sockets.
+      const drained = Promise.all(open.map((session) => session.drain().then(() => finished.add(session))));
+      const closedByDevices = drained.then(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+      const outcome = await Promise.race([closedByDevices.then(() => "drained" as const), boundReached.then(() => "bound" as const)]);
+      clock.clearTimeout(bound);
+      const report: DrainReport = {
+        connections: open.length,
+        refused: open.reduce((n, session) => n + session.refusedWhileDraining, 0),
+        cut: open.filter((session) => !finished.has(session)).length,
+      };
+      if (outcome === "bound") {
+        // Past the bound: what is left is closed now, without waiting for the devices' answers.
+        for (const client of wss.clients) {
+          client.close(CloseCode.RELAY_RESTARTING, "relay restarting: reconnect");
+          client.terminate();
+        }
+      }
+      await shutDown(CloseCode.RELAY_RESTARTING, "relay restarting: reconnect");
+      return report;
     },
+    close: () => shutDown(CloseCode.GOING_AWAY, "relay shutting down"),
   };
+
+  /** Closes every connection still open, then the store. */
+  async function shutDown(code: number, reason: string): Promise<void> {
+    for (const client of wss.clients) client.close(code, reason);
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    service.close();
+    await options.store.close();
+  }
 }
 
 function toBytes(data: RawData): Uint8Array {

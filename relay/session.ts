@@ -2,6 +2,7 @@
 // frame must be Hello; every reply carries its request's id; errors are Error frames with a
 // status code, and the connection stays open unless the session cannot go on.
 // Specification: docs/sync-protocol.md
+import { CloseCode } from "../schema/protocol/close-codes.js";
 import { Code, SyncError } from "../schema/status.js";
 import {
   MIN_PROTOCOL_VERSION,
@@ -28,16 +29,8 @@ export interface SocketLike {
   close(code: number, reason: string): void;
 }
 
-/** WebSocket close codes the relay uses. */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  POLICY_VIOLATION: 1008,
-  MESSAGE_TOO_BIG: 1009,
-  /** Too many connections on this relay: come back later. */
-  TRY_AGAIN_LATER: 1013,
-} as const;
+/** WebSocket close codes the relay uses (shared with devices, which act on RELAY_RESTARTING). */
+export { CloseCode };
 
 /** What every session of one relay shares. */
 export interface SessionContext {
@@ -68,6 +61,10 @@ export class Session {
   private lastHeard: number;
   private idleTimer: TimerHandle = undefined;
   private ended = false;
+  /** The relay is stopping: new frames are refused, the ones received are still answered. */
+  private draining = false;
+  /** Requests refused because they arrived while the relay was draining (for its shutdown log). */
+  refusedWhileDraining = 0;
   private readonly service: SyncService;
   private readonly accounts: AccountService;
   private readonly live: LiveSessions;
@@ -104,6 +101,13 @@ export class Session {
     const requestId = readRequestId(frame);
     if (requestId !== 0 && this.pending.has(requestId)) {
       this.sendError(requestId, new SyncError(Code.INVALID_ARGUMENT, `request id ${requestId} is still waiting for its answer; use a new id`));
+      return this.queue;
+    }
+    if (this.draining) {
+      // Not queued: the queue must empty so the connection can close. The device sends it again
+      // on the relay it reconnects to.
+      this.refusedWhileDraining += 1;
+      this.sendError(requestId, new SyncError(Code.UNAVAILABLE, "the relay is restarting: reconnect and send this again"));
       return this.queue;
     }
     if (requestId !== 0) this.pending.add(requestId);
@@ -181,6 +185,23 @@ export class Session {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.principal) this.live.remove(this.principal, this);
+  }
+
+  /**
+   * The relay is stopping: every frame already received is handled and answered, later ones are
+   * refused with UNAVAILABLE; once the last answer is sent the connection closes with
+   * RELAY_RESTARTING, which tells the device to reconnect at once. Resolves when that close was
+   * sent (or the connection had already ended).
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    // A frame accepted before `draining` was set may have chained onto the queue meanwhile.
+    let handled: Promise<void>;
+    do {
+      handled = this.queue;
+      await handled;
+    } while (handled !== this.queue);
+    this.end(CloseCode.RELAY_RESTARTING, "relay restarting: reconnect");
   }
 
   /** The device was revoked: it is told why, and the connection closes. */

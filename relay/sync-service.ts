@@ -41,7 +41,8 @@ interface Staged {
 export class SyncService {
   private readonly cache: DocumentCache;
   private readonly userQueues = new Map<string, Promise<unknown>>();
-  private library: Promise<Set<string>> | undefined;
+  /** The exercise library's ids as of a catalog cursor; Postgres's cursor says when they are stale. */
+  private library: Promise<{ ids: Set<string>; cursor: bigint }> | undefined;
 
   constructor(
     private readonly store: RelayStore,
@@ -92,16 +93,24 @@ export class SyncService {
     this.library = undefined;
   }
 
-  /** The ids of the exercise library's entries, which no person's entity may take. */
-  private libraryIds(): Promise<Set<string>> {
-    this.library ??= this.store.changesSince(CATALOG_OWNER, 0n, 100_000).then(
-      (page) => new Set(page.entities.map((e) => e.entityId)),
-      (err: unknown) => {
-        this.library = undefined;
-        throw err;
-      },
-    );
-    return this.library;
+  /**
+   * The ids of the exercise library's entries, which no person's entity may take. Any relay may
+   * publish the library, so the cached ids answer only while the library's cursor in Postgres
+   * is the one they were read at (one small query per batch that creates); otherwise they are
+   * read again.
+   */
+  private async libraryIds(): Promise<Set<string>> {
+    const latest = (await this.store.latestCursors([CATALOG_OWNER])).get(CATALOG_OWNER) ?? 0n;
+    let library = this.library ? await this.library : undefined;
+    if (!library || library.cursor < latest) {
+      const reading = this.store.changesSince(CATALOG_OWNER, 0n, 100_000).then((page) => ({ ids: new Set(page.entities.map((e) => e.entityId)), cursor: page.cursor }));
+      this.library = reading;
+      reading.catch(() => {
+        if (this.library === reading) this.library = undefined;
+      });
+      library = await reading;
+    }
+    return library.ids;
   }
 
   private async syncItems(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
@@ -111,6 +120,8 @@ export class SyncService {
     const results: SyncResult[] = [];
     const staged: Staged[] = [];
     const seen = new Set<string>();
+    // Read once per batch, when it first creates something.
+    let library: Set<string> | undefined;
     for (const [index, raw] of request.items.entries()) {
       const item = checkItem(raw);
       if (isFailure(item)) {
@@ -123,7 +134,7 @@ export class SyncService {
       }
       seen.add(item.entityId);
       // A person's entity under a library id would give devices one document with two histories.
-      if (item.baseVersion === 0 && (await this.libraryIds()).has(item.entityId)) {
+      if (item.baseVersion === 0 && (library ??= await this.libraryIds()).has(item.entityId)) {
         results[index] = errorResult(item.entityId, Code.PERMISSION_DENIED, "this id belongs to the exercise library");
         continue;
       }

@@ -149,7 +149,7 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     saveCursors: (cursors) => state.saveCursors(cursors),
     onSynced: (at) => state.recordSync(at),
     onRelayTime: (serverTime, localTime) => state.recordRelayTime(serverTime, localTime),
-    onConnectionLost: () => scheduler.connectionLost(),
+    onConnectionLost: (cause) => scheduler.connectionLost(cause),
     notify,
     log,
     requestTimeoutMs,

@@ -102,6 +102,48 @@ describe("sync scheduler", () => {
     s.stop();
   });
 
+  it("a relay that drained the connection before stopping is reconnected to at once, with no back-off left armed", async () => {
+    const clock = new FakeClock(undefined, [1]);
+    const { s, runs } = scheduler(clock, { fail: () => runs.length === 1 });
+    // The relay refused the run's request while draining (UNAVAILABLE): back-off is armed...
+    await s.trigger("manual");
+    expect(clock.pending()).toEqual([1000]);
+    // ...then its RELAY_RESTARTING close arrives: the device reconnects now, in the background too.
+    s.connectionLost("relay_restarting");
+    await settle();
+    expect(runs).toEqual(["manual", "relay_restarting"]);
+    expect(clock.pending()).toEqual([]);
+    // A connection that merely dropped, while in the background, waits for the app to come back.
+    s.connectionLost("dropped");
+    expect(clock.pending()).toEqual([]);
+    s.stop();
+  });
+
+  it("a request the restarting relay cut short arms no back-off; the immediate reconnect failing does", async () => {
+    const clock = new FakeClock(undefined, [1]);
+    const runs: { trigger: SyncTrigger; settle: (ok: boolean) => void }[] = [];
+    const s = new SyncScheduler({
+      run: (trigger) =>
+        new Promise((resolve, reject) => {
+          runs.push({ trigger, settle: (ok) => (ok ? resolve(undefined) : reject(new SyncError(Code.UNAVAILABLE, "connection closed: relay restarting"))) });
+        }),
+      nextRetryAt: () => null,
+      isUnreachable: (err) => err instanceof SyncError && err.code === Code.UNAVAILABLE,
+      timers: clock,
+    });
+    void s.trigger("local_change");
+    // The close is seen first; the cut request's failure arrives after it (as in a real drain).
+    s.connectionLost("relay_restarting");
+    runs[0]!.settle(false);
+    await settle();
+    expect(clock.pending()).toEqual([]);
+    runs[1]!.settle(false); // no other relay answered either: now back off
+    await settle();
+    expect(runs.map((r) => r.trigger)).toEqual(["local_change", "relay_restarting"]);
+    expect(clock.pending()).toEqual([1000]);
+    s.stop();
+  });
+
   it("a stopped scheduler fires nothing", async () => {
     const clock = new FakeClock();
     const { s, runs } = scheduler(clock, { fail: () => true });

@@ -2,7 +2,7 @@
 // straight from Postgres, and a cleanup list that closes everything in reverse order.
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import { testAccount } from "../support/accounts.js";
-import type { IronFlowClient } from "../../client/core/index.js";
+import type { IronFlowClient, SyncLogger } from "../../client/core/index.js";
 import { withAdmin } from "../support/databases.js";
 import { tempDir, waitFor, workout } from "../support/devices.js";
 
@@ -34,6 +34,8 @@ export interface DeviceKnobs {
   maxBatchItems?: number;
   syncOnChange?: boolean;
   dataDir?: string;
+  /** The device's sync events (sync_attempt, sync_success with its trigger, ...). */
+  log?: SyncLogger;
 }
 
 /** A Node device in a temp folder (or `dataDir`, to reopen one), closed and removed by `cleanups`. */
@@ -52,6 +54,7 @@ export async function openTestDevice(cleanups: Cleanups, name: string, relayUrl:
     requestTimeoutMs: knobs.requestTimeoutMs ?? 10_000,
     maxBatchItems: knobs.maxBatchItems,
     syncOnChange: knobs.syncOnChange ?? false,
+    ...(knobs.log ? { log: knobs.log } : {}),
   });
   cleanups.add(() => client.close());
   return client;

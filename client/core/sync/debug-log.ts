@@ -1,5 +1,5 @@
 // The source's debug log: one JSON object per event (sync_attempt, sync_conflict, sync_success,
-// sync_failed, live_apply_failed), with the device id, counts, versions and durations, written
+// sync_failed, live_apply_failed, connection_lost), with the device id, counts, versions and durations, written
 // wherever the app wants (a file in Node, the console in a browser, a buffer in a test).
 // Specification: docs/sync-engine.md
 import type { SyncLogger } from "./sync-engine.js";

@@ -5,11 +5,15 @@
 // seconds of the network going, not when TCP gives up minutes later.
 // Specification: docs/sync-engine.md
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
+import { CloseCode } from "../../../schema/protocol/close-codes.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { Credentials } from "../auth/credentials.js";
 import type { Timers } from "../clock/timers.js";
 import { RelaySession, type DeviceIdentity } from "../transport/relay-session.js";
 import type { Transport } from "../transport/transport.js";
+
+/** Why an open connection ended: the relay drained it on purpose, or it dropped. */
+export type ConnectionLoss = "relay_restarting" | "dropped";
 
 export interface RelayConnectionOptions {
   transport: Transport;
@@ -21,8 +25,11 @@ export interface RelayConnectionOptions {
   heartbeatMs?: number;
   /** The relay pushed other devices' changes. */
   onChanges(entities: EntitySnapshot[]): void;
-  /** The connection dropped while open (the scheduler reconnects with back-off). */
-  onLost(): void;
+  /**
+   * The connection dropped while open: "relay_restarting" when the relay drained it before
+   * stopping (reconnect at once, another relay answers), else "dropped" (reconnect with back-off).
+   */
+  onLost(cause: ConnectionLoss): void;
   /** The relay said its time in the handshake, `localTime` being this device's clock then. */
   onRelayTime(serverTime: number, localTime: number): Promise<void>;
   /** Something the app shows (online, connecting) changed. */
@@ -96,11 +103,11 @@ export class RelayConnection {
       timers: this.o.timers,
       timeoutMs: this.o.requestTimeoutMs,
       onChanges: (entities) => this.o.onChanges(entities),
-      onClosed: () => {
+      onClosed: (_reason, code) => {
         if (!opened.session || this.session !== opened.session) return;
         this.session = undefined;
         this.stopHeartbeat();
-        this.o.onLost();
+        this.o.onLost(code === CloseCode.RELAY_RESTARTING ? "relay_restarting" : "dropped");
         this.o.notify();
       },
     });

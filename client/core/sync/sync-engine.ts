@@ -15,7 +15,7 @@ import type { Transport } from "../transport/transport.js";
 import type { Mutex } from "../storage/write-lock.js";
 import { Puller, type PullCursors } from "./pull.js";
 import { Pusher, asSyncError } from "./push.js";
-import { RelayConnection } from "./relay-connection.js";
+import { RelayConnection, type ConnectionLoss } from "./relay-connection.js";
 import type { RemoteChanges } from "./remote-changes.js";
 import { batchLimits, selectForRun, type BatchLimits } from "./sync-policy.js";
 import type { SyncTrigger } from "./sync-scheduler.js";
@@ -38,8 +38,8 @@ export interface SyncEngineOptions {
   saveCursors(cursors: PullCursors): Promise<void>;
   /** Called after anything the app shows may have changed. */
   notify(): void;
-  /** The connection dropped (the scheduler reconnects with back-off). */
-  onConnectionLost(): void;
+  /** The connection dropped (the scheduler reconnects: at once if the relay is restarting, else with back-off). */
+  onConnectionLost(cause: ConnectionLoss): void;
   /** A run finished well (the time is kept with the device's state). */
   onSynced(at: number): Promise<void>;
   /** The relay said its time in the handshake (the device corrects its clock's offset). */
@@ -73,7 +73,10 @@ export class SyncEngine {
       timers: o.timers,
       requestTimeoutMs: o.requestTimeoutMs,
       onChanges: (entities) => void this.applyLive(entities),
-      onLost: () => o.onConnectionLost(),
+      onLost: (cause) => {
+        o.log.event("connection_lost", { device_id: o.identity.deviceId, cause });
+        o.onConnectionLost(cause);
+      },
       onRelayTime: (serverTime, localTime) => o.onRelayTime(serverTime, localTime),
       notify: () => o.notify(),
     });

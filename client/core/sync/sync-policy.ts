@@ -14,7 +14,7 @@ export interface Candidate {
 }
 
 /** Triggers that try failed items before their scheduled time (but not manual-only ones). */
-const EARLY_RETRY: ReadonlySet<SyncTrigger> = new Set(["manual", "reconnect", "online"]);
+const EARLY_RETRY: ReadonlySet<SyncTrigger> = new Set(["manual", "reconnect", "online", "relay_restarting"]);
 
 /**
  * The pending items a run pushes. Due items count a failure; a reconnect or the network coming

@@ -15,7 +15,9 @@ export type SyncTrigger =
   | "workout_completed"
   | "online"
   | "retry_due"
-  | "reconnect";
+  | "reconnect"
+  /** The relay drained the connection before stopping (a rolling restart): reconnect at once, no back-off. */
+  | "relay_restarting";
 
 export interface SchedulerOptions {
   /** Runs one sync; rejects when it failed. */
@@ -37,6 +39,8 @@ export class SyncScheduler {
   private retryTimer: unknown;
   private reconnectTimer: unknown;
   private reconnectFailures = 0;
+  /** An immediate reconnect after RELAY_RESTARTING is on its way: failures of the old connection arm no back-off. */
+  private reconnectingAfterRestart = false;
 
   constructor(private readonly o: SchedulerOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -69,16 +73,32 @@ export class SyncScheduler {
       this.clear("reconnectTimer");
       return result;
     } catch (err) {
-      if (this.o.isUnreachable(err)) this.armReconnect();
+      // A request the restarting relay's close cut short fails after the close was seen; the
+      // immediate reconnect covers it. Only that reconnect failing too means back-off.
+      if (this.o.isUnreachable(err) && (reason === "relay_restarting" || !this.reconnectingAfterRestart)) this.armReconnect();
       throw err;
     } finally {
       this.armRetry();
     }
   }
 
-  /** The connection to the relay dropped while we were using it. */
-  connectionLost(): void {
-    if (!this.stopped && this.active) this.armReconnect();
+  /**
+   * The connection to the relay ended while we were using it. A relay that drained it before
+   * stopping (a rolling restart) means another relay is there now: reconnect at once, whatever a
+   * failed request of that connection armed, and whether or not the app is in the foreground (it
+   * was connected: the live changes keep coming). A dropped connection: back-off, foreground only.
+   */
+  connectionLost(cause: "relay_restarting" | "dropped" = "dropped"): void {
+    if (this.stopped) return;
+    if (cause === "relay_restarting") {
+      this.clear("reconnectTimer");
+      this.reconnectingAfterRestart = true;
+      void this.trigger("relay_restarting").finally(() => {
+        this.reconnectingAfterRestart = false;
+      });
+    } else if (this.active) {
+      this.armReconnect();
+    }
   }
 
   stop(): void {

@@ -43,7 +43,8 @@ interface SessionOptions {
   timers: Timers;
   timeoutMs: number;
   onChanges: (entities: EntitySnapshot[]) => void;
-  onClosed: (reason: string) => void;
+  /** `code`: the relay's WebSocket close code, when it closed the connection with one. */
+  onClosed: (reason: string, code?: number) => void;
 }
 
 export class RelaySession {
@@ -59,11 +60,11 @@ export class RelaySession {
     private readonly timers: Timers,
     private readonly timeoutMs: number,
     private readonly onChanges: (entities: EntitySnapshot[]) => void,
-    private readonly onClosed: (reason: string) => void,
+    private readonly onClosed: (reason: string, code?: number) => void,
   ) {
     this.heardAt = timers.now();
     connection.onFrame((frame) => this.receive(frame));
-    connection.onClose((reason) => this.shutdown(reason));
+    connection.onClose((reason, code) => this.shutdown(reason, code));
   }
 
   /**
@@ -195,7 +196,7 @@ export class RelaySession {
     pending.resolve(decoded.body);
   }
 
-  private shutdown(reason: string): void {
+  private shutdown(reason: string, code?: number): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     for (const [id, pending] of this.pending) {
@@ -203,7 +204,7 @@ export class RelaySession {
       pending.reject(new SyncError(Code.UNAVAILABLE, `connection closed: ${reason}`));
       this.pending.delete(id);
     }
-    this.onClosed(reason);
+    this.onClosed(reason, code);
   }
 }
 

@@ -43,12 +43,12 @@ export function webSocketTransport(url: string, factory: WebSocketFactory): Tran
         // Frames that arrive before anyone listens (the far end may speak first, right as the
         // socket opens, before connect's caller has its connection) wait for the first listener.
         const early: Uint8Array[] = [];
-        const closeListeners: ((reason: string) => void)[] = [];
+        const closeListeners: ((reason: string, code?: number) => void)[] = [];
         let closed = false;
-        const finish = (reason: string) => {
+        const finish = (reason: string, code?: number) => {
           if (closed) return;
           closed = true;
-          for (const listener of closeListeners) listener(reason);
+          for (const listener of closeListeners) listener(reason, code);
         };
         socket.onopen = () =>
           resolve({
@@ -75,7 +75,7 @@ export function webSocketTransport(url: string, factory: WebSocketFactory): Tran
         socket.onerror = () => undefined; // the close event that follows says what happened
         socket.onclose = (event) => {
           reject(new SyncError(Code.UNAVAILABLE, `cannot reach ${url}`));
-          finish(event.reason || `connection closed (${event.code ?? "no code"})`);
+          finish(event.reason || `connection closed (${event.code ?? "no code"})`, event.code);
         };
       }),
   };
