@@ -23,7 +23,7 @@ import { DocumentMissing, type AnyDoc, type DocumentStore } from "../storage/doc
 import type { RecordStore } from "../storage/record-store.js";
 import type { EntityRecord } from "./entity-record.js";
 import { applyJsonDiff } from "./json-diff.js";
-import { plainJson } from "./plain-json.js";
+import { plainJson } from "../../../schema/plain-json.js";
 import { conflictingLeaves, setAt } from "./three-way.js";
 
 /** A resolution record before it is given its id, time and settling device. */
