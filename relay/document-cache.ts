@@ -49,6 +49,11 @@ export class DocumentCache {
     return entry;
   }
 
+  /** Whether the entry is cached at `version`; changes nothing (no use is recorded). */
+  holds(userId: string, entityId: string, version: number): boolean {
+    return this.entries.get(cacheKey(userId, entityId))?.version === version;
+  }
+
   put(userId: string, entityId: string, entry: CachedDocument): void {
     const key = cacheKey(userId, entityId);
     const previous = this.entries.get(key);

@@ -18,7 +18,7 @@ export interface AnsweredItem {
 }
 
 /** Store operations timed on the store seam. */
-export type StoreOperation = "write_batch" | "get" | "changes_since" | "pending_migrations" | "versions_since" | "latest_cursors";
+export type StoreOperation = "write_batch" | "get" | "get_many" | "changes_since" | "pending_migrations" | "versions_since" | "latest_cursors";
 
 let processRegistry: Registry | undefined;
 
@@ -268,6 +268,7 @@ export function measuredStore(inner: RelayStore, metrics: RelayMetrics): RelaySt
     accounts: inner.accounts,
     writeBatch: (userId, writes) => timed("write_batch", () => inner.writeBatch(userId, writes)),
     get: (userId, entityId) => timed("get", () => inner.get(userId, entityId)),
+    getMany: (userId, entityIds) => timed("get_many", () => inner.getMany(userId, entityIds)),
     changesSince: (userId, after, limit) => timed("changes_since", () => inner.changesSince(userId, after, limit)),
     pendingMigrations: () => timed("pending_migrations", () => inner.pendingMigrations()),
     versionsSince: (userId, after, limit) => timed("versions_since", () => inner.versionsSince(userId, after, limit)),

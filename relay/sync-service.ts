@@ -17,6 +17,7 @@ import {
   type SyncResult,
   PullResponseSchema,
 } from "../schema/protocol/frames.js";
+import { BatchRows } from "./batch-rows.js";
 import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
@@ -122,8 +123,10 @@ export class SyncService {
     const seen = new Set<string>();
     // Read once per batch, when it first creates something.
     let library: Set<string> | undefined;
-    for (const [index, raw] of request.items.entries()) {
-      const item = checkItem(raw);
+    const checked = request.items.map((raw) => ({ raw, item: checkItem(raw) }));
+    const uncached = checked.flatMap(({ item }) => (isFailure(item) || this.cache.holds(userId, item.entityId, item.baseVersion) ? [] : [item.entityId]));
+    const rows = new BatchRows(this.store, userId, uncached);
+    for (const [index, { raw, item }] of checked.entries()) {
       if (isFailure(item)) {
         results[index] = errorResult(raw.entityId, item.code, item.message);
         continue;
@@ -138,7 +141,7 @@ export class SyncService {
         results[index] = errorResult(item.entityId, Code.PERMISSION_DENIED, "this id belongs to the exercise library");
         continue;
       }
-      const current = await this.load(userId, item.entityId, item.baseVersion);
+      const current = await this.load(userId, item.entityId, item.baseVersion, rows);
       const outcome = applyChanges(item, current, pushBudget(this.limits));
       switch (outcome.kind) {
         case "conflict":
@@ -252,19 +255,20 @@ export class SyncService {
   }
 
   /**
-   * Takes the document out of the cache, or loads it from the store. Postgres is the only
+   * Takes the document out of the cache, or loads it from the store (the batch's rows are read a
+   * group at a time, batch-rows.ts). Postgres is the only
    * authority on versions: other relay processes write the same rows, so a cached copy is used
    * only when it is on the version the device built on (the write's optimistic lock then checks
    * it against the row inside the transaction). On any other version the copy may be stale, and
    * the answer (conflict, or "from the future") must come from the row: it is dropped and read.
    */
-  private async load(userId: string, entityId: string, baseVersion: number): Promise<CachedDocument | undefined> {
+  private async load(userId: string, entityId: string, baseVersion: number, rows: BatchRows): Promise<CachedDocument | undefined> {
     const cached = this.cache.take(userId, entityId);
     const usable = cached !== undefined && cached.version === baseVersion;
     this.observer?.cacheLookup(usable);
     if (usable) return cached;
     if (cached) A.free(cached.doc);
-    const row = await this.store.get(userId, entityId);
+    const row = await rows.take(entityId);
     if (!row) return undefined;
     return {
       entityType: row.entityType,

@@ -4,7 +4,7 @@
 import type { ChangesPage, EntityWrite, RelayStore, StoredEntity, WriteOutcome } from "../../relay/store/store.js";
 
 export interface StoreCall {
-  op: "writeBatch" | "get" | "changesSince";
+  op: "writeBatch" | "get" | "getMany" | "changesSince";
   start: number;
   end: number;
   items: number;
@@ -37,6 +37,14 @@ export function timedStore(inner: RelayStore, limit = 100_000): TimedStore {
         return await inner.get(userId, entityId);
       } finally {
         record("get", start, 1);
+      }
+    },
+    async getMany(userId: string, entityIds: readonly string[]): Promise<StoredEntity[]> {
+      const start = performance.now();
+      try {
+        return await inner.getMany(userId, entityIds);
+      } finally {
+        record("getMany", start, entityIds.length);
       }
     },
     latestCursors: (userIds: readonly string[]) => inner.latestCursors(userIds),

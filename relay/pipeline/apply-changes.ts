@@ -5,6 +5,7 @@
 import * as A from "@automerge/automerge";
 import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
+import { plainJson } from "../../schema/plain-json.js";
 import { Code } from "../../schema/status.js";
 import type { CachedDocument, RelayDoc } from "../document-cache.js";
 import { readChunks } from "./automerge-chunks.js";
@@ -78,14 +79,11 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
     }
     if (added.length === 0) return { kind: "unchanged", current: { ...current, doc } };
   }
-  let json: Record<string, unknown>;
-  try {
-    json = A.toJS(doc);
-  } catch (err) {
-    return refuse(Code.INVALID_ARGUMENT, `the document cannot be read: ${(err as Error).message}`);
-  }
-  const problem = jsonProblem(json);
+  // The materialised root is checked before it is copied: the copy (plainJson) would turn an
+  // Automerge Counter or ImmutableString into a plain object that passes as JSON.
+  const problem = jsonProblem(doc);
   if (problem !== undefined) return refuse(Code.INVALID_ARGUMENT, `invalid ${item.entityType}: ${problem}`);
+  const json = plainJson<Record<string, unknown>>(doc);
   const validation = validateDocument(item.entityType, json);
   if (!validation.ok) return refuse(Code.INVALID_ARGUMENT, validation.message);
   if (validation.value.id !== item.entityId) return refuse(Code.INVALID_ARGUMENT, "document id does not match the item's entity id");

@@ -61,7 +61,8 @@ export interface ChangesPage {
  *   returns one outcome per write in order. Stored writes get strictly increasing cursors for
  *   that user; a concurrent writer for the same user never commits a lower cursor after a
  *   higher one is visible, so changesSince never skips a change.
- * - get returns the current row or null.
+ * - get returns the current row or null; getMany the current rows of the given entities that
+ *   exist, in no particular order (one round trip for a batch's documents).
  * - changesSince returns rows with cursor > after, ordered by cursor, at most `limit`.
  * - versionsSince is changesSince without the documents: (entity, version, cursor) of the rows
  *   with cursor > after, ordered by cursor, at most `limit`.
@@ -76,6 +77,7 @@ export interface RelayStore {
   readonly accounts: AccountStore;
   writeBatch(userId: string, writes: readonly EntityWrite[]): Promise<WriteOutcome[]>;
   get(userId: string, entityId: string): Promise<StoredEntity | null>;
+  getMany(userId: string, entityIds: readonly string[]): Promise<StoredEntity[]>;
   changesSince(userId: string, after: bigint, limit: number): Promise<ChangesPage>;
   /**
    * The schema migrations this code has that the database has not applied: empty once the store

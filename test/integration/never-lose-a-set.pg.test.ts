@@ -3,9 +3,9 @@
 // Postgres, or named in a resolution record every device shows.
 import { join } from "node:path";
 import * as A from "@automerge/automerge";
-import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
 import { afterEach, describe, expect, it } from "vitest";
 import { EncryptedStorage } from "../../client/core/storage/encrypted-storage.js";
+import { FileStorage } from "../../client/node/file-storage.js";
 import { storageKeyFromFile } from "../../client/node/storage-key.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import type { EntityDocument, IronFlowClient, Payloads, WorkoutSet } from "../../client/core/index.js";
@@ -200,7 +200,7 @@ describe("a device stopped between storing a document from the relay and its rec
     // The tablet stopped after writing the document and before writing its record (found by the
     // property test: a closed client's run went on writing into the folder).
     const key = await storageKeyFromFile(join(dir.path, "storage.key"));
-    await new EncryptedStorage(new NodeFSStorageAdapter(join(dir.path, "store")), key).remove(["_ironflow", "entity", id]);
+    await new EncryptedStorage(new FileStorage(join(dir.path, "store")), key).remove(["_ironflow", "entity", id]);
 
     await phone.update<"workout">(id, addSet("ex", set("s2", 5, 105)));
     await phone.syncNow();
@@ -418,7 +418,7 @@ describe("a queue item whose change never reached the document (stopped between 
     // The device stopped after writing the queue item of a third change ("ghost") and before
     // writing its document: the item keeps the ghost change's bytes, the document lacks them.
     const key = await storageKeyFromFile(join(dir.path, "storage.key"));
-    const storage = new EncryptedStorage(new NodeFSStorageAdapter(join(dir.path, "store")), key);
+    const storage = new EncryptedStorage(new FileStorage(join(dir.path, "store")), key);
     const chunks = await storage.loadRange([id]);
     const stored = A.load<Record<string, unknown>>(concatBytes(chunks.flatMap((c) => (c.data ? [c.data] : []))));
     const ghost = A.change(A.clone(stored), (d) => {

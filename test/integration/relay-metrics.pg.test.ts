@@ -160,6 +160,21 @@ describe("the relay's metrics and health", () => {
     expect(tablet.unasked().flatMap((f) => (f.body.case === "changes" ? f.body.value.entities : []))).toHaveLength(4);
   });
 
+  it("a batch reads the rows of the documents it does not have cached a group at a time, not one round trip per item", async () => {
+    const { relay } = await relayOnPrivatePostgres();
+    const phone = await connect(relay, "phone");
+    const created = Array.from({ length: 40 }, (_, i) => create(`batch read ${i}`));
+    const stored = await sync(phone, created.map((c) => c.item));
+    expect(stored.case === "sync" && stored.value.results.every((r) => r.status === SyncStatus.SUCCESS)).toBe(true);
+    const samples = await scrape(relay);
+    // 40 creates, none cached: groups of 32 and 8; and the exercise library's ids, read once.
+    expect(family(samples, "ironflow_store_seconds_count")).toEqual({
+      'ironflow_store_seconds_count{operation="changes_since",result="ok"}': 1,
+      'ironflow_store_seconds_count{operation="get_many",result="ok"}': 2,
+      'ironflow_store_seconds_count{operation="write_batch",result="ok"}': 1,
+    });
+  });
+
   it("devices' sync health, reported with their pulls, is summed over connected devices and leaves with them", async () => {
     const { relay } = await relayOnPrivatePostgres();
     const phone = await connect(relay, "phone");

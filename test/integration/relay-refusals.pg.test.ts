@@ -101,6 +101,23 @@ describe("what the store cannot hold is refused per item, and the rest of the ba
     expect((await pullAll(socket)).map((e) => e.entityId)).toEqual([good.id]);
   });
 
+  it("an Automerge counter or immutable string where the schema allows free JSON (a resolution's lost value)", async () => {
+    const socket = await connect(await relay());
+    const results = await sync(
+      socket,
+      [new A.Counter(3), new A.ImmutableString("Leg day")].map((value, i) => {
+        const { item, doc } = created(`not-json-${i}`);
+        const withValue = A.change(loose(doc), (d) => {
+          d["resolutions"] = [{ id: "r", kind: "overwritten", at: 1, by: { id: "d", name: "d" }, losing: null, path: [], lost: { value }, restoredAt: null }];
+        });
+        return { ...item, data: A.save(withValue) };
+      }),
+    );
+    expect(results).toEqual([refused(Code.INVALID_ARGUMENT), refused(Code.INVALID_ARGUMENT)]);
+    expect(results.map((r) => r.errorMessage)).toEqual([expect.stringContaining("Counter is not JSON"), expect.stringContaining("ImmutableString is not JSON")]);
+    expect(await pullAll(socket)).toEqual([]);
+  });
+
   it("a key the entity's schema does not know", async () => {
     const socket = await connect(await relay());
     const extra = created("extra");

@@ -109,6 +109,18 @@ describe.each(storeBackends)("RelayStore on $name", ({ open }) => {
     expect(await store.get(ALICE, "nothing")).toBeNull();
   });
 
+  it("getMany answers the stored rows among the ids asked, the user's own only, in one call", async () => {
+    await store.writeBatch(ALICE, [write("w1", 0), write("w2", 0, { deviceId: "tablet" })]);
+    await store.writeBatch(BOB, [write("w3", 0)]);
+    const rows = await store.getMany(ALICE, ["w2", "nothing", "w1", "w3"]);
+    expect(rows.map((r) => [r.entityId, r.deviceId]).sort()).toEqual([
+      ["w1", "device-1"],
+      ["w2", "tablet"],
+    ]);
+    expect(rows.find((r) => r.entityId === "w1")).toEqual(await store.get(ALICE, "w1"));
+    expect(await store.getMany(ALICE, [])).toEqual([]);
+  });
+
   it("creating an entity that exists is a conflict and keeps the first version", async () => {
     await store.writeBatch(ALICE, [write("w1", 0, { deviceId: "first" })]);
     const [second] = await store.writeBatch(ALICE, [write("w1", 0, { deviceId: "second", data: { title: "other" } })]);

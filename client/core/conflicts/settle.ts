@@ -9,7 +9,7 @@ import type { EntityDocument } from "../../../schema/entities.js";
 import type { ResolutionKind } from "../../../schema/protocol/frames.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { EntityStore } from "../entities/entity-store.js";
-import { plainJson } from "../entities/plain-json.js";
+import { plainJson } from "../../../schema/plain-json.js";
 import type { ConflictRecord } from "../queue/queue-item.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
 import type { BlobStore } from "../storage/record-store.js";

@@ -7,7 +7,6 @@ import * as A from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import {
   MAX_RESOLUTIONS,
-  payloadSchemas,
   summarize,
   validateDocument,
   type DeviceRef,
@@ -23,7 +22,7 @@ import { DocumentMissing, type AnyDoc, type DocumentStore } from "../storage/doc
 import type { RecordStore } from "../storage/record-store.js";
 import type { EntityRecord } from "./entity-record.js";
 import { applyJsonDiff } from "./json-diff.js";
-import { plainJson } from "./plain-json.js";
+import { plainJson } from "../../../schema/plain-json.js";
 import { conflictingLeaves, setAt } from "./three-way.js";
 
 /** A resolution record before it is given its id, time and settling device. */
@@ -134,8 +133,7 @@ export class EntityStore {
 
   /** Creates the entity; resolves once it is in storage. */
   async create<T extends EntityType>(type: T, payload: Payloads[T], beforeWrite?: (doc: EntityDocument, written: WrittenChange) => Promise<void>): Promise<Changed> {
-    const parsedPayload = payloadSchemas[type].safeParse(payload);
-    if (!parsedPayload.success) throw new SyncError(Code.INVALID_ARGUMENT, `invalid ${type}: ${parsedPayload.error.issues[0]?.message}`);
+    // The payload is validated once, inside the whole document (its schema holds the payload's).
     const id = parseAutomergeUrl(generateAutomergeUrl()).documentId;
     const at = this.now();
     const initial = {
@@ -149,11 +147,11 @@ export class EntityStore {
       hlc: this.clock.tick(),
       baseVersion: 0,
       deleted: null,
-      payload: parsedPayload.data,
+      payload,
     };
     const checked = validateDocument(type, initial);
     if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
-    const doc = A.from<Record<string, unknown>>(initial);
+    const doc = A.from<Record<string, unknown>>(checked.value);
     // One A.save serves as the queue's unsynced changes (all of them) and the stored snapshot.
     const saved = A.save(doc);
     try {

@@ -1,12 +1,12 @@
-// Every device storage runs the same suite: files (Node), IndexedDB (the browser's, here the
+// Every device storage runs the same suite: files (Node, client/node/file-storage.ts), IndexedDB (the browser's, here the
 // fake-indexeddb implementation of the standard), and later the encrypting wrapper around each.
 import "fake-indexeddb/auto";
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
-import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
 import { describe, expect, it } from "vitest";
 import { RECORD_KINDS } from "../../../client/core/storage/record-store.js";
 import { IndexedDbStorage } from "../../../client/core/storage/indexeddb-storage.js";
 import { EncryptedStorage, StorageUnreadable, newStorageKey } from "../../../client/core/storage/encrypted-storage.js";
+import { FileStorage } from "../../../client/node/file-storage.js";
 import { tempDir } from "../../support/devices.js";
 import type { DeviceStorage } from "../../../client/core/storage/device-storage.js";
 import { runDeviceStorageSuite, type StorageFixture } from "./device-storage.suite.js";
@@ -23,7 +23,7 @@ runDeviceStorageSuite("IndexedDB (ours), encrypted", async () => {
 function filesFixture(key?: CryptoKey): Promise<StorageFixture> {
   const dir = tempDir("storage-suite");
   const open = () => {
-    const files = new NodeFSStorageAdapter(dir.path);
+    const files = new FileStorage(dir.path);
     return key ? new EncryptedStorage(files, key) : files;
   };
   return Promise.resolve({ storage: open(), reopen: () => Promise.resolve(open()), close: () => {

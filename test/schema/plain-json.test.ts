@@ -3,7 +3,7 @@
 // path that makes a document: these check the copy against A.toJS on each of them.
 import * as A from "@automerge/automerge";
 import { describe, expect, it } from "vitest";
-import { plainJson } from "../../client/core/entities/plain-json.js";
+import { plainJson } from "../../schema/plain-json.js";
 
 type Doc = { title: string; deleted: null | { at: number }; sets: { id: string; reps: number; note?: string }[] };
 
