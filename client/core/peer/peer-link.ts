@@ -27,6 +27,7 @@ import type { Mutex } from "../storage/write-lock.js";
 import type { SyncLogger } from "../sync/sync-types.js";
 import { RelaySession, type DeviceIdentity, type SyncItemInit } from "../transport/relay-session.js";
 import type { Transport } from "../transport/transport.js";
+import { PeerKeyChanged } from "./peer-identity.js";
 import type { PeerState } from "./peer-state.js";
 
 export interface PeerLinkOptions {
@@ -138,7 +139,8 @@ export class PeerLink {
     } catch (err) {
       this.lastError = err instanceof SyncError ? err : new SyncError(Code.INTERNAL, err instanceof Error ? err.message : String(err));
       this.p.log.event("peer_sync_failed", { device_id: this.p.identity.deviceId, peer_id: this.o.peerId, code: this.lastError.code, message: this.lastError.message });
-      this.scheduleRetry();
+      // A peer with another identity key stays refused until the person forgets it: no retries.
+      if (!(err instanceof PeerKeyChanged)) this.scheduleRetry();
       throw this.lastError;
     } finally {
       this.p.notify();
