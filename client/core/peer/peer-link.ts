@@ -65,6 +65,9 @@ export interface PeerLinkStatus {
   connected: boolean;
   lastSyncAt: number | null;
   lastError: SyncError | undefined;
+  /** Entities taken from the peer and handed to it since the link was made (what the app shows). */
+  pulled: number;
+  pushed: number;
 }
 
 const MAX_PUSH_ROUNDS = 3;
@@ -80,6 +83,7 @@ export class PeerLink {
   private failures = 0;
   lastSyncAt: number | null = null;
   lastError: SyncError | undefined;
+  private readonly totals = { pulled: 0, pushed: 0 };
 
   constructor(
     private readonly o: PeerLinkOptions,
@@ -87,7 +91,7 @@ export class PeerLink {
   ) {}
 
   get status(): PeerLinkStatus {
-    return { connected: this.session?.isOpen ?? false, lastSyncAt: this.lastSyncAt, lastError: this.lastError };
+    return { connected: this.session?.isOpen ?? false, lastSyncAt: this.lastSyncAt, lastError: this.lastError, ...this.totals };
   }
 
   /** Something changed here or at the peer: sync soon (a failure becomes state, and a retry). */
@@ -125,6 +129,7 @@ export class PeerLink {
 
   private async run(): Promise<PeerReport> {
     const report: PeerReport = { pulled: 0, pushed: 0, merged: 0, errors: 0 };
+    const counted = { ...this.totals };
     try {
       const session = await this.open();
       await this.pull(session, report);
@@ -143,6 +148,9 @@ export class PeerLink {
       if (!(err instanceof PeerKeyChanged)) this.scheduleRetry();
       throw this.lastError;
     } finally {
+      // Counted when taken (a run that fails half-way still brought what it brought).
+      this.totals.pulled = counted.pulled + report.pulled;
+      this.totals.pushed = counted.pushed + report.pushed;
       this.p.notify();
     }
   }
