@@ -22,6 +22,7 @@ import {
   toBase64Url,
   type Handshake,
 } from "../client/core/peer/secure-channel.js";
+import { signTranscript } from "../client/core/peer/peer-identity.js";
 import type { Connection } from "../client/core/transport/transport.js";
 import type { Clock } from "../relay/clock.js";
 import type { Logger } from "../relay/logger.js";
@@ -34,6 +35,10 @@ const CODE_LENGTH = 10;
 
 export interface GateOptions {
   peerId: string;
+  /** What the peer calls itself, sent to a device at pairing. */
+  peerName: string;
+  /** The identity key's seed (signs each link) and its public half (sent with each challenge). */
+  identity: { seed: Uint8Array; publicKey: string };
   accounts: AccountStore;
   clock: Clock;
   log: Logger;
@@ -77,7 +82,7 @@ export class PeerGate {
 
   private async handshake(channel: HandshakeChannel): Promise<void> {
     const nonce = randomToken();
-    channel.send({ t: "challenge", peerId: this.o.peerId, nonce });
+    channel.send({ t: "challenge", peerId: this.o.peerId, nonce, key: this.o.identity.publicKey });
     const message = await channel.next();
     switch (message.t) {
       case "pair":
@@ -102,7 +107,7 @@ export class PeerGate {
     this.current = undefined; // spent: one pairing per code
     const accessToken = await this.o.admit({ deviceId: m.deviceId, deviceName: m.deviceName });
     const linkKey = await this.o.accounts.secret(linkKeyName(m.deviceId), () => randomToken());
-    const body = new TextEncoder().encode(JSON.stringify({ userId: this.o.userId, linkKey, accessToken }));
+    const body = new TextEncoder().encode(JSON.stringify({ userId: this.o.userId, linkKey, accessToken, peerKey: this.o.identity.publicKey, peerName: this.o.peerName }));
     channel.send({ t: "paired", box: toBase64Url(seal(pairingBoxKey(pairing.code, peerNonce, m.nonce), body)) });
     this.o.log.info("peer_paired", { device_id: m.deviceId });
     channel.raw.close();
@@ -116,7 +121,11 @@ export class PeerGate {
     if (!sameMac(m.mac, mac(linkKey, "link", this.o.peerId, peerNonce, m.nonce, m.deviceId))) {
       throw new SyncError(Code.UNAUTHENTICATED, "this device's link key is not the one paired");
     }
-    channel.send({ t: "linked", mac: mac(linkKey, "linked", this.o.peerId, peerNonce, m.nonce, m.deviceId) });
+    channel.send({
+      t: "linked",
+      mac: mac(linkKey, "linked", this.o.peerId, peerNonce, m.nonce, m.deviceId),
+      sig: signTranscript(this.o.identity.seed, "linked", this.o.peerId, peerNonce, m.nonce, m.deviceId),
+    });
     const keys = directionKeys(linkKey, peerNonce, m.nonce);
     this.o.linked(channel.seal(keys.toDevice, keys.toPeer), m.deviceId);
   }

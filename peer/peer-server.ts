@@ -12,6 +12,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import type { Connection } from "../client/core/transport/transport.js";
+import { identityKeyOf } from "../client/core/peer/peer-identity.js";
 import { AccountService, DEFAULT_AUTH } from "../relay/auth/account-service.js";
 import { issueAccessToken, signingKey } from "../relay/auth/tokens.js";
 import { systemClock, type Clock } from "../relay/clock.js";
@@ -30,6 +31,8 @@ export const PEER_TOKEN_TTL_MS = 30 * 24 * 3600_000;
 
 export interface PeerOptions {
   store: RelayStore;
+  /** What the peer calls itself to the devices that pair with it (default "IronFlow LAN peer"). */
+  name?: string;
   /** The one person this peer serves: every admitted device is theirs. */
   userId: string;
   port?: number;
@@ -54,6 +57,9 @@ export interface AdmittedDevice {
 export interface LanPeer {
   /** The peer store's id: a device keeps the versions of each peer apart. */
   readonly peerId: string;
+  /** The public half of the peer's identity key, which devices remember at pairing. */
+  readonly identityKey: string;
+  readonly name: string;
   readonly userId: string;
   readonly port: number;
   /** ws://host:port/peer */
@@ -79,6 +85,10 @@ export async function startPeer(options: PeerOptions): Promise<LanPeer> {
   const newSecret = () => randomBytes(32).toString("base64url");
   const secret = Buffer.from(await store.accounts.secret("peer-token-key", newSecret), "base64url");
   const peerId = Buffer.from(await store.accounts.secret("peer-id", newSecret), "base64url").subarray(0, 12).toString("hex");
+  // The identity key signs every link; a device that paired remembers its public half.
+  const identitySeed = Buffer.from(await store.accounts.secret("peer-identity-key", newSecret), "base64url");
+  const identity = { seed: new Uint8Array(identitySeed), publicKey: identityKeyOf(identitySeed) };
+  const name = options.name ?? "IronFlow LAN peer";
   const accounts = new AccountService(store.accounts, clock, { ...DEFAULT_AUTH, secret }, (u, d) => live.revoke(u, d));
   const open = new Set<Connection>();
 
@@ -101,7 +111,7 @@ export async function startPeer(options: PeerOptions): Promise<LanPeer> {
     return (await issueAccessToken(signingKey(secret), { userId, deviceId: device.deviceId }, now, PEER_TOKEN_TTL_MS)).token;
   };
   const serve = options.serve ?? accept;
-  const gate = new PeerGate({ peerId, userId, accounts: store.accounts, clock, log, admit, linked: (connection) => serve(connection), maxAttempts: options.maxPairingAttempts });
+  const gate = new PeerGate({ peerId, peerName: name, identity, userId, accounts: store.accounts, clock, log, admit, linked: (connection) => serve(connection), maxAttempts: options.maxPairingAttempts });
 
   const http: Server = createServer((_req, res) => {
     res.writeHead(404, { "content-type": "text/plain" });
@@ -120,6 +130,8 @@ export async function startPeer(options: PeerOptions): Promise<LanPeer> {
 
   return {
     peerId,
+    identityKey: identity.publicKey,
+    name,
     userId,
     port,
     syncUrl: `ws://${host}:${port}/peer`,

@@ -17,6 +17,7 @@ import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
 import { RefusedItems } from "./refused/refused-items.js";
 import { SyncHealth } from "./health/sync-health.js";
+import { NearbyScreen } from "./nearby/nearby-screen.js";
 import { ConflictReview } from "./review/conflict-review.js";
 import { DuplicateReview } from "./review/duplicate-review.js";
 import { ReviewList } from "./review/review-list.js";
@@ -106,6 +107,8 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <VolumeScreen device={device} />;
     case "recovery":
       return <RecoveryScreen device={device} />;
+    case "nearby":
+      return <NearbyScreen device={device} />;
     case "exercise":
       return <ExerciseHistoryScreen key={route.name} device={device} name={route.name} />;
   }
@@ -149,6 +152,9 @@ function Footer({ device }: { device: AppDevice & { usesLocks: boolean } }) {
           {shell.offlineReady ? "Works offline on this device" : "Getting ready to work offline…"}
         </span>
       )}
+      <a className="link-button" href={routeHref({ screen: "nearby" })}>
+        Nearby device
+      </a>
       <span data-testid="tab-role" data-role={device.role}>
         {device.role === "leader" ? "This tab syncs" : "Syncing through another IronFlow tab"}
       </span>

@@ -16,12 +16,18 @@ export function relaySyncUrl(location: Pick<Location, "protocol" | "host">): str
 export async function openBrowserClient(settings: DeviceSettings, session?: AuthSession): Promise<IronFlowClient> {
   const name = `ironflow-device-${settings.userId}`;
   const plain = new IndexedDbStorage(name);
-  return IronFlowClient.open({
+  const client = await IronFlowClient.open({
     storage: canEncrypt() ? new EncryptedStorage(plain, await browserStorageKey(name)) : plain,
     transport: webSocketTransport(relaySyncUrl(window.location), (url) => new WebSocket(url)),
     auth: { api: new AuthApi(window.location.origin), ...(session ? { session } : {}) },
     deviceName: settings.deviceName,
     // The sync engine's debug events, kept for the Sync health screen and bug reports.
     log: DebugLogStore.forUser(settings.userId).logger(),
+    // A LAN peer over the browser's WebSocket (a browser has no mDNS or raw sockets: the person
+    // gives the peer's address in its invite, and the device remembers it).
+    peerTransport: (url) => webSocketTransport(url, (u) => new WebSocket(u)),
   });
+  // Peers paired in an earlier session link again by themselves; a failure is each link's state.
+  void client.linkKnownPeers().catch(() => undefined);
+  return client;
 }

@@ -15,6 +15,10 @@ import type { AuthSession, DeviceInfo } from "../../schema/accounts.js";
 import type { ExportFile, ImportReport } from "./queue/export-import.js";
 import { PeerLink, type PeerLinkOptions } from "./peer/peer-link.js";
 import { PeerState } from "./peer/peer-state.js";
+import { KnownPeers, type KnownPeerInfo } from "./peer/known-peers.js";
+import type { PeerInvite } from "./peer/invite.js";
+import { PeerDirectory } from "./peer/peer-directory.js";
+import type { Transport } from "./transport/transport.js";
 import type { SyncQueueItem } from "./queue/queue-item.js";
 import { waitsForManualSync } from "./queue/retry-schedule.js";
 import { syncMetrics, syncStatus, type SyncMetrics, type SyncStatusSnapshot } from "./sync/sync-status.js";
@@ -24,10 +28,13 @@ export type { ResolutionEntry } from "./conflicts/resolution-log.js";
 export type { ExportFile, ImportReport } from "./queue/export-import.js";
 export type { SyncMetrics, SyncStatusSnapshot } from "./sync/sync-status.js";
 export type { PeerLink, PeerLinkOptions, PeerLinkStatus, PeerReport } from "./peer/peer-link.js";
+export type { KnownPeerInfo } from "./peer/known-peers.js";
 
 export interface ClientOptions extends DeviceOptions {
   /** Push right after each local change while connected (default true). */
   syncOnChange?: boolean;
+  /** How to reach a LAN peer's ws:// address (pairPeer, linkKnownPeer); none: only linkPeer. */
+  peerTransport?: (url: string) => Transport;
 }
 
 /** Per-entity state the app shows. */
@@ -44,13 +51,25 @@ export class IronFlowClient {
   private readonly listeners = new Set<() => void>();
   private readonly peers = new Set<PeerLink>();
   private closed = false;
+  private readonly directory: PeerDirectory;
   readonly deviceId: string;
 
   private constructor(
     private readonly device: Device,
     private readonly syncOnChange: boolean,
+    known: KnownPeers,
+    peerTransport: ((url: string) => Transport) | undefined,
   ) {
     this.deviceId = device.state.state.deviceId;
+    this.directory = new PeerDirectory({
+      known,
+      transportTo: peerTransport,
+      identity: () => ({ deviceId: this.deviceId, deviceName: device.state.state.deviceName }),
+      now: () => device.timers.now(),
+      link: (options) => this.linkPeer(options),
+      unlink: (link) => this.unlinkPeer(link),
+      dropPeerState: (peerId) => PeerState.drop(device.storage, peerId),
+    });
   }
 
   /** The id a device store goes by, made on first use: sent with a sign-in so the relay keeps it. */
@@ -62,7 +81,7 @@ export class IronFlowClient {
     // The device tells the client of changes; the client exists only once the device is open.
     const listeners: { emit?: () => void } = {};
     const device = await openDevice(options, () => listeners.emit?.());
-    const client = new IronFlowClient(device, options.syncOnChange ?? true);
+    const client = new IronFlowClient(device, options.syncOnChange ?? true, await KnownPeers.open(device.storage), options.peerTransport);
     listeners.emit = () => client.emit();
     return client;
   }
@@ -308,6 +327,41 @@ export class IronFlowClient {
     this.peers.add(link);
     link.trigger();
     return link;
+  }
+
+  /**
+   * Pairs with the LAN peer an invite names (the text `npm run peer` prints, or its QR code),
+   * remembers it in this device's storage, and links. A remembered peer answering with another
+   * identity key is refused (PeerKeyChanged): forget it first. Rejects with INVALID_ARGUMENT for
+   * text that is not an invite, or the pairing's refusal.
+   */
+  pairPeer(invite: string | PeerInvite): Promise<PeerLink> {
+    return this.directory.pair(invite);
+  }
+
+  /** The peers this device paired with and remembers. */
+  knownPeers(): KnownPeerInfo[] {
+    return this.directory.known();
+  }
+
+  /** The open link to a remembered peer, if any. */
+  peerLinkTo(peerId: string): PeerLink | undefined {
+    return this.directory.linkTo(peerId);
+  }
+
+  /** Links to a remembered peer, at `address` (found again by mDNS) or where it was last reached. */
+  linkKnownPeer(peerId: string, address?: string): Promise<PeerLink> {
+    return this.directory.link(peerId, address);
+  }
+
+  /** Links to every remembered peer (a new session). */
+  linkKnownPeers(): Promise<PeerLink[]> {
+    return this.directory.linkAll();
+  }
+
+  /** Unlinks and forgets a peer: its key, credentials and versions (the data it brought stays). */
+  forgetPeer(peerId: string): Promise<void> {
+    return this.directory.forget(peerId);
   }
 
   /** Ends a peer link (the data it brought stays, queued for the relay). */

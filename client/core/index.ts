@@ -12,6 +12,7 @@ export {
   type PeerLinkOptions,
   type PeerLinkStatus,
   type PeerReport,
+  type KnownPeerInfo,
 } from "./client.js";
 export type { SyncReport, SyncLogger, SyncProgress } from "./sync/sync-engine.js";
 export type { SyncTrigger } from "./sync/sync-scheduler.js";
@@ -31,7 +32,8 @@ export { userIdSchema } from "../../schema/identity.js";
 export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey } from "./storage/encrypted-storage.js";
 export type { DeviceStorage } from "./storage/device-storage.js";
 export { memoryTransport, type MemoryTransport } from "./transport/memory-pair.js";
-export { pairWithPeer, secureTransport, type PeerCredentials } from "./peer/secure-channel.js";
+export { pairWithPeer, secureTransport, type PeerCredentials, type PairingRequest } from "./peer/secure-channel.js";
+export { PeerKeyChanged } from "./peer/peer-identity.js";
 export { readPeerInvite, writePeerInvite, type PeerInvite } from "./peer/invite.js";
 export { IndexedDbStorage } from "./storage/indexeddb-storage.js";
 export { StorageWriteFailed } from "./storage/device-storage.js";

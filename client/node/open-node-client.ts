@@ -36,6 +36,7 @@ export async function openNodeClient(options: NodeClientOptions): Promise<IronFl
     storage,
     auth: { api, ...(session ? { session } : {}) },
     transport: webSocketTransport(relayUrl, (url) => new WebSocket(url)),
+    peerTransport: (url) => webSocketTransport(url, (u) => new WebSocket(u)),
   });
 }
 

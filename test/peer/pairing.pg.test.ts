@@ -92,7 +92,7 @@ describe("pairing with a LAN peer", () => {
 
     // 1. A device that never paired: it makes up credentials, or speaks the sync protocol directly.
     const stranger = recording(peerTransport(url));
-    const madeUp: PeerCredentials = { peerId: peer.peerId, userId, deviceId: "stranger", linkKey: "A".repeat(43), accessToken: phoneCredentials.accessToken };
+    const madeUp: PeerCredentials = { peerId: peer.peerId, peerKey: peer.identityKey, peerName: peer.name, userId, deviceId: "stranger", linkKey: "A".repeat(43), accessToken: phoneCredentials.accessToken };
     expect(await failure(secureTransport(stranger.transport, madeUp).connect())).toMatchObject({ code: Code.UNAUTHENTICATED });
     // Someone holding the phone's id but not its link key fares no better.
     const impostor: PeerCredentials = { ...phoneCredentials, linkKey: "B".repeat(43) };

@@ -26,6 +26,19 @@ export type ExportFile = Awaited<ReturnType<IronFlowClient["exportData"]>>;
 export type ImportReport = Awaited<ReturnType<IronFlowClient["importData"]>>;
 export type DuplicateAction = Parameters<IronFlowClient["resolveDuplicate"]>[1];
 
+/** A LAN peer this device paired with, and its link as the "Nearby device" screen shows it. */
+export interface NearbyPeer {
+  peerId: string;
+  name: string;
+  lastAddress: string;
+  connected: boolean;
+  lastSyncAt: number | null;
+  /** The link's last failure, in words (a cross-tab snapshot carries no error objects). */
+  lastError: string | null;
+  pulled: number;
+  pushed: number;
+}
+
 /** Everything a screen reads while rendering; a tab that does not hold the store gets it as one snapshot. */
 export interface DeviceSnapshot {
   /** Every entity's summary, deleted ones included, newest first. */
@@ -37,6 +50,7 @@ export interface DeviceSnapshot {
   libraryNotices: LibraryNotice[];
   duplicates: DuplicateFlag[];
   account: AccountState;
+  peers: NearbyPeer[];
 }
 
 /** Whether this device holds a session: signed out (by the person, or the relay ended it), it syncs nothing. */
@@ -54,6 +68,7 @@ export interface DeviceReads {
   libraryNotices(): LibraryNotice[];
   duplicates(): DuplicateFlag[];
   account(): AccountState;
+  nearbyPeers(): NearbyPeer[];
 }
 
 /** Calls that cross tabs: plain data in, plain data out. */
@@ -84,6 +99,10 @@ export interface DeviceCalls {
   revokeDevice(deviceId: string): Promise<void>;
   exportData(): Promise<ExportFile>;
   importData(file: unknown): Promise<ImportReport>;
+  /** Pairs with a LAN peer from its invite text, remembers it and links (rejects with the pairing's refusal). */
+  pairPeer(invite: string): Promise<void>;
+  /** Unlinks and forgets a LAN peer. */
+  forgetPeer(peerId: string): Promise<void>;
   /** The person's "Sync now": refused items are tried again too (they may pass now), then a sync. */
   syncNow(): Promise<SyncReport>;
   /** Whether a tab of the app is in front (the holding tab syncs on its schedule while one is). */
@@ -119,6 +138,7 @@ export function readsOf(snapshot: DeviceSnapshot): DeviceReads {
     libraryNotices: () => snapshot.libraryNotices,
     duplicates: () => snapshot.duplicates,
     account: () => snapshot.account,
+    nearbyPeers: () => snapshot.peers,
   };
 }
 
@@ -131,5 +151,6 @@ export function snapshotOf(reads: DeviceReads): DeviceSnapshot {
     libraryNotices: reads.libraryNotices(),
     duplicates: reads.duplicates(),
     account: reads.account(),
+    peers: reads.nearbyPeers(),
   };
 }

@@ -37,6 +37,21 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   account() {
     return { signedIn: this.client.account().signedIn };
   }
+  nearbyPeers() {
+    return this.client.knownPeers().map((peer) => {
+      const status = this.client.peerLinkTo(peer.peerId)?.status;
+      return {
+        peerId: peer.peerId,
+        name: peer.name,
+        lastAddress: peer.lastAddress,
+        connected: status?.connected ?? false,
+        lastSyncAt: status?.lastSyncAt ?? null,
+        lastError: status?.lastError?.detail ?? null,
+        pulled: status?.pulled ?? 0,
+        pushed: status?.pushed ?? 0,
+      };
+    });
+  }
 
   read<T extends EntityType = EntityType>(id: string) {
     return this.client.read<T>(id);
@@ -95,6 +110,13 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   }
   importData(file: unknown) {
     return this.client.importData(file);
+  }
+
+  async pairPeer(invite: string) {
+    await this.client.pairPeer(invite);
+  }
+  forgetPeer(peerId: string) {
+    return this.client.forgetPeer(peerId);
   }
 
   async syncNow() {

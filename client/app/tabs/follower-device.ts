@@ -23,7 +23,7 @@ const OFFLINE: SyncStatusSnapshot = {
   settled: [],
 };
 
-export const EMPTY_SNAPSHOT: DeviceSnapshot = { entities: [], status: OFFLINE, queue: [], resolutions: [], libraryNotices: [], duplicates: [], account: { signedIn: true } };
+export const EMPTY_SNAPSHOT: DeviceSnapshot = { entities: [], status: OFFLINE, queue: [], resolutions: [], libraryNotices: [], duplicates: [], account: { signedIn: true }, peers: [] };
 
 interface Pending {
   resolve(value: unknown): void;
@@ -108,6 +108,7 @@ export class FollowerDevice implements DeviceReads {
   libraryNotices: DeviceReads["libraryNotices"] = () => this.reads.libraryNotices();
   duplicates: DeviceReads["duplicates"] = () => this.reads.duplicates();
   account: DeviceReads["account"] = () => this.reads.account();
+  nearbyPeers: DeviceReads["nearbyPeers"] = () => this.reads.nearbyPeers();
 
   /** Sends one call to the leader; settles with its reply. */
   call(call: DeviceCall): Promise<unknown> {

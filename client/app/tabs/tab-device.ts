@@ -96,6 +96,7 @@ export class TabDevice implements AppDevice, DeviceCalls {
   libraryNotices: DeviceReads["libraryNotices"] = () => this.reads.libraryNotices();
   duplicates: DeviceReads["duplicates"] = () => this.reads.duplicates();
   account: DeviceReads["account"] = () => this.reads.account();
+  nearbyPeers: DeviceReads["nearbyPeers"] = () => this.reads.nearbyPeers();
 
   // Calls: one dispatch for all.
   read = ((id) => this.dispatch({ method: "read", args: [id] })) as DeviceCalls["read"];
@@ -118,6 +119,8 @@ export class TabDevice implements AppDevice, DeviceCalls {
   revokeDevice: DeviceCalls["revokeDevice"] = (...args) => this.dispatch({ method: "revokeDevice", args }) as Promise<void>;
   exportData: DeviceCalls["exportData"] = () => this.dispatch({ method: "exportData", args: [] }) as ReturnType<DeviceCalls["exportData"]>;
   importData: DeviceCalls["importData"] = (...args) => this.dispatch({ method: "importData", args }) as ReturnType<DeviceCalls["importData"]>;
+  pairPeer: DeviceCalls["pairPeer"] = (...args) => this.dispatch({ method: "pairPeer", args }) as Promise<void>;
+  forgetPeer: DeviceCalls["forgetPeer"] = (...args) => this.dispatch({ method: "forgetPeer", args }) as Promise<void>;
   syncNow: DeviceCalls["syncNow"] = () => this.dispatch({ method: "syncNow", args: [] }) as ReturnType<DeviceCalls["syncNow"]>;
   setActive: DeviceCalls["setActive"] = (...args) => this.dispatch({ method: "setActive", args }) as Promise<void>;
 

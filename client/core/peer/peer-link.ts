@@ -27,6 +27,7 @@ import type { Mutex } from "../storage/write-lock.js";
 import type { SyncLogger } from "../sync/sync-types.js";
 import { RelaySession, type DeviceIdentity, type SyncItemInit } from "../transport/relay-session.js";
 import type { Transport } from "../transport/transport.js";
+import { PeerKeyChanged } from "./peer-identity.js";
 import type { PeerState } from "./peer-state.js";
 
 export interface PeerLinkOptions {
@@ -64,6 +65,9 @@ export interface PeerLinkStatus {
   connected: boolean;
   lastSyncAt: number | null;
   lastError: SyncError | undefined;
+  /** Entities taken from the peer and handed to it since the link was made (what the app shows). */
+  pulled: number;
+  pushed: number;
 }
 
 const MAX_PUSH_ROUNDS = 3;
@@ -79,6 +83,7 @@ export class PeerLink {
   private failures = 0;
   lastSyncAt: number | null = null;
   lastError: SyncError | undefined;
+  private readonly totals = { pulled: 0, pushed: 0 };
 
   constructor(
     private readonly o: PeerLinkOptions,
@@ -86,7 +91,7 @@ export class PeerLink {
   ) {}
 
   get status(): PeerLinkStatus {
-    return { connected: this.session?.isOpen ?? false, lastSyncAt: this.lastSyncAt, lastError: this.lastError };
+    return { connected: this.session?.isOpen ?? false, lastSyncAt: this.lastSyncAt, lastError: this.lastError, ...this.totals };
   }
 
   /** Something changed here or at the peer: sync soon (a failure becomes state, and a retry). */
@@ -124,6 +129,7 @@ export class PeerLink {
 
   private async run(): Promise<PeerReport> {
     const report: PeerReport = { pulled: 0, pushed: 0, merged: 0, errors: 0 };
+    const counted = { ...this.totals };
     try {
       const session = await this.open();
       await this.pull(session, report);
@@ -138,9 +144,13 @@ export class PeerLink {
     } catch (err) {
       this.lastError = err instanceof SyncError ? err : new SyncError(Code.INTERNAL, err instanceof Error ? err.message : String(err));
       this.p.log.event("peer_sync_failed", { device_id: this.p.identity.deviceId, peer_id: this.o.peerId, code: this.lastError.code, message: this.lastError.message });
-      this.scheduleRetry();
+      // A peer with another identity key stays refused until the person forgets it: no retries.
+      if (!(err instanceof PeerKeyChanged)) this.scheduleRetry();
       throw this.lastError;
     } finally {
+      // Counted when taken (a run that fails half-way still brought what it brought).
+      this.totals.pulled = counted.pulled + report.pulled;
+      this.totals.pushed = counted.pushed + report.pushed;
       this.p.notify();
     }
   }

@@ -39,6 +39,14 @@ export class PeerState {
     return state;
   }
 
+  /** Removes everything kept of one peer's versions (the peer was forgotten). */
+  static async drop(storage: StorageAdapterInterface, peerId: string): Promise<void> {
+    const store = new RecordStore<StoredPeerRecord>(storage, "peer");
+    for (const record of await store.all()) {
+      if (record.key === cursorKey(peerId) || record.key.startsWith(`${peerId}_`)) await store.remove(record.key);
+    }
+  }
+
   get(entityId: string): PeerEntityState | undefined {
     return this.entities.get(entityId);
   }

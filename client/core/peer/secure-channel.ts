@@ -20,10 +20,18 @@ import { hmac } from "@noble/hashes/hmac";
 import { sha256 } from "@noble/hashes/sha2";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { Connection, Transport } from "../transport/transport.js";
+import { PeerKeyChanged, verifyTranscript } from "./peer-identity.js";
+import { fromBase64Url, toBase64Url, transcript } from "./wire-bytes.js";
+
+export { fromBase64Url, toBase64Url } from "./wire-bytes.js";
 
 /** What pairing gives a device: everything it needs to link to that peer again. */
 export interface PeerCredentials {
   peerId: string;
+  /** The peer's public identity key (peer-identity.ts): a later link checks the peer signs with it. */
+  peerKey: string;
+  /** What the peer calls itself, for the person. */
+  peerName: string;
   userId: string;
   deviceId: string;
   /** The link key, base64url. */
@@ -33,11 +41,11 @@ export interface PeerCredentials {
 }
 
 export type Handshake =
-  | { t: "challenge"; peerId: string; nonce: string }
+  | { t: "challenge"; peerId: string; nonce: string; key: string }
   | { t: "pair"; deviceId: string; deviceName: string; nonce: string; mac: string }
   | { t: "link"; deviceId: string; nonce: string; mac: string }
   | { t: "paired"; box: string }
-  | { t: "linked"; mac: string }
+  | { t: "linked"; mac: string; sig: string }
   | { t: "refused"; code: number; message: string };
 
 const encoder = new TextEncoder();
@@ -56,7 +64,7 @@ export function decodeHandshake(frame: Uint8Array): Handshake | undefined {
     const m = value as Handshake;
     switch (m.t) {
       case "challenge":
-        return strings("peerId", "nonce") ? m : undefined;
+        return strings("peerId", "nonce", "key") ? m : undefined;
       case "pair":
         return strings("deviceId", "deviceName", "nonce", "mac") ? m : undefined;
       case "link":
@@ -64,7 +72,7 @@ export function decodeHandshake(frame: Uint8Array): Handshake | undefined {
       case "paired":
         return strings("box") ? m : undefined;
       case "linked":
-        return strings("mac") ? m : undefined;
+        return strings("mac", "sig") ? m : undefined;
       case "refused":
         return typeof m.code === "number" && strings("message") ? m : undefined;
       default:
@@ -87,13 +95,7 @@ export function codeKey(code: string): Uint8Array {
 
 /** A MAC over a label and parts, each length-prefixed so no two lists give the same bytes. */
 export function mac(key: Uint8Array, label: string, ...parts: string[]): string {
-  const h = hmac.create(sha256, key);
-  for (const part of [label, ...parts]) {
-    const bytes = encoder.encode(part);
-    h.update(new Uint8Array([bytes.length >>> 24, (bytes.length >>> 16) & 255, (bytes.length >>> 8) & 255, bytes.length & 255]));
-    h.update(bytes);
-  }
-  return toBase64Url(h.digest());
+  return toBase64Url(hmac(sha256, key, transcript(label, ...parts)));
 }
 
 /** Constant-time comparison of two MACs. */
@@ -257,18 +259,31 @@ function counterNonce(counter: bigint): Uint8Array {
   return nonce;
 }
 
+/** What the device's pairing answer says, and what it expects of the peer. */
+export interface PairingRequest {
+  code: string;
+  deviceId: string;
+  deviceName: string;
+  /** From an invite: the peer meant. */
+  peerId?: string;
+  /** The identity key this device remembers for that peer, if it knows it already. */
+  peerKey?: string;
+}
+
 /**
  * Pairs this device with a peer by the code the peer shows (and, from an invite, its id).
- * Rejects with UNAUTHENTICATED (a wrong code, another peer), RESOURCE_EXHAUSTED (the code was
- * tried too often), or UNAVAILABLE.
+ * Rejects with UNAUTHENTICATED (a wrong code, another peer), PeerKeyChanged (a remembered peer
+ * with another identity key: nothing is sent), RESOURCE_EXHAUSTED (the code was tried too often),
+ * or UNAVAILABLE.
  */
-export async function pairWithPeer(transport: Transport, pairing: { code: string; deviceId: string; deviceName: string; peerId?: string }): Promise<PeerCredentials> {
+export async function pairWithPeer(transport: Transport, pairing: PairingRequest): Promise<PeerCredentials> {
   const channel = new HandshakeChannel(await transport.connect());
   try {
     const challenge = await channel.next();
     if (challenge.t !== "challenge") throw new SyncError(Code.INVALID_ARGUMENT, `the peer began with ${challenge.t}`);
     // From an invite the device knows which peer it means: another one at that address gets nothing.
     if (pairing.peerId !== undefined && challenge.peerId !== pairing.peerId) throw new SyncError(Code.UNAUTHENTICATED, "another peer answers at this address");
+    if (pairing.peerKey !== undefined && challenge.key !== pairing.peerKey) throw new PeerKeyChanged(challenge.peerId, pairing.peerKey, challenge.key);
     const nonce = randomToken();
     channel.send({ t: "pair", deviceId: pairing.deviceId, deviceName: pairing.deviceName, nonce, mac: mac(codeKey(pairing.code), "pair", challenge.peerId, challenge.nonce, nonce, pairing.deviceId) });
     const reply = await channel.next();
@@ -277,6 +292,8 @@ export async function pairWithPeer(transport: Transport, pairing: { code: string
     const plain = open(pairingBoxKey(pairing.code, challenge.nonce, nonce), fromBase64Url(reply.box));
     if (!plain) throw new SyncError(Code.UNAUTHENTICATED, "the peer's reply was not sealed with this code");
     const body = JSON.parse(decoder.decode(plain)) as Omit<PeerCredentials, "deviceId" | "peerId">;
+    // The key in the sealed reply is the one only the code's holder could send: the challenge's must match it.
+    if (body.peerKey !== challenge.key) throw new SyncError(Code.UNAUTHENTICATED, "the peer's identity key does not match its sealed reply");
     return { ...body, peerId: challenge.peerId, deviceId: pairing.deviceId };
   } finally {
     channel.raw.close();
@@ -285,7 +302,9 @@ export async function pairWithPeer(transport: Transport, pairing: { code: string
 
 /**
  * The transport to a paired peer: each connection is authenticated both ways with the link key
- * and encrypted. A peer that does not know this device refuses it (UNAUTHENTICATED).
+ * (and the peer by its identity key) and encrypted. A peer that does not know this device refuses
+ * it (UNAUTHENTICATED); a peer at the remembered id with another identity key is refused before
+ * anything is sent (PeerKeyChanged).
  */
 export function secureTransport(inner: Transport, credentials: PeerCredentials): Transport {
   const linkKey = fromBase64Url(credentials.linkKey);
@@ -296,12 +315,16 @@ export function secureTransport(inner: Transport, credentials: PeerCredentials):
         const challenge = await channel.next();
         if (challenge.t !== "challenge") throw new SyncError(Code.INVALID_ARGUMENT, `the peer began with ${challenge.t}`);
         if (challenge.peerId !== credentials.peerId) throw new SyncError(Code.UNAUTHENTICATED, "another peer answers at this address: pair with it");
+        if (challenge.key !== credentials.peerKey) throw new PeerKeyChanged(credentials.peerId, credentials.peerKey, challenge.key);
         const nonce = randomToken();
         channel.send({ t: "link", deviceId: credentials.deviceId, nonce, mac: mac(linkKey, "link", challenge.peerId, challenge.nonce, nonce, credentials.deviceId) });
         const reply = await channel.next();
         if (reply.t === "refused") throw new SyncError(asCode(reply.code), reply.message);
         if (reply.t !== "linked" || !sameMac(reply.mac, mac(linkKey, "linked", challenge.peerId, challenge.nonce, nonce, credentials.deviceId))) {
           throw new SyncError(Code.UNAUTHENTICATED, "the peer could not prove it holds this link's key");
+        }
+        if (!verifyTranscript(credentials.peerKey, reply.sig, "linked", challenge.peerId, challenge.nonce, nonce, credentials.deviceId)) {
+          throw new SyncError(Code.UNAUTHENTICATED, "the peer could not prove it holds its identity key");
         }
         const keys = directionKeys(linkKey, challenge.nonce, nonce);
         return channel.seal(keys.toPeer, keys.toDevice);
@@ -311,17 +334,4 @@ export function secureTransport(inner: Transport, credentials: PeerCredentials):
       }
     },
   };
-}
-
-export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function fromBase64Url(text: string): Uint8Array {
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }

@@ -10,7 +10,7 @@ const PREFIX = "_ironflow";
  * Every kind of record the device keeps. None is a string prefix of another: some storages match
  * key ranges by string prefix (device-storage.ts).
  */
-export const RECORD_KINDS = ["device", "entity", "queue", "notice", "duplicate", "seen", "conflict-doc", "session", "peer"] as const;
+export const RECORD_KINDS = ["device", "entity", "queue", "notice", "duplicate", "seen", "conflict-doc", "session", "peer", "known-peer"] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
