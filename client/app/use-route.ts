@@ -21,6 +21,8 @@ export type Route =
   | { screen: "volume" }
   /** Sleep, soreness and readiness per day. */
   | { screen: "recovery" }
+  /** Target sets × reps × weight per exercise, and the step once hit. */
+  | { screen: "progression" }
   /** One exercise's history (by name, as typed: custom exercises have no id). */
   | { screen: "exercise"; name: string };
 
@@ -38,6 +40,7 @@ export function parseRoute(hash: string): Route {
     "#/profile": { screen: "profile" },
     "#/volume": { screen: "volume" },
     "#/recovery": { screen: "recovery" },
+    "#/progression": { screen: "progression" },
   };
   if (simple[hash]) return simple[hash];
   const exercise = /^#\/exercise\/(.+)$/.exec(hash)?.[1];
@@ -75,6 +78,7 @@ export function routeHref(route: Route): string {
     case "profile":
     case "volume":
     case "recovery":
+    case "progression":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;
