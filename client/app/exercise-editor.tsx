@@ -42,7 +42,7 @@ export function ExerciseEditor({ exercise, heads, previous, weightStep, defaultU
       <div className="exercise-head">
         <h3 className="exercise-title">
           {/* The name is the way to its history: last sessions, best set, estimated 1RM. */}
-          <a className="link-button" href={routeHref({ screen: "exercise", name: exercise.name })} aria-label={`${exercise.name} history`}>
+          <a className="link-button" href={routeHref({ screen: "exercise", name: exercise.name })}>
             {exercise.name}
           </a>
         </h3>

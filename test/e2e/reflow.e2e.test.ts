@@ -54,7 +54,7 @@ describe("text at 200 %", () => {
     await page.goBack();
     await app.logWorkout("Heavy lower body day", [{ name: "Romanian Deadlift", sets: [{ reps: 8, weight: 102.5, unit: "kg", rpe: 8 }] }]);
     await check("workout editor");
-    await page.getByRole("link", { name: "Romanian Deadlift history" }).click();
+    await page.getByTestId("exercise").getByRole("link", { name: "Romanian Deadlift", exact: true }).click();
     await page.getByTestId("exercise-figures").waitFor();
     await check("exercise history");
     await app.screen("Workouts");

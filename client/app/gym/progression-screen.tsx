@@ -71,7 +71,7 @@ function ProgressionCard({ device, progression }: { device: AppDevice; progressi
     <form className="card workout-form progression" aria-label={`${payload.exerciseName} progression`} data-testid="progression" onSubmit={save}>
       <div className="progression-head">
         <h3>
-          <a className="link-button" href={routeHref({ screen: "exercise", name: payload.exerciseName })} aria-label={`${payload.exerciseName} history`}>
+          <a className="link-button" href={routeHref({ screen: "exercise", name: payload.exerciseName })}>
             {payload.exerciseName}
           </a>
         </h3>
