@@ -12,6 +12,7 @@ import { ProfileScreen } from "./gym/profile-screen.js";
 import { VolumeScreen } from "./gym/volume-screen.js";
 import { ExerciseHistoryScreen } from "./gym/exercise-history-screen.js";
 import { RecoveryScreen } from "./gym/recovery-screen.js";
+import { ProgressionScreen } from "./gym/progression-screen.js";
 import { useAppShell } from "./offline/app-shell.js";
 import { UpdatePrompt } from "./offline/update-prompt.js";
 import { ReviewPrompt } from "./review/review-prompt.js";
@@ -50,6 +51,9 @@ export function App({ device, settings, onSwitchUser }: Props) {
           </a>{" "}
           <a className="link-button" href={routeHref({ screen: "recovery" })}>
             Recovery
+          </a>{" "}
+          <a className="link-button" href={routeHref({ screen: "progression" })}>
+            Progression
           </a>{" "}
           <a className="link-button" href={routeHref({ screen: "profile" })}>
             Profile
@@ -109,6 +113,8 @@ function Screen({ device, route, settings, onSwitchUser }: { device: AppDevice; 
       return <RecoveryScreen device={device} />;
     case "nearby":
       return <NearbyScreen device={device} />;
+    case "progression":
+      return <ProgressionScreen device={device} />;
     case "exercise":
       return <ExerciseHistoryScreen key={route.name} device={device} name={route.name} />;
   }

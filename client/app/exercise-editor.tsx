@@ -1,9 +1,10 @@
-// One exercise of a stored workout: its sets, editable in place and checked off as done, what
+// One exercise of a stored workout: its name linking to its history, its sets, editable in place and checked off as done, what
 // each set was last session, adding a set (a copy of the last one), removing a set or the whole
 // exercise, and moving it up or down the workout.
 import type { WorkoutExercise, WorkoutSet } from "../core/index.js";
 import type { SetValues } from "./device/workout-edit.js";
 import { EditableSet } from "./editable-set.js";
+import { routeHref } from "./use-route.js";
 import { newId } from "./workout-drafts.js";
 
 interface Props {
@@ -39,7 +40,12 @@ export function ExerciseEditor({ exercise, heads, previous, weightStep, defaultU
   return (
     <section className="card exercise" data-testid="exercise" aria-label={exercise.name}>
       <div className="exercise-head">
-        <h3 className="exercise-title">{exercise.name}</h3>
+        <h3 className="exercise-title">
+          {/* The name is the way to its history: last sessions, best set, estimated 1RM. */}
+          <a className="link-button" href={routeHref({ screen: "exercise", name: exercise.name })}>
+            {exercise.name}
+          </a>
+        </h3>
         <div className="exercise-tools">
           <button
             type="button"

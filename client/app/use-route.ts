@@ -23,6 +23,8 @@ export type Route =
   | { screen: "recovery" }
   /** LAN peers: pair from an invite, see each link and what it carried. */
   | { screen: "nearby" }
+  /** Target sets × reps × weight per exercise, and the step once hit. */
+  | { screen: "progression" }
   /** One exercise's history (by name, as typed: custom exercises have no id). */
   | { screen: "exercise"; name: string };
 
@@ -41,6 +43,7 @@ export function parseRoute(hash: string): Route {
     "#/volume": { screen: "volume" },
     "#/recovery": { screen: "recovery" },
     "#/nearby": { screen: "nearby" },
+    "#/progression": { screen: "progression" },
   };
   if (simple[hash]) return simple[hash];
   const exercise = /^#\/exercise\/(.+)$/.exec(hash)?.[1];
@@ -79,6 +82,7 @@ export function routeHref(route: Route): string {
     case "volume":
     case "recovery":
     case "nearby":
+    case "progression":
       return `#/${route.screen}`;
     case "workout":
       return `#/workout/${route.id}`;

@@ -1,5 +1,6 @@
 // The person's workouts, newest first, each with its sync state, and the unsaved new workout if
-// there is one. Draws from the per-entity summaries only: no document is loaded to show the list.
+// there is one. Draws from the per-entity summaries only: no document is loaded to show the list,
+// and only the rows near the screen are drawn (workout-rows.tsx).
 // A workout starts here: empty (exercises picked in the gym) or repeating the last one, its sets
 // pre-filled as they were, so each is one tap to check off.
 import { useState } from "react";
@@ -8,9 +9,9 @@ import type { AppDevice } from "./device/app-device.js";
 import { notSaved } from "./failure-words.js";
 import { emptyWorkout, repeatWorkout } from "./gym/plan-workout.js";
 import { clearDraft, useDraft } from "./new-workout-draft.js";
-import { SyncBadge } from "./sync-badge.js";
 import { useDeviceVersion } from "./use-device-version.js";
 import { navigate, routeHref } from "./use-route.js";
+import { WorkoutRows } from "./workout-rows.js";
 
 export function WorkoutList({ device, userId }: { device: AppDevice; userId: string }) {
   useDeviceVersion(device);
@@ -80,19 +81,12 @@ export function WorkoutList({ device, userId }: { device: AppDevice; userId: str
           No workouts yet. Log your first one.
         </p>
       ) : (
-        <ul className="workout-list" aria-label="Workouts">
-          {workouts.map((w) => (
-            <li key={w.id}>
-              <a className="workout-item" href={routeHref({ screen: "workout", id: w.id })} data-testid="workout-item" data-id={w.id}>
-                <span className="workout-item-main">
-                  <span className="workout-item-title">{w.title}</span>
-                  <span className="workout-item-date">{formatDate(w.date)}</span>
-                </span>
-                <SyncBadge state={w.syncState} />
-              </a>
-            </li>
-          ))}
-        </ul>
+        <>
+          <p className="hint list-count" data-testid="workout-count">
+            {workouts.length === 1 ? "1 workout" : `${workouts.length} workouts`}
+          </p>
+          <WorkoutRows workouts={workouts} />
+        </>
       )}
     </>
   );

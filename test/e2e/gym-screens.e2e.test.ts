@@ -1,4 +1,5 @@
-// The training screens on a phone: a logged workout's sets show in the week's volume, chart and
+// The training screens on a phone: an exercise's name in the workout leads to its history; a
+// logged workout's sets show in the week's volume, chart and
 // table, per muscle group of the exercise library; each new screen has no serious axe violation
 // (light or dark) and every control is at least 44 × 44 CSS px.
 import { describe, expect, it } from "vitest";
@@ -55,6 +56,35 @@ describe("the training screens", () => {
     await form.getByRole("status").filter({ hasText: "Saved 2026-11-24" }).waitFor();
     await page.getByTestId("recovery-days").getByRole("row", { name: "2026-11-24 7.5 3 8" }).waitFor();
     await checkPhoneScreen(app, "recovery");
+    expect(chromium.pageErrors).toEqual([]);
+  });
+
+  it("each exercise's name in the workout editor links to its history, by keyboard too", async () => {
+    const db = await database();
+    const r = await relay(db);
+    const { app, chromium } = await browser();
+    const { page } = chromium;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(r.url);
+    await app.setUp("history-link-1", "Gym phone");
+    await app.logWorkout("Push day", [
+      { name: "Bench Press", sets: [{ reps: 5, weight: 80, unit: "kg", rpe: null }] },
+      { name: "Landmine Twist", sets: [{ reps: 10, weight: 20, unit: "kg", rpe: null }] },
+    ]);
+    const exercises = page.getByTestId("exercise");
+    await exercises.nth(1).waitFor();
+    expect(await exercises.getByRole("heading").getByRole("link").allTextContents()).toEqual(["Bench Press", "Landmine Twist"]);
+    await checkPhoneScreen(app, "workout editor");
+
+    await exercises.getByRole("link", { name: "Bench Press", exact: true }).press("Enter");
+    await page.getByTestId("exercise-figures").filter({ hasText: "5 × 80 kg" }).waitFor();
+    expect(new URL(page.url()).hash).toBe("#/exercise/Bench%20Press");
+    await page.goBack();
+    await exercises.getByRole("link", { name: "Landmine Twist", exact: true }).click();
+    await page.getByRole("heading", { name: "Landmine Twist" }).waitFor();
+    await page.getByTestId("exercise-figures").filter({ hasText: "10 × 20 kg" }).waitFor();
+    await page.goBack();
+    await page.getByTestId("workout-title").filter({ hasText: "Push day" }).waitFor();
     expect(chromium.pageErrors).toEqual([]);
   });
 });

@@ -1,22 +1,17 @@
 // The rest timer on screen: time left, +30 s and Skip; when the rest is over the phone vibrates
 // (navigator.vibrate, where the browser has it), a short tone plays, and screen readers hear
-// "Rest over". Ticks once a second from the stored end time, so it never drifts.
+// "Rest over". Draws from the stored end time on each second boundary, so it never drifts.
 import { useEffect, useState } from "react";
-import { endRest, extendRest, formatRest, markSignalled, useRest } from "./rest-timer.js";
+import { endRest, extendRest, formatRest, markSignalled, useRest, type Rest } from "./rest-timer.js";
 
 const VIBRATION = [300, 150, 300];
 
 export function RestTimerBar() {
   const rest = useRest();
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!rest) return;
-    setNow(Date.now());
-    const tick = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(tick);
-  }, [rest]);
-
-  const left = rest ? (rest.endsAt - now) / 1000 : 0;
+  useSecondTicks(rest);
+  // Read at every render, never kept in state: a `now` kept from an earlier render (the editor's
+  // mount, the last tick) is older than the rest's start, so a fresh 60 s rest drew as 61 or more.
+  const left = rest ? (rest.endsAt - Date.now()) / 1000 : 0;
   const over = rest !== undefined && left <= 0;
   useEffect(() => {
     if (!over || rest.signalled) return;
@@ -47,6 +42,27 @@ export function RestTimerBar() {
       </button>
     </section>
   );
+}
+
+/**
+ * Renders again as each whole second of the rest runs out (and once more at its end), timed from
+ * the stored end, so the countdown changes on the second rather than up to a second late.
+ */
+function useSecondTicks(rest: Rest | undefined): void {
+  const [, setTicks] = useState(0);
+  useEffect(() => {
+    if (!rest) return;
+    let timer: ReturnType<typeof setTimeout>;
+    const schedule = () => {
+      const untilNextSecond = (rest.endsAt - Date.now()) % 1000;
+      timer = setTimeout(() => {
+        setTicks((n) => n + 1);
+        if (Date.now() < rest.endsAt) schedule();
+      }, untilNextSecond > 0 ? untilNextSecond : 1000);
+    };
+    schedule();
+    return () => clearTimeout(timer);
+  }, [rest]);
 }
 
 function signalEnd(): void {

@@ -73,7 +73,7 @@ export function ConflictReview({ device, id, deviceName }: Props) {
       await device.resolveConflict(id, choice);
       const next = device.queueItems().find((i) => i.status === "conflict" && i.entityId !== id);
       if (next) navigate({ screen: "conflict", id: next.entityId });
-      else navigate(item.entityType === "workout" ? { screen: "workout", id } : { screen: "review" });
+      else navigate(item.entityType === "workout" ? { screen: "workout", id } : { screen: "progression" });
     } catch (err) {
       setProblem(notSaved(err, "Not resolved"));
       setChoosing(null);
@@ -116,11 +116,9 @@ export function ConflictReview({ device, id, deviceName }: Props) {
           {problem}
         </p>
       )}
-      {what === "workout" && (
-        <a className="back" href={routeHref({ screen: "workout", id })}>
-          Open this workout as it is on this device
-        </a>
-      )}
+      <a className="back" href={routeHref(what === "workout" ? { screen: "workout", id } : { screen: "progression" })}>
+        Open this {what} as it is on this device
+      </a>
     </article>
   );
 }
