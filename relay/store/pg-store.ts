@@ -2,7 +2,7 @@
 // mapping live in sql-store.ts.
 // Specification: docs/relay.md
 import { Pool } from "pg";
-import type { PoolClient } from "pg";
+import type { PoolClient, QueryConfig } from "pg";
 import { migrate, pendingMigrations } from "./migrate.js";
 import { createSqlAccountStore } from "./sql-account-store.js";
 import { createSqlStore, toSyncError } from "./sql-store.js";
@@ -18,6 +18,14 @@ export interface PgStoreOptions {
   applicationName?: string;
   /** How long to wait for a connection before answering UNAVAILABLE. Default 5000 ms. */
   connectionTimeoutMillis?: number;
+  /**
+   * How long one statement may wait for Postgres's answer. Past it the store answers UNAVAILABLE
+   * and the connection is destroyed (its state is unknown). Without a bound, a connection that
+   * went silent (the server or the path to it gone without a reset reaching us) hangs its caller
+   * until TCP gives up, minutes later; and a user's writes are serialised, so every later push of
+   * that person would wait behind it. Default 10000 ms.
+   */
+  queryTimeoutMillis?: number;
   /**
    * Told when an idle connection dies, e.g. when Postgres restarts. The pool has already dropped
    * it and connects again on demand; without a listener pg would throw it and end the process.
@@ -39,9 +47,11 @@ export async function openPgStore(connectionString: string, opts: PgStoreOptions
   });
   const onIdleError = opts.onIdleError;
   pool.on("error", (err) => onIdleError?.(err));
-  const client = new PgSqlClient(pool);
+  const client = new PgSqlClient(pool, opts.queryTimeoutMillis ?? 10_000);
   try {
-    await migrate(client);
+    // Without the bound: a migration may rightly run long on a big table, or wait for another
+    // relay's migration to finish (the advisory lock), and the relay is not serving yet.
+    await migrate(new PgSqlClient(pool, undefined));
   } catch (err) {
     await client.close();
     throw toSyncError(err);
@@ -72,15 +82,19 @@ function withConnectionCode(err: unknown, code: string): unknown {
 class PgSqlClient implements SqlClient {
   #ending: Promise<void> | undefined;
 
-  constructor(private readonly pool: Pool) {}
+  /** queryTimeoutMs: how long each statement may wait for its answer (none: unbounded). */
+  constructor(
+    private readonly pool: Pool,
+    private readonly queryTimeoutMs: number | undefined,
+  ) {}
 
   query(sql: string, params?: readonly unknown[]) {
-    return this.withClient((client) => run(client, sql, params));
+    return this.withClient((client) => this.run(client, sql, params));
   }
 
   exec(script: string) {
     return this.withClient(async (client) => {
-      await client.query(script);
+      await this.script(client, script);
     });
   }
 
@@ -88,18 +102,23 @@ class PgSqlClient implements SqlClient {
     return this.withClient(async (client, discard) => {
       // Explicit, so a server default of REPEATABLE READ or SERIALIZABLE cannot change the
       // cursor ordering argument (each statement must see what the previous lock holder committed).
-      await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+      await this.run(client, "BEGIN ISOLATION LEVEL READ COMMITTED");
       try {
         const result = await fn({
-          query: (sql, params) => run(client, sql, params),
-          exec: async (script) => {
-            await client.query(script);
-          },
+          query: (sql, params) => this.run(client, sql, params),
+          exec: (script) => this.script(client, script),
         });
-        await client.query("COMMIT");
+        await this.run(client, "COMMIT");
         return result;
       } catch (err) {
-        await client.query("ROLLBACK").catch(() => {
+        // A statement that got no answer is still on its way: a ROLLBACK would only queue
+        // behind it and wait out a timeout of its own. The connection goes (Postgres rolls
+        // back a transaction whose connection closed).
+        if (isQueryTimeout(err)) {
+          discard();
+          throw err;
+        }
+        await this.run(client, "ROLLBACK").catch(() => {
           // The connection is in an unknown state; it is destroyed instead of being reused,
           // and the caller gets the error that started this, not the ROLLBACK's.
           discard();
@@ -112,6 +131,21 @@ class PgSqlClient implements SqlClient {
   close(): Promise<void> {
     this.#ending ??= this.pool.end();
     return this.#ending;
+  }
+
+  /** One statement, bounded by the query timeout (pg's query_timeout, per statement). */
+  private async run(client: PoolClient, sql: string, params?: readonly unknown[]) {
+    const result = await client.query(this.timed({ text: sql, values: params === undefined ? undefined : [...params] }));
+    return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
+  }
+
+  /** A script of several statements (its answer, one result per statement, is not read), bounded likewise. */
+  private async script(client: PoolClient, script: string): Promise<void> {
+    await client.query(this.timed({ text: script }));
+  }
+
+  private timed(config: QueryConfig): TimedQueryConfig {
+    return this.queryTimeoutMs === undefined ? config : { ...config, query_timeout: this.queryTimeoutMs };
   }
 
   private async withClient<T>(fn: (client: PoolClient, discard: () => void) => Promise<T>): Promise<T> {
@@ -133,6 +167,8 @@ class PgSqlClient implements SqlClient {
     try {
       return await fn(client, onError);
     } catch (err) {
+      // A statement unanswered in time: the connection may be dead, and is never reused.
+      if (isQueryTimeout(err)) connection.broken = true;
       throw connection.broken ? withConnectionCode(err, "08006") : err;
     } finally {
       client.off("error", onError);
@@ -141,7 +177,10 @@ class PgSqlClient implements SqlClient {
   }
 }
 
-async function run(client: PoolClient, sql: string, params?: readonly unknown[]) {
-  const result = await client.query(sql, params === undefined ? undefined : [...params]);
-  return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
+/** pg reads query_timeout per statement too (client.js), though its types name it only for a client. */
+type TimedQueryConfig = QueryConfig & { query_timeout?: number };
+
+/** pg's own error for a statement unanswered within query_timeout (it carries no code). */
+function isQueryTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === "Query read timeout";
 }

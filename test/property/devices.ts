@@ -161,7 +161,7 @@ export async function ensureOpen(device: Device, clock: TestClock, trace: Trace)
  * syncNow, with a failure the device answered written to the trace instead of thrown (failing is
  * allowed mid-run). A process that hangs or dies still throws: that is a finding.
  */
-export async function trySync(device: Device, trace: Trace): Promise<SyncReport | undefined> {
+export async function trySync(device: Device, trace: Trace, failed?: (message: string) => void): Promise<SyncReport | undefined> {
   try {
     const report = await device.remote.syncNow();
     trace.count("sync: answered");
@@ -172,6 +172,7 @@ export async function trySync(device: Device, trace: Trace): Promise<SyncReport 
     if (!(err instanceof HostCallError)) throw err;
     trace.count("sync: failed");
     trace.add(`${device.name} sync failed: ${err.message}`);
+    failed?.(`${err.code ?? err.error.name}: ${err.error.message.split("\n")[0]}`);
     return undefined;
   }
 }

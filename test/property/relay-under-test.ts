@@ -11,6 +11,12 @@ import { freePort } from "../support/ports.js";
 import { command, type Command } from "./bundles.js";
 import { privatePostgres, type PrivatePostgres, type StopMode } from "../support/private-postgres.js";
 
+/**
+ * How long a relay process may take to say it is ready. A backstop: on an idle machine it is
+ * ready in about a second, but on a machine loaded by other work it took more than 20 s here.
+ */
+const RELAY_READY_TIMEOUT_MS = 60_000;
+
 /** A row of the relay's entities table, read straight from Postgres, its document decoded. */
 export interface RelayRow {
   userId: string;
@@ -30,6 +36,8 @@ export class RelayUnderTest {
   /** A database restart in progress: a relay starting meanwhile waits for it (it could not migrate). */
   private pgRestarting: Promise<void> | undefined;
   private killedOnPurpose = false;
+  /** The last start failed: no relay process runs (ready() tries again). */
+  private down = false;
   /** The relay ended without being asked to: how, with its last output. Taken by each run. */
   private deaths: string[] = [];
   /** Lines the relay logged at level "error" since the last take. */
@@ -56,7 +64,15 @@ export class RelayUnderTest {
     const port = await freePort();
     const start = await command("test/property/relay-main.ts");
     const env = { PUBLISH_LIBRARY: options.library ? "1" : "0" };
-    const relay = await startRelayProcess({ databaseUrl: pg.url(database), port, env, entry: start.script, execArgv: start.execArgv, onLine: (line) => current?.logged(line) });
+    const relay = await startRelayProcess({
+      databaseUrl: pg.url(database),
+      port,
+      env,
+      entry: start.script,
+      execArgv: start.execArgv,
+      readyTimeoutMs: RELAY_READY_TIMEOUT_MS,
+      onLine: (line) => current?.logged(line),
+    });
     const r = new RelayUnderTest(pg, database, port, relay, start, env);
     current = r;
     // A test process that ends without close() leaves no relay behind.
@@ -68,9 +84,14 @@ export class RelayUnderTest {
     return `ws://127.0.0.1:${this.port}/sync`;
   }
 
-  /** Resolves once a restart in progress is done (steps and heal wait for it). */
+  /** Resolves once a restart in progress is done (steps and heal wait for it); starts a relay that failed to start again. */
   async ready(): Promise<void> {
     while (this.restarting) await this.restarting;
+    if (!this.down) return;
+    this.restarting = this.startAgain().finally(() => {
+      this.restarting = undefined;
+    });
+    await this.restarting;
   }
 
   /**
@@ -173,9 +194,30 @@ export class RelayUnderTest {
     if (line.includes('"level":"error"')) this.errors.push(line);
   }
 
+  /**
+   * Starts the relay again. Never rejects: a start in the background has nobody awaiting it, and
+   * a relay that did not start would leave every later run without one, each failing as if its
+   * devices could not sync. The failure is a death instead (the run fails saying so), and the
+   * next ready() starts it once more.
+   */
   private async startAgain(): Promise<void> {
     await this.pgRestarting?.catch(() => undefined);
-    this.relay = await startRelayProcess({ databaseUrl: this.pg.url(this.database), port: this.port, env: this.env, entry: this.start.script, execArgv: this.start.execArgv, onLine: (line) => this.logged(line) });
+    try {
+      this.relay = await startRelayProcess({
+        databaseUrl: this.pg.url(this.database),
+        port: this.port,
+        env: this.env,
+        entry: this.start.script,
+        execArgv: this.start.execArgv,
+        readyTimeoutMs: RELAY_READY_TIMEOUT_MS,
+        onLine: (line) => this.logged(line),
+      });
+    } catch (err) {
+      this.down = true;
+      this.deaths.push(`the relay did not start again: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    this.down = false;
     this.killedOnPurpose = false;
     this.watch(this.relay);
   }
@@ -195,3 +237,4 @@ export class RelayUnderTest {
 }
 
 let current: RelayUnderTest | undefined;
+

@@ -36,6 +36,8 @@ export interface RunOptions {
 
 /** Heal rounds before the run counts as not converging. */
 const MAX_HEAL_ROUNDS = 12;
+/** Sync tries a device gets in each heal round before the run counts as not live. */
+const SYNC_TRIES_AFTER_HEAL = 10;
 /** The exercise library's rows belong to this owner; every device holds them too. */
 const CATALOG_OWNER = "_catalog";
 
@@ -232,14 +234,41 @@ async function heal(ctx: StepContext, choices: ConflictChoice[], restores: boole
 
 /** After heal a sync may still fail (a request that timed out on a loaded machine); a few tries must get through. */
 async function syncUntilAnswered(ctx: StepContext, device: Device, describePostgres: () => Promise<string>) {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  const failures: string[] = [];
+  for (let attempt = 0; attempt < SYNC_TRIES_AFTER_HEAL; attempt++) {
     await ctx.relay.ready();
     await ensureOpen(device, ctx.clock, ctx.trace);
-    const report = await trySync(device, ctx.trace);
+    const report = await trySync(device, ctx.trace, (message) => failures.push(message));
     if (report) return report;
   }
-  // The relay's answers are in the trace; whether its database is up is not.
-  throw new PropertyViolation(`${device.name} cannot sync after heal\n${await describePostgres()}`);
+  // Where the device is stuck: what each try answered, what it says of itself, what waits in its
+  // queue; the relay's answers are in the trace, whether its database is up is not.
+  throw new PropertyViolation(
+    `${device.name} cannot sync after heal: ${SYNC_TRIES_AFTER_HEAL} tries failed with\n${tally(failures)}\n${await describeDevice(device, ctx.clock.now)}\n${await describePostgres()}`,
+  );
+}
+
+/** Each distinct line with how often it came, in order of first appearance. */
+function tally(lines: string[]): string {
+  const counts = new Map<string, number>();
+  for (const line of lines) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return [...counts].map(([line, n]) => `  ${n}x ${line}`).join("\n");
+}
+
+/** A stuck device's own account: its sync status and every queue item not synced (times relative to the test clock). */
+async function describeDevice(device: Device, now: number): Promise<string> {
+  try {
+    const status = await device.remote.status();
+    const unsynced = (await device.remote.queueItems()).filter((i) => i.status !== "synced");
+    const items = unsynced.map((i) => {
+      const due = i.nextAttemptAt === null ? "due now or manual only" : `due in ${i.nextAttemptAt - now} ms`;
+      const error = i.lastError ? `, last error ${i.lastError.code}: ${i.lastError.message}` : "";
+      return `  ${i.entityType} ${i.entityId} ${i.status} v${i.version}, ${i.retryCount} failure(s), ${due}${error}`;
+    });
+    return `${device.name} says: ${JSON.stringify(status)}\n${device.name}'s queue, ${unsynced.length} item(s) not synced:\n${items.join("\n") || "  (none)"}`;
+  } catch (err) {
+    return `${device.name} did not describe itself: ${err instanceof Error ? err.message : String(err)}`;
+  }
 }
 
 /** Closes every device cleanly, opens it again on its folder, and reads every document back. */
