@@ -30,7 +30,7 @@
 //   PROPERTY_RUNS      runs (default 200; e.g. 5000 for a long search)
 //   PROPERTY_SEED      the seed (default fixed, so CI always runs the same scenarios)
 //   PROPERTY_PATH      with PROPERTY_SEED, replays exactly one scenario (every failure prints its
-//                      line) and shrinks it further unless PROPERTY_SHRINK=0. A replay is the same
+//                      line), without shrinking it further. A replay is the same
 //                      scenario, not the same timing: a failure that hung on a moment (a kill
 //                      during a write) may need a few tries
 //   PROPERTY_SCENARIO  a scenario as JSON (every failure prints its own): runs exactly that one,
@@ -114,7 +114,12 @@ describe("convergence under faults, kills and restarts", () => {
     `after heal every replica and Postgres agree and no saved set is lost (${numRuns} runs, seed ${seed})`,
     async () => {
       const given = env["PROPERTY_SCENARIO"];
-      const scenarios = given ? fc.constant(JSON.parse(given) as Scenario) : scenarioArbitrary(maxSteps);
+      const examples = given || !withExamples ? [] : COUNTEREXAMPLES.map(({ scenario }) => [scenario] as [Scenario]);
+      // A replay runs the one scenario its path names. Handed a path with ":", fast-check would go
+      // on through every shrink candidate after it, so the scenario is taken from the same stream
+      // (same seed, examples and tuple) and run alone.
+      const named = given ? (JSON.parse(given) as Scenario) : path ? fc.sample(fc.tuple(scenarioArbitrary(maxSteps)), { seed, path, examples, numRuns: 1 })[0]?.[0] : undefined;
+      const scenarios = named ? fc.constant(named) : scenarioArbitrary(maxSteps);
       const failures: { run: number; path: string; summary: string }[] = [];
       let firstFailureAt: number | undefined;
       let skippedWhileShrinking = 0;
@@ -154,9 +159,7 @@ describe("convergence under faults, kills and restarts", () => {
       const cpuBefore = process.cpuUsage();
       const details = await fc.check(property, {
         seed,
-        // A replay runs exactly the scenario named (fast-check would go on past a bare index).
-        numRuns: given || path ? 1 : numRuns,
-        path,
+        numRuns: named ? 1 : numRuns,
         endOnFailure: !shrink,
         // A backstop only: every wait inside a run is bounded and says what it waited for.
         // (fc.timeout(), the plugin that replaces it, is typed Plugin<unknown> and is not accepted
@@ -164,7 +167,7 @@ describe("convergence under faults, kills and restarts", () => {
         // eslint-disable-next-line @typescript-eslint/no-deprecated
         timeout: 300_000,
         // Known counterexamples first: each fails until its bug is fixed, then guards it.
-        examples: given || !withExamples ? [] : COUNTEREXAMPLES.map(({ scenario }) => [scenario] as [Scenario]),
+        examples: named ? [] : examples,
       });
       const elapsed = Math.round(performance.now() - started);
       if (stats) {
@@ -179,7 +182,7 @@ describe("convergence under faults, kills and restarts", () => {
         expect.fail(`${failures.length} of ${details.numRuns} runs failed (seed ${seed}):\n${table.join("\n")}\n`);
       }
       if (details.failed) {
-        const replay = replayLine(details.seed, details.counterexamplePath ?? "");
+        const replay = replayLine(details.seed, (named && path) || (details.counterexamplePath ?? ""));
         const report = fc.defaultReportMessage(details) ?? "property failed";
         const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
         const known = COUNTEREXAMPLES.find(({ scenario }) => JSON.stringify(scenario) === JSON.stringify(details.counterexample?.[0]));
