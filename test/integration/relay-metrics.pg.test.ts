@@ -167,10 +167,11 @@ describe("the relay's metrics and health", () => {
     const stored = await sync(phone, created.map((c) => c.item));
     expect(stored.case === "sync" && stored.value.results.every((r) => r.status === SyncStatus.SUCCESS)).toBe(true);
     const samples = await scrape(relay);
-    // 40 creates, none cached: groups of 32 and 8; and the exercise library's ids, read once.
+    // 40 creates, none cached: groups of 32 and 8; and the exercise library's cursor and ids, read once.
     expect(family(samples, "ironflow_store_seconds_count")).toEqual({
       'ironflow_store_seconds_count{operation="changes_since",result="ok"}': 1,
       'ironflow_store_seconds_count{operation="get_many",result="ok"}': 2,
+      'ironflow_store_seconds_count{operation="latest_cursors",result="ok"}': 1,
       'ironflow_store_seconds_count{operation="write_batch",result="ok"}': 1,
     });
   });
@@ -236,11 +237,11 @@ describe("the relay's metrics and health", () => {
     const relay = await startTestRelay({ store: db.store, automergeProbe });
     cleanups.add(db.close);
     cleanups.add(() => relay.close().catch(() => undefined));
-    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok", automerge: "ok" } } });
+    expect(await status(relay, "/readyz")).toEqual({ status: 200, body: { ready: true, checks: { database: "ok", automerge: "ok", accepting: "ok" } } });
     trapped = true;
     expect(await status(relay, "/readyz")).toEqual({
       status: 503,
-      body: { ready: false, checks: { database: "ok", automerge: "Automerge's WebAssembly module fails (Module terminated): restart the relay" } },
+      body: { ready: false, checks: { database: "ok", automerge: "Automerge's WebAssembly module fails (Module terminated): restart the relay", accepting: "ok" } },
     });
     expect((await status(relay, "/healthz")).status).toBe(200);
   });
