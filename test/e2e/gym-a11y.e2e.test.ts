@@ -49,5 +49,5 @@ describe("accessibility on a phone", () => {
       await checkPhoneScreen(app, screen);
     }
     expect(chromium.pageErrors).toEqual([]);
-  });
+  }, 180_000); // every screen light and dark with axe: near 60 s on a loaded two-core machine
 });
