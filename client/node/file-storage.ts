@@ -7,7 +7,7 @@
 //   [s0, s1, ..., sn] is the file <base>/<s0 first two chars>/<s0 rest>/<s1>/.../<sn>.
 // - A save writes a temporary file beside the target and renames it over the target: a reader,
 //   or the next start after a kill, sees the old value or the new one, never part of one.
-//   Temporary names hold "~", which no key holds, so ranges never list them; one left by a
+//   Temporary names hold "@", which no key holds, so ranges never list them; one left by a
 //   killed process is deleted by the next loadRange over it (one process per folder).
 // - Nothing is cached: memory does not grow with what the device keeps.
 // - Operations on one key run in the order they were called, and a load or loadRange waits for
@@ -28,11 +28,11 @@ export class InvalidStorageKey extends Error {
   override readonly name = "InvalidStorageKey";
 }
 
-// Letters, digits and . _ : # + - (device-storage.ts), never "." or "..": a segment is a file or
+// Letters, digits and . _ : # + - ~ (device-storage.ts), never "." or "..": a segment is a file or
 // folder name. The first segment is not 2 characters long: its first two name the shard folder
 // and the rest the folder inside, so ["ab", "x"] and ["abx"] would be the same file.
-const KEY_SEGMENT = /^[A-Za-z0-9._:#+-]+$/;
-const TEMP_MARK = "~";
+const KEY_SEGMENT = /^[A-Za-z0-9._:#+~-]+$/;
+const TEMP_MARK = "@";
 
 export class FileStorage implements DeviceStorage {
   /** The last operation called on each key, until it settles: what later ones on the key wait for. */
@@ -85,7 +85,7 @@ export class FileStorage implements DeviceStorage {
     }
     for (const segment of key) {
       if (!KEY_SEGMENT.test(segment) || segment === "." || segment === "..") {
-        throw new InvalidStorageKey(`storage key segment ${JSON.stringify(segment)} is not letters, digits and . _ : # + -`);
+        throw new InvalidStorageKey(`storage key segment ${JSON.stringify(segment)} is not letters, digits and . _ : # + - ~`);
       }
     }
     const [first, ...rest] = key as [string, ...string[]];

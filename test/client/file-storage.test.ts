@@ -124,11 +124,20 @@ describe("FileStorage", () => {
     withDir(async (path) => {
       const storage = new FileStorage(path);
       await expect(storage.save([], bytes(1))).rejects.toBeInstanceOf(InvalidStorageKey);
-      for (const key of [["doc1", ".."], ["doc1", "a/b"], ["doc1", ""], ["ab", "x"], ["doc1", "x~1"]]) {
+      for (const key of [["doc1", ".."], ["doc1", "a/b"], ["doc1", ""], ["ab", "x"], ["doc1", "x@1"]]) {
         await expect(storage.save(key, bytes(1)), JSON.stringify(key)).rejects.toBeInstanceOf(InvalidStorageKey);
       }
       await expect(storage.load(["../../etc", "passwd"])).rejects.toBeInstanceOf(InvalidStorageKey);
       expect(readdirSync(path)).toEqual([]);
+    }));
+
+  it("holds every key the device writes: a LAN peer's cursor record is keyed `<peer>~cursor`", () =>
+    withDir(async (path) => {
+      const storage = new FileStorage(path);
+      const key = ["_ironflow", "peer", "c7c7c54b00dc40777dd7db51~cursor"];
+      await storage.save(key, bytes(3));
+      expect(await storage.load(key)).toEqual(bytes(3));
+      expect(await storage.loadRange(["_ironflow", "peer"])).toEqual([{ key, data: bytes(3) }]);
     }));
 
   it("saves and removes of one key, called without waiting, land in the order they were called", () =>

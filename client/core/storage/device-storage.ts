@@ -14,7 +14,8 @@
 //   test holds that rule; document ids are random 16-byte ids (one being a string prefix of
 //   another is as unlikely as two colliding).
 // - remove(key) and removeRange(prefix) delete; deleting what is not there is not an error.
-// - Keys are arrays of non-empty strings of letters, digits and . _ : # + - (no "/").
+// - Keys are arrays of non-empty strings of letters, digits and . _ : # + - ~ (no "/"; the peer
+//   state's records are keyed `<peer>~cursor`).
 // - A failure (storage full, storage gone) rejects the call; nothing half-written is reported.
 // Specification: docs/device-storage.md
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
