@@ -55,6 +55,8 @@ describe("a browser device through a LAN peer", () => {
     const row = page.getByTestId("nearby-peer").filter({ hasText: "Kitchen laptop" });
     await row.getByTestId("nearby-state").filter({ hasText: /^Linked$/ }).waitFor();
     await row.getByTestId("nearby-synced").filter({ hasText: /^1 received/ }).waitFor();
+    // The address as text and as a QR code another phone can scan.
+    await row.getByRole("img", { name: `QR code of ${peer.syncUrl}` }).waitFor();
     await checkPhoneScreen(app, "Nearby device (linked)");
 
     // The workout is on the phone, though the relay never reached it; the phone adds a set.

@@ -2,13 +2,14 @@
 // same Wi-Fi), for when the sync server is out of reach. A browser has no mDNS and no raw
 // sockets, so the person pastes the invite the peer prints (its address, id and one-time code);
 // the device remembers the peer and links again by itself next time. The screen shows each
-// peer's link and what went through it.
+// peer's link, its address as text and as a QR code, and what went through it.
 // Specification: docs/peer-sync.md
 import { useState, type SyntheticEvent } from "react";
 import { SyncError } from "../../core/index.js";
 import { formatMoment } from "../dates.js";
 import type { AppDevice, NearbyPeer } from "../device/app-device.js";
 import { useDeviceVersion } from "../use-device-version.js";
+import { PeerAddressQr } from "./peer-address-qr.js";
 
 export function NearbyScreen({ device }: { device: AppDevice }) {
   useDeviceVersion(device);
@@ -69,6 +70,7 @@ function PeerRow({ device, peer }: { device: AppDevice; peer: NearbyPeer }) {
         <strong>{peer.name}</strong> · <span data-testid="nearby-state">{state}</span>
       </p>
       <p className="hint">{peer.lastAddress}</p>
+      <PeerAddressQr address={peer.lastAddress} />
       <p data-testid="nearby-synced">
         {peer.pulled} received · {peer.pushed} sent
         {peer.lastSyncAt !== null && ` · last ${formatMoment(peer.lastSyncAt)}`}
