@@ -5,6 +5,7 @@ import { useRef, useState, type SyntheticEvent } from "react";
 import { userProfileSchema } from "../../core/index.js";
 import type { AppDevice } from "../device/app-device.js";
 import { notSaved } from "../failure-words.js";
+import { fieldProblem, SAVE_IDLE, SaveOutcome, type SaveState } from "./form-save.js";
 import { toNumber } from "../workout-drafts.js";
 import { newProfile, useTrainingSettings, type TrainingSettings, type Unit } from "./profile-settings.js";
 
@@ -23,24 +24,23 @@ function ProfileForm({ device, settings }: { device: AppDevice; settings: Traini
   const [unit, setUnit] = useState<Unit>(settings.unit);
   const [plate, setPlate] = useState(String(settings.plateIncrement));
   const [rest, setRest] = useState(String(settings.restSeconds));
-  const [state, setState] = useState<{ saving: boolean; message: string | null; error: string | null }>({ saving: false, message: null, error: null });
+  const [state, setState] = useState<SaveState>(SAVE_IDLE);
 
   const save = async (event: SyntheticEvent) => {
     event.preventDefault();
     const patch = { displayName: displayName.trim(), preferredUnit: unit, plateIncrement: toNumber(plate), restSeconds: toNumber(rest) };
     const checked = userProfileSchema.safeParse({ ...newProfile(), ...patch });
     if (!checked.success) {
-      const issue = checked.error.issues[0];
-      setState({ saving: false, message: null, error: `${FIELD_NAMES[String(issue?.path[0])] ?? "A value"}: ${issue?.message.toLowerCase() ?? "not valid"}` });
+      setState({ ...SAVE_IDLE, error: fieldProblem(checked.error, FIELD_NAMES) });
       return;
     }
-    setState({ saving: true, message: null, error: null });
+    setState({ ...SAVE_IDLE, saving: true });
     try {
       if (settings.profileId) await device.updateEntity(settings.profileId, "user_profile", patch);
       else await device.create("user_profile", { ...newProfile(), ...patch });
-      setState({ saving: false, message: "Saved on this device", error: null });
+      setState({ ...SAVE_IDLE, message: "Saved on this device" });
     } catch (err) {
-      setState({ saving: false, message: null, error: notSaved(err) });
+      setState({ ...SAVE_IDLE, error: notSaved(err) });
     }
   };
 
@@ -66,14 +66,7 @@ function ProfileForm({ device, settings }: { device: AppDevice; settings: Traini
         <span>Rest between sets (seconds)</span>
         <input inputMode="numeric" value={rest} onChange={(e) => setRest(e.target.value)} />
       </label>
-      {state.error && (
-        <p className="form-error" role="alert">
-          {state.error}
-        </p>
-      )}
-      <p className="hint" role="status">
-        {state.message}
-      </p>
+      <SaveOutcome state={state} />
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={state.saving}>
           {state.saving ? "Saving…" : "Save profile"}

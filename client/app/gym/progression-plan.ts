@@ -3,6 +3,7 @@
 // screen and the tests share one rule.
 import { progressionSchema, type Payloads } from "../../core/index.js";
 import { toNumber } from "../workout-drafts.js";
+import { fieldProblem } from "./form-save.js";
 
 export type Progression = Payloads["progression"];
 
@@ -51,8 +52,7 @@ export function checkProgression(draft: ProgressionDraft, notes = ""): Checked {
   };
   const checked = progressionSchema.safeParse(candidate);
   if (checked.success) return { ok: true, value: checked.data };
-  const issue = checked.error.issues[0];
-  return { ok: false, message: `${FIELD_NAMES[String(issue?.path[0])] ?? "A value"}: ${issue?.message.toLowerCase() ?? "not valid"}` };
+  return { ok: false, message: fieldProblem(checked.error, FIELD_NAMES) };
 }
 
 /** The fields of `next` that differ from `current`: only those are written, so an edit touches what the person changed. */

@@ -6,6 +6,7 @@
 import { useState, type SyntheticEvent } from "react";
 import type { AppDevice } from "../device/app-device.js";
 import { notSaved } from "../failure-words.js";
+import { SAVE_IDLE, SaveOutcome, type SaveState } from "./form-save.js";
 import { SyncBadge } from "../sync-badge.js";
 import { routeHref } from "../use-route.js";
 import { ProgressionFields } from "./progression-fields.js";
@@ -13,12 +14,6 @@ import { changedFields, checkProgression, describeTarget, draftOf, nextStep, typ
 import { useTrainingSettings, type TrainingSettings } from "./profile-settings.js";
 import { useProgressions, type StoredProgression } from "./use-progressions.js";
 
-interface SaveState {
-  saving: boolean;
-  message: string | null;
-  error: string | null;
-}
-const IDLE: SaveState = { saving: false, message: null, error: null };
 
 export function ProgressionScreen({ device }: { device: AppDevice }) {
   const progressions = useProgressions(device);
@@ -43,27 +38,27 @@ export function ProgressionScreen({ device }: { device: AppDevice }) {
 function ProgressionCard({ device, progression }: { device: AppDevice; progression: StoredProgression }) {
   const { id, payload } = progression;
   const [draft, setDraft] = useState<ProgressionDraft>(() => draftOf(payload));
-  const [state, setState] = useState<SaveState>(IDLE);
+  const [state, setState] = useState<SaveState>(SAVE_IDLE);
   const next = nextStep(payload);
 
   const write = async (target: Progression, message: string) => {
     const patch = changedFields(payload, target);
     if (Object.keys(patch).length === 0) {
-      setState({ ...IDLE, message: "Nothing changed" });
+      setState({ ...SAVE_IDLE, message: "Nothing changed" });
       return;
     }
-    setState({ ...IDLE, saving: true });
+    setState({ ...SAVE_IDLE, saving: true });
     try {
       await device.updateEntity(id, "progression", patch);
-      setState({ ...IDLE, message });
+      setState({ ...SAVE_IDLE, message });
     } catch (err) {
-      setState({ ...IDLE, error: notSaved(err) });
+      setState({ ...SAVE_IDLE, error: notSaved(err) });
     }
   };
   const save = (event: SyntheticEvent) => {
     event.preventDefault();
     const checked = checkProgression({ ...draft, exerciseName: payload.exerciseName }, payload.notes);
-    if (!checked.ok) setState({ ...IDLE, error: checked.message });
+    if (!checked.ok) setState({ ...SAVE_IDLE, error: checked.message });
     else void write(checked.value, "Saved on this device");
   };
 
@@ -89,14 +84,7 @@ function ProgressionCard({ device, progression }: { device: AppDevice; progressi
         </p>
       )}
       <ProgressionFields draft={draft} onChange={setDraft} />
-      {state.error && (
-        <p className="form-error" role="alert">
-          {state.error}
-        </p>
-      )}
-      <p className="hint" role="status">
-        {state.message}
-      </p>
+      <SaveOutcome state={state} />
       <div className="form-actions">
         <button type="button" className="button button-secondary" disabled={state.saving} onClick={() => void write(next, `Next target ${describeTarget(next)}`)}>
           Hit it: {next.targetWeight} {next.unit} next
@@ -112,28 +100,28 @@ function ProgressionCard({ device, progression }: { device: AppDevice; progressi
 function NewProgression({ device, settings, taken }: { device: AppDevice; settings: TrainingSettings; taken: string[] }) {
   const blank: ProgressionDraft = { exerciseName: "", targetWeight: "", unit: settings.unit, targetSets: "3", targetReps: "5", increment: String(settings.plateIncrement) };
   const [draft, setDraft] = useState<ProgressionDraft>(blank);
-  const [state, setState] = useState<SaveState>(IDLE);
+  const [state, setState] = useState<SaveState>(SAVE_IDLE);
 
   const add = async (event: SyntheticEvent) => {
     event.preventDefault();
     const checked = checkProgression(draft);
     if (!checked.ok) {
-      setState({ ...IDLE, error: checked.message });
+      setState({ ...SAVE_IDLE, error: checked.message });
       return;
     }
     const name = checked.value.exerciseName;
     // One progression per exercise: a second would leave the person two targets to follow.
     if (taken.some((t) => t.toLowerCase() === name.toLowerCase())) {
-      setState({ ...IDLE, error: `Exercise: ${name} has a progression already` });
+      setState({ ...SAVE_IDLE, error: `Exercise: ${name} has a progression already` });
       return;
     }
-    setState({ ...IDLE, saving: true });
+    setState({ ...SAVE_IDLE, saving: true });
     try {
       await device.create("progression", checked.value);
       setDraft(blank);
-      setState({ ...IDLE, message: `Added ${name}` });
+      setState({ ...SAVE_IDLE, message: `Added ${name}` });
     } catch (err) {
-      setState({ ...IDLE, error: notSaved(err) });
+      setState({ ...SAVE_IDLE, error: notSaved(err) });
     }
   };
 
@@ -145,14 +133,7 @@ function NewProgression({ device, settings, taken }: { device: AppDevice; settin
         <input value={draft.exerciseName} onChange={(e) => setDraft({ ...draft, exerciseName: e.target.value })} />
       </label>
       <ProgressionFields draft={draft} onChange={setDraft} withUnit />
-      {state.error && (
-        <p className="form-error" role="alert">
-          {state.error}
-        </p>
-      )}
-      <p className="hint" role="status">
-        {state.message}
-      </p>
+      <SaveOutcome state={state} />
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={state.saving}>
           {state.saving ? "Saving…" : "Add progression"}

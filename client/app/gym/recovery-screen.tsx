@@ -5,6 +5,7 @@ import { useEffect, useState, type SyntheticEvent } from "react";
 import { recoveryDaySchema, type EntityDocument, type Payloads } from "../../core/index.js";
 import type { AppDevice } from "../device/app-device.js";
 import { notSaved } from "../failure-words.js";
+import { fieldProblem, SAVE_IDLE, SaveOutcome, type SaveState } from "./form-save.js";
 import { useDeviceVersion } from "../use-device-version.js";
 import { toNumber } from "../workout-drafts.js";
 import { isoDay } from "./weekly-volume.js";
@@ -38,28 +39,27 @@ export function RecoveryScreen({ device }: { device: AppDevice }) {
   const [soreness, setSoreness] = useState("");
   const [readiness, setReadiness] = useState("");
   const [note, setNote] = useState("");
-  const [state, setState] = useState<{ saving: boolean; message: string | null; error: string | null }>({ saving: false, message: null, error: null });
+  const [state, setState] = useState<SaveState>(SAVE_IDLE);
 
   const save = async (event: SyntheticEvent) => {
     event.preventDefault();
     const checked = recoveryDaySchema.safeParse({ sleepHours: optional(sleep), soreness: optional(soreness), readiness: optional(readiness), note: note.trim() });
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
-      setState({ saving: false, message: null, error: "Day: choose a day" });
+      setState({ ...SAVE_IDLE, error: "Day: choose a day" });
       return;
     }
     if (!checked.success) {
-      const issue = checked.error.issues[0];
-      setState({ saving: false, message: null, error: `${FIELD_NAMES[String(issue?.path[0])] ?? "A value"}: ${issue?.message.toLowerCase() ?? "not valid"}` });
+      setState({ ...SAVE_IDLE, error: fieldProblem(checked.error, FIELD_NAMES) });
       return;
     }
-    setState({ saving: true, message: null, error: null });
+    setState({ ...SAVE_IDLE, saving: true });
     try {
       const days = { ...recovery.days, [day]: checked.data };
       if (recovery.id) await device.updateEntity(recovery.id, "recovery", { days });
       else await device.create("recovery", { days });
-      setState({ saving: false, message: `Saved ${day} on this device`, error: null });
+      setState({ ...SAVE_IDLE, message: `Saved ${day} on this device` });
     } catch (err) {
-      setState({ saving: false, message: null, error: notSaved(err) });
+      setState({ ...SAVE_IDLE, error: notSaved(err) });
     }
   };
 
@@ -91,14 +91,7 @@ export function RecoveryScreen({ device }: { device: AppDevice }) {
           <span>Note</span>
           <textarea className="recovery-note" rows={3} value={note} onChange={(e) => setNote(e.target.value)} />
         </label>
-        {state.error && (
-          <p className="form-error" role="alert">
-            {state.error}
-          </p>
-        )}
-        <p className="hint" role="status">
-          {state.message}
-        </p>
+        <SaveOutcome state={state} />
         <div className="form-actions">
           <button type="submit" className="button button-primary" disabled={state.saving}>
             {state.saving ? "Saving…" : "Save day"}
