@@ -31,9 +31,12 @@ describe("the tally of settled conflicts", () => {
 
   it("an answered report settles only the rows of its own type: the same kind of another type stays to report", () => {
     const tally = new ResolutionTally();
-    tally.record("workout", ResolutionKind.FAST_FORWARD);
     tally.record("volume", ResolutionKind.FAST_FORWARD);
+    tally.record("workout", ResolutionKind.FAST_FORWARD);
     tally.reported([{ entityType: "workout", kind: ResolutionKind.FAST_FORWARD, count: 1 }]);
+    expect(tally.toReport()).toEqual([{ entityType: "volume", kind: ResolutionKind.FAST_FORWARD, count: 1 }]);
+    // A row of a type this device never counted (or none, as from version 4) settles nothing.
+    tally.reported([{ entityType: "", kind: ResolutionKind.FAST_FORWARD, count: 1 }]);
     expect(tally.toReport()).toEqual([{ entityType: "volume", kind: ResolutionKind.FAST_FORWARD, count: 1 }]);
   });
 
