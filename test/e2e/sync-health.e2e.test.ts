@@ -50,6 +50,13 @@ describe("the Sync health screen", () => {
     const exported = JSON.parse(readFileSync(await file.path(), "utf8")) as { status: { queueDepth: number }; log: { event: string }[] };
     expect(exported.status.queueDepth).toBe(1);
     expect(exported.log.map((entry) => entry.event)).toEqual(expect.arrayContaining(["sync_attempt", "sync_success", "sync_failed"]));
+    // Each event with the source's fields and the device's id; a failure with its code.
+    const deviceId = expect.stringMatching(/.+/) as unknown;
+    const when = expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown;
+    const ms = expect.any(Number) as unknown;
+    expect(exported.log).toContainEqual(expect.objectContaining({ event: "sync_attempt", device_id: deviceId, items_count: 1, timestamp: when }));
+    expect(exported.log).toContainEqual(expect.objectContaining({ event: "sync_success", device_id: deviceId, items_synced: 1, conflicts: 0, errors: 0, duration_ms: ms }));
+    expect(exported.log).toContainEqual(expect.objectContaining({ event: "sync_failed", device_id: deviceId, code: "UNAVAILABLE", message: expect.any(String) as unknown, duration_ms: ms }));
     // Events name ids and counts, never what a workout holds.
     expect(JSON.stringify(exported.log)).not.toContain("Leg day");
   });

@@ -82,7 +82,7 @@ export class ConflictSettler {
     await this.entities.putRecord({ ...record, serverVersion: server.version, syncedHeads: serverHeads, serverTime: server.serverTime });
     // New work: pushed at once, not when an old retry timer comes due.
     await this.queue.markPending(id, record.type, server.version, this.now());
-    if (kind !== undefined) this.tally.record(kind);
+    if (kind !== undefined) this.tally.record(record.type, kind);
   }
 
   private async keepBoth(id: string, server: ServerVersion, serverJson: EntityDocument, serverHeads: string[], local: EntityDocument): Promise<void> {

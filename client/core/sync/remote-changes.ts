@@ -81,10 +81,11 @@ export class RemoteChanges {
         // ack): a device that was merely behind just caught up.
         const hadChanges = (this.o.queue.get(id)?.status ?? "synced") !== "synced";
         await this.o.entities.mergeIn(id, bytes);
-        await this.o.entities.putRecord({ ...this.o.entities.requireRecord(id), ...sync });
+        const record = this.o.entities.requireRecord(id);
+        await this.o.entities.putRecord({ ...record, ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.update(id, { status: "synced", version, retryCount: 0, nextAttemptAt: null, lastError: null, conflict: null });
-        if (hadChanges) this.o.tally.record(ResolutionKind.FAST_FORWARD);
+        if (hadChanges) this.o.tally.record(record.type, ResolutionKind.FAST_FORWARD);
         return false;
       }
       case "already_merged": {
@@ -92,7 +93,7 @@ export class RemoteChanges {
         await this.o.entities.putRecord({ ...record, ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.markPending(id, record.type, version, serverTime);
-        this.o.tally.record(ResolutionKind.ALREADY_MERGED);
+        this.o.tally.record(record.type, ResolutionKind.ALREADY_MERGED);
         this.o.onNewWork();
         return false;
       }
