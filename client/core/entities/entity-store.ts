@@ -16,7 +16,7 @@ import {
   type Payloads,
   type Resolution,
 } from "../../../schema/entities.js";
-import { SCHEMA_VERSION, changeOptions, requireKnownVersion, upgradeDocument, versionSince } from "../../../schema/document-version.js";
+import { SCHEMA_VERSION, SchemaTooNew, changeOptions, requireKnownVersion, upgradeDocument, versionSince } from "../../../schema/document-version.js";
 import { deepEqual } from "../../../schema/json.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { HybridLogicalClock } from "../clock/hlc.js";
@@ -326,8 +326,10 @@ export class EntityStore {
     const incoming = A.load<unknown>(bytes);
     // A document of a newer schema cannot be validated here: refused, and it stays where it came from.
     const version = versionSince(incoming);
-    if (version > SCHEMA_VERSION) A.free(incoming);
-    requireKnownVersion(version);
+    if (version > SCHEMA_VERSION) {
+      A.free(incoming);
+      throw new SchemaTooNew(version);
+    }
     const json = plainJson<EntityDocument>(incoming);
     const checked = validateDocument(type, json);
     if (!checked.ok || checked.value.id !== id) {
