@@ -1,6 +1,6 @@
 // Failures in the words a person reads: a save that did not happen, and why the sync server
 // refused a change.
-import { Code, SyncError } from "../core/index.js";
+import { Code, SchemaTooNew, SyncError } from "../core/index.js";
 
 /** "Not saved: …" for a save that failed. The core words a full disk itself ("Not saved: this device is out of space"). */
 export function notSaved(err: unknown, verb = "Not saved"): string {
@@ -20,10 +20,18 @@ export function refusalInWords(error: { code: string; message: string }): string
     case "PERMISSION_DENIED":
       return `This account may not change it: ${message}.`;
     case "FAILED_PRECONDITION":
+      // A relay older than this app cannot read what it wrote (schema/document-version.ts).
+      if (message.includes("newer version of the app")) return "The sync server is older than this app and can't read this version yet; it stays on this device until the server is updated.";
       return `The sync server is behind this device (it may have lost data): ${message}.`;
     case "UNAVAILABLE":
       return "The sync server could not be reached.";
     default:
       return `${error.code}: ${message}`;
   }
+}
+
+/** Why something could not be opened: a newer app's document says to update, in words. */
+export function notOpened(err: unknown, what: string): string {
+  if (err instanceof SchemaTooNew) return `This ${what} was saved by a newer version of IronFlow: update the app to open it. It is kept as it is on this device.`;
+  return `Could not open this ${what}: ${err instanceof Error ? err.message : String(err)}`;
 }
