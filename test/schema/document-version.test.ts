@@ -180,6 +180,33 @@ describe("a document of a newer schema", () => {
     A.free(loaded);
   });
 
+  it("a newer change arriving on a document this device reads is stored, and from then on the document is refused on read", async () => {
+    const store = await entityStore();
+    const { doc } = await store.create("workout", { title: "Today", startedAt: 1, completedAt: null, notes: "", exercises: [] });
+    const current = A.load<Record<string, unknown>>(await store.save(doc.id));
+    const heads = A.getHeads(current);
+    const newer = A.change(current, { message: schemaTag(SCHEMA_VERSION + 1) }, (d) => {
+      d["mood"] = "great";
+    });
+    const changes = A.saveSince(newer, heads);
+    A.free(newer);
+    expect(await store.applyChanges(doc.id, changes)).toBeDefined();
+    expect(store.record(doc.id)?.schemaVersion).toBe(SCHEMA_VERSION + 1);
+    await expect(store.json(doc.id)).rejects.toBeInstanceOf(SchemaTooNew);
+    expect(messagesOf(await store.save(doc.id))).toEqual([schemaTag(), schemaTag(SCHEMA_VERSION + 1)]);
+  });
+
+  it("a record kept before versions existed has its document looked at once, and a newer one is refused", async () => {
+    const store = await entityStore();
+    const { id, bytes } = fromTheFuture();
+    await store.adopt("workout", id, bytes, sync);
+    const olderRecord = { ...store.requireRecord(id) };
+    delete olderRecord.schemaVersion;
+    await store.putRecord(olderRecord);
+    await expect(store.json(id)).rejects.toBeInstanceOf(SchemaTooNew);
+    expect(store.record(id)?.schemaVersion).toBe(SCHEMA_VERSION + 1);
+  });
+
   it("is refused when a peer or an import brings it, and nothing is stored", async () => {
     const store = await entityStore();
     const { id, bytes } = fromTheFuture();
