@@ -20,8 +20,10 @@ export function refusalInWords(error: { code: string; message: string }): string
     case "PERMISSION_DENIED":
       return `This account may not change it: ${message}.`;
     case "FAILED_PRECONDITION":
-      // A relay older than this app cannot read what it wrote (schema/document-version.ts).
-      if (message.includes("newer version of the app")) return "The sync server is older than this app and can't read this version yet; it stays on this device until the server is updated.";
+      // Schema versions (schema/document-version.ts): a relay older than this app cannot read
+      // what it wrote; a newer app on another device changed it in a way this one cannot read.
+      if (message.includes("newer than this relay")) return "The sync server is older than this app and can't read this version yet; it stays on this device until the server is updated.";
+      if (message.includes("newer version of the app")) return "A newer version of IronFlow changed this on another device: update the app to sync it. Your change is kept on this device.";
       return `The sync server is behind this device (it may have lost data): ${message}.`;
     case "UNAVAILABLE":
       return "The sync server could not be reached.";

@@ -117,6 +117,7 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     conflictDocs,
     tally,
     hasLibrary: () => state.hasLibrary,
+    now,
     onAdopted: async (id) => {
       if (await duplicates.check(id)) notify();
     },

@@ -3,7 +3,7 @@
 // stored.
 // Specification: docs/relay.md
 import * as A from "@automerge/automerge";
-import { SCHEMA_VERSION, SchemaTooNew, schemaVersionOf } from "../../schema/document-version.js";
+import { SCHEMA_VERSION, schemaVersionOf } from "../../schema/document-version.js";
 import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
 import { plainJson } from "../../schema/plain-json.js";
@@ -75,7 +75,9 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
   // A document written by a newer schema cannot be validated by this relay: refused, and the
   // device keeps it (FAILED_PRECONDITION: review, not a retry loop) until the relay is updated.
   const written = schemaVersionOf(added);
-  if (written > SCHEMA_VERSION) return refuse(Code.FAILED_PRECONDITION, `${item.entityType}: ${new SchemaTooNew(written).detail}`);
+  if (written > SCHEMA_VERSION) {
+    return refuse(Code.FAILED_PRECONDITION, `document schema ${String(written)} is newer than this relay reads (up to ${String(SCHEMA_VERSION)}): update the relay; the change stays on the device`);
+  }
   if (current) {
     // Every change of an entity descends from its one first change; a change without
     // dependencies added later starts another document's history, whose merge would be decided
