@@ -28,6 +28,7 @@ export { webSocketTransport, type WebSocketFactory, type WebSocketLike } from ".
 export { HybridLogicalClock } from "./clock/hlc.js";
 export * from "../../schema/entities.js";
 export { Code, SyncError, codeName } from "../../schema/status.js";
+export { SCHEMA_VERSION, SchemaTooNew } from "../../schema/document-version.js";
 export { userIdSchema } from "../../schema/identity.js";
 export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey } from "./storage/encrypted-storage.js";
 export type { DeviceStorage } from "./storage/device-storage.js";

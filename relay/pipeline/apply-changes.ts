@@ -3,6 +3,7 @@
 // stored.
 // Specification: docs/relay.md
 import * as A from "@automerge/automerge";
+import { SCHEMA_VERSION, schemaVersionOf } from "../../schema/document-version.js";
 import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
 import { plainJson } from "../../schema/plain-json.js";
@@ -69,8 +70,15 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
   if (A.getMissingDeps(doc, []).length > 0 || !A.hasHeads(doc, pushedHashes)) {
     return refuse(Code.INVALID_ARGUMENT, "changes depend on history the relay does not have: push the changes since the last synced heads");
   }
+  // The changes new to the relay (a create: the whole history, which a create carries anyway).
+  const added = A.getChangesMetaSince(doc, headsBefore);
+  // A document written by a newer schema cannot be validated by this relay: refused, and the
+  // device keeps it (FAILED_PRECONDITION: review, not a retry loop) until the relay is updated.
+  const written = schemaVersionOf(added);
+  if (written > SCHEMA_VERSION) {
+    return refuse(Code.FAILED_PRECONDITION, `document schema ${String(written)} is newer than this relay reads (up to ${String(SCHEMA_VERSION)}): update the relay; the change stays on the device`);
+  }
   if (current) {
-    const added = A.getChangesMetaSince(doc, headsBefore);
     // Every change of an entity descends from its one first change; a change without
     // dependencies added later starts another document's history, whose merge would be decided
     // by actor order, not by anyone's edit.
@@ -83,6 +91,9 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
   // Automerge Counter or ImmutableString into a plain object that passes as JSON.
   const problem = jsonProblem(doc);
   if (problem !== undefined) return refuse(Code.INVALID_ARGUMENT, `invalid ${item.entityType}: ${problem}`);
+  // What is stored (the row's jsonb copy) is the document as it is; it validates as its upgrade
+  // to this schema version (validateDocument runs the upgrades), so a device of the previous
+  // release, whose documents lack what this version always writes, keeps syncing.
   const json = plainJson<Record<string, unknown>>(doc);
   const validation = validateDocument(item.entityType, json);
   if (!validation.ok) return refuse(Code.INVALID_ARGUMENT, validation.message);
