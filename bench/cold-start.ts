@@ -17,12 +17,14 @@
 // Measures only, never passes or fails on time. `npm run bench:cold-start`; prints a table and
 // writes bench/results/cold-start.json. Knobs: COLD_START_WORKOUTS (10000), COLD_START_ROUNDS
 // (3), COLD_START_STORAGES (file,fake-indexeddb), COLD_START_CPU_PROF=<dir> (a CPU profile of the
-// last file cold start).
+// last file cold start), COLD_START_DIR=<dir> (the file device's folder, kept: seeded on the first
+// run, reused by the next ones with the same COLD_START_WORKOUTS, e.g. to compare two branches on
+// one stored state).
 import "fake-indexeddb/auto";
 import * as A from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl, type StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -91,11 +93,13 @@ interface Subject {
 
 const session = (userId: string, deviceId: string): AuthSession => ({ userId, deviceId, accessToken: "bench", refreshToken: "bench", expiresIn: 3600 });
 
-async function fileSubject(dataDir: string): Promise<Subject> {
+async function fileSubject(dataDir: string, fresh: boolean): Promise<Subject> {
   // openNodeClient's own layout: store/ encrypted with the key file beside it.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const plain = new FileStorage(join(dataDir, "store"));
   const storage = new EncryptedStorage(plain, await storageKeyFromFile(join(dataDir, "storage.key")));
+  const open = () => openNodeClient({ dataDir, relayUrl: UNUSED_RELAY, deviceName: "cold-start" });
+  if (!fresh) return { storage, plain, open };
   const userId = randomBytes(8).toString("hex");
   // A signed-in device: the first open stores the session a sign-in gives (openNodeClient with
   // an account does the same after asking the relay).
@@ -108,7 +112,7 @@ async function fileSubject(dataDir: string): Promise<Subject> {
     deviceName: "cold-start",
   });
   await first.close();
-  return { storage, plain, open: () => openNodeClient({ dataDir, relayUrl: UNUSED_RELAY, deviceName: "cold-start" }) };
+  return { storage, plain, open };
 }
 
 async function indexedDbSubject(): Promise<Subject> {
@@ -242,11 +246,16 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   try {
     for (const name of storages) {
-      const subject = name === "file" ? await fileSubject(join(temp.make("cold-start"), "device")) : await indexedDbSubject();
+      const keptDir = name === "file" ? process.env.COLD_START_DIR || null : null;
+      const marker = keptDir && join(keptDir, "seeded.json");
+      const reused = marker && existsSync(marker) ? (JSON.parse(readFileSync(marker, "utf8")) as { workouts: number; documentBytes: number }) : undefined;
+      if (reused && reused.workouts !== workouts) throw new Error(`COLD_START_DIR holds ${reused.workouts} workouts, not ${workouts}`);
+      const subject = name === "file" ? await fileSubject(keptDir ? join(keptDir, "device") : join(temp.make("cold-start"), "device"), !reused) : await indexedDbSubject();
       const seedStart = performance.now();
-      const { documentBytes } = await withTimeout(seed(subject, workouts), 3_600_000, `seeding ${workouts} workouts (${name})`);
+      const { documentBytes } = reused ?? (await withTimeout(seed(subject, workouts), 3_600_000, `seeding ${workouts} workouts (${name})`));
       const seedMs = performance.now() - seedStart;
-      console.log(`${name}: seeded ${workouts} workouts in ${(seedMs / 1000).toFixed(1)} s`);
+      if (marker && !reused) writeFileSync(marker, JSON.stringify({ workouts, documentBytes }));
+      console.log(`${name}: ${reused ? "reused" : "seeded"} ${workouts} workouts in ${(seedMs / 1000).toFixed(1)} s`);
       const measured: Round[] = [];
       for (let r = 0; r <= rounds; r++) {
         const last = r === rounds;
