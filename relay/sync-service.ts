@@ -26,7 +26,9 @@ import { applyChanges } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
 import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
+import { countChunks } from "./pipeline/automerge-chunks.js";
 import { pairOutcomes, type ChangesPage, type RelayStore, type StoredEntity } from "./store/store.js";
+import { MAX_STORED_CHUNKS, storedForm, type StoredForm } from "./stored-form.js";
 
 const MAX_CURSOR = 2n ** 63n - 1n;
 
@@ -36,7 +38,7 @@ interface Staged {
   doc: RelayDoc;
   json: Record<string, unknown>;
   deleted: boolean;
-  bytes: Uint8Array;
+  stored: StoredForm;
 }
 
 export class SyncService {
@@ -168,17 +170,18 @@ export class SyncService {
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
           break;
         case "applied": {
-          const bytes = A.save(outcome.doc);
-          if (bytes.length > this.limits.maxDocumentBytes) {
+          // `current.doc` went into outcome.doc; its stored size and chunks still describe the row.
+          const stored = storedForm({ changes: item.changes, chunks: outcome.pushedChunks }, current, outcome.doc, this.limits.maxDocumentBytes);
+          if (stored.storedBytes > this.limits.maxDocumentBytes) {
             A.free(outcome.doc);
             results[index] = errorResult(
               item.entityId,
               Code.INVALID_ARGUMENT,
-              `the document would be ${bytes.length} bytes; the relay keeps documents of at most ${this.limits.maxDocumentBytes}`,
+              `the document would be ${stored.storedBytes} bytes; the relay keeps documents of at most ${this.limits.maxDocumentBytes}`,
             );
             break;
           }
-          staged.push({ index, item, ...outcome, bytes });
+          staged.push({ index, item, doc: outcome.doc, json: outcome.json, deleted: outcome.deleted, stored });
           break;
         }
         default:
@@ -199,7 +202,8 @@ export class SyncService {
           entityId: s.item.entityId,
           entityType: s.item.entityType,
           baseVersion: s.item.baseVersion,
-          doc: s.bytes,
+          doc: s.stored.bytes,
+          append: s.stored.append,
           data: s.json,
           deleted: s.deleted,
           deviceId,
@@ -219,7 +223,8 @@ export class SyncService {
           version: outcome.version,
           cursor: outcome.cursor,
           updatedAt: outcome.updatedAt,
-          savedBytes: s.bytes.length,
+          savedBytes: s.stored.storedBytes,
+          storedChunks: s.stored.storedChunks,
         });
         results[s.index] = create(SyncResultSchema, {
           entityId: s.item.entityId,
@@ -277,6 +282,8 @@ export class SyncService {
       cursor: row.cursor,
       updatedAt: row.updatedAt,
       savedBytes: row.doc.length,
+      // Bytes whose framing cannot be counted are compacted by the next update.
+      storedChunks: countChunks(row.doc) ?? MAX_STORED_CHUNKS + 1,
     };
   }
 
