@@ -17,6 +17,7 @@ import {
   type SyncResult,
   PullResponseSchema,
 } from "../schema/protocol/frames.js";
+import { BatchGate } from "./batch-gate.js";
 import { BatchRows } from "./batch-rows.js";
 import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
@@ -44,6 +45,7 @@ interface Staged {
 export class SyncService {
   private readonly cache: DocumentCache;
   private readonly userQueues = new Map<string, Promise<unknown>>();
+  private readonly gate: BatchGate;
   /** The exercise library's ids as of a catalog cursor; Postgres's cursor says when they are stale. */
   private library: Promise<{ ids: Set<string>; cursor: bigint }> | undefined;
 
@@ -55,6 +57,7 @@ export class SyncService {
     private readonly observer?: { cacheLookup(hit: boolean): void },
   ) {
     this.cache = new DocumentCache(limits.documentCacheSize, limits.documentCacheBytes);
+    this.gate = new BatchGate(limits.concurrentBatches);
   }
 
   get cachedDocuments(): number {
@@ -66,7 +69,9 @@ export class SyncService {
     if (request.items.length > this.limits.maxBatchItems) {
       throw new SyncError(Code.RESOURCE_EXHAUSTED, `a batch holds at most ${this.limits.maxBatchItems} items`);
     }
-    return this.serialised(principal.userId, () => this.syncItems(principal, request));
+    // The person's queue first, then the process-wide gate: a batch waiting for its turn at the
+    // gate never holds up another person's.
+    return this.serialised(principal.userId, () => this.gate.run(() => this.syncItems(principal, request)));
   }
 
   /** The user's changes after `after`, and the exercise library's after `catalogAfter`. */
