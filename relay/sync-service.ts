@@ -17,6 +17,7 @@ import {
   type SyncResult,
   PullResponseSchema,
 } from "../schema/protocol/frames.js";
+import { BatchGate } from "./batch-gate.js";
 import { BatchRows } from "./batch-rows.js";
 import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
@@ -26,7 +27,9 @@ import { applyChanges } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
 import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
+import { countChunks } from "./pipeline/automerge-chunks.js";
 import { pairOutcomes, type ChangesPage, type RelayStore, type StoredEntity } from "./store/store.js";
+import { MAX_STORED_CHUNKS, storedForm, type StoredForm } from "./stored-form.js";
 
 const MAX_CURSOR = 2n ** 63n - 1n;
 
@@ -36,12 +39,13 @@ interface Staged {
   doc: RelayDoc;
   json: Record<string, unknown>;
   deleted: boolean;
-  bytes: Uint8Array;
+  stored: StoredForm;
 }
 
 export class SyncService {
   private readonly cache: DocumentCache;
   private readonly userQueues = new Map<string, Promise<unknown>>();
+  private readonly gate: BatchGate;
   /** The exercise library's ids as of a catalog cursor; Postgres's cursor says when they are stale. */
   private library: Promise<{ ids: Set<string>; cursor: bigint }> | undefined;
 
@@ -53,6 +57,7 @@ export class SyncService {
     private readonly observer?: { cacheLookup(hit: boolean): void },
   ) {
     this.cache = new DocumentCache(limits.documentCacheSize, limits.documentCacheBytes);
+    this.gate = new BatchGate(limits.concurrentBatches);
   }
 
   get cachedDocuments(): number {
@@ -64,7 +69,9 @@ export class SyncService {
     if (request.items.length > this.limits.maxBatchItems) {
       throw new SyncError(Code.RESOURCE_EXHAUSTED, `a batch holds at most ${this.limits.maxBatchItems} items`);
     }
-    return this.serialised(principal.userId, () => this.syncItems(principal, request));
+    // The person's queue first, then the process-wide gate: a batch waiting for its turn at the
+    // gate never holds up another person's.
+    return this.serialised(principal.userId, () => this.gate.run(() => this.syncItems(principal, request)));
   }
 
   /** The user's changes after `after`, and the exercise library's after `catalogAfter`. */
@@ -168,17 +175,18 @@ export class SyncService {
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
           break;
         case "applied": {
-          const bytes = A.save(outcome.doc);
-          if (bytes.length > this.limits.maxDocumentBytes) {
+          // `current.doc` went into outcome.doc; its stored size and chunks still describe the row.
+          const stored = storedForm({ changes: item.changes, chunks: outcome.pushedChunks }, current, outcome.doc, this.limits.maxDocumentBytes);
+          if (stored.storedBytes > this.limits.maxDocumentBytes) {
             A.free(outcome.doc);
             results[index] = errorResult(
               item.entityId,
               Code.INVALID_ARGUMENT,
-              `the document would be ${bytes.length} bytes; the relay keeps documents of at most ${this.limits.maxDocumentBytes}`,
+              `the document would be ${stored.storedBytes} bytes; the relay keeps documents of at most ${this.limits.maxDocumentBytes}`,
             );
             break;
           }
-          staged.push({ index, item, ...outcome, bytes });
+          staged.push({ index, item, doc: outcome.doc, json: outcome.json, deleted: outcome.deleted, stored });
           break;
         }
         default:
@@ -199,7 +207,8 @@ export class SyncService {
           entityId: s.item.entityId,
           entityType: s.item.entityType,
           baseVersion: s.item.baseVersion,
-          doc: s.bytes,
+          doc: s.stored.bytes,
+          append: s.stored.append,
           data: s.json,
           deleted: s.deleted,
           deviceId,
@@ -219,7 +228,8 @@ export class SyncService {
           version: outcome.version,
           cursor: outcome.cursor,
           updatedAt: outcome.updatedAt,
-          savedBytes: s.bytes.length,
+          savedBytes: s.stored.storedBytes,
+          storedChunks: s.stored.storedChunks,
         });
         results[s.index] = create(SyncResultSchema, {
           entityId: s.item.entityId,
@@ -277,6 +287,8 @@ export class SyncService {
       cursor: row.cursor,
       updatedAt: row.updatedAt,
       savedBytes: row.doc.length,
+      // Bytes whose framing cannot be counted are compacted by the next update.
+      storedChunks: countChunks(row.doc) ?? MAX_STORED_CHUNKS + 1,
     };
   }
 

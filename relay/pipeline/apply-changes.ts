@@ -14,7 +14,8 @@ import { chunksCost, type CostBudget } from "./automerge-columns.js";
 import type { CheckedItem, ItemFailure } from "./check-item.js";
 
 export type ApplyOutcome =
-  | { kind: "applied"; doc: RelayDoc; json: Record<string, unknown>; deleted: boolean }
+  /** `pushedChunks`: how many Automerge chunks the pushed bytes hold (all of them whole and checked). */
+  | { kind: "applied"; doc: RelayDoc; json: Record<string, unknown>; deleted: boolean; pushedChunks: number }
   /** Every pushed change was already there (a retry): no new version; `current.doc` may be cached again. */
   | { kind: "unchanged"; current: CachedDocument }
   /** The device built on an older version: `current` is the relay's, unchanged. */
@@ -98,5 +99,5 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
   const validation = validateDocument(item.entityType, json);
   if (!validation.ok) return refuse(Code.INVALID_ARGUMENT, validation.message);
   if (validation.value.id !== item.entityId) return refuse(Code.INVALID_ARGUMENT, "document id does not match the item's entity id");
-  return { kind: "applied", doc, json, deleted: validation.value.deleted !== null };
+  return { kind: "applied", doc, json, deleted: validation.value.deleted !== null, pushedChunks: chunks.chunks.length };
 }
