@@ -3,7 +3,12 @@
 // fan-out (LISTEN/NOTIFY, or NATS when NATS_URL is set); device A and device B on relay 1,
 // device C on relay 2. A adds a set K times; one sample is A's update() call until B (same
 // relay) or C (other relay) reads the new set. Both are measured on the same edits, so the
-// ratio compares like with like. It measures; it never passes or fails on time.
+// ratio compares like with like. It measures; it never passes or fails on time. Writes
+// bench/results/cross-relay.json (cross-relay-nats.json when NATS_URL is set).
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { IronFlowClient } from "../client/core/index.js";
 import { openNodeClient } from "../client/node/open-node-client.js";
 import { openCrossRelayFanout, type CrossRelayFanout } from "../relay/backbone/cross-relay-fanout.js";
@@ -26,6 +31,7 @@ const WAIT_MS = 20_000;
 const natsUrl = process.env["NATS_URL"] || undefined;
 
 const cleanup = new Cleanup();
+const loadBefore = loadavg()[0]!;
 try {
   const schema = await createBenchSchema();
   cleanup.add("schema", () => schema.drop());
@@ -99,6 +105,29 @@ try {
       ],
     ),
   );
+  const loadAfter = loadavg()[0]!;
+  console.log(`load average ${loadBefore.toFixed(1)} -> ${loadAfter.toFixed(1)}`);
+  const out = join(dirname(fileURLToPath(import.meta.url)), "results", natsUrl ? "cross-relay-nats.json" : "cross-relay.json");
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        measuredAt: new Date().toISOString(),
+        backbone: natsUrl ? "NATS" : "LISTEN/NOTIFY",
+        edits: K,
+        sameRelayMs: s,
+        otherRelayMs: x,
+        ratioP50: ratio(x.p50, s.p50),
+        ratioP99: ratio(x.p99, s.p99),
+        loadavg: { before: loadBefore, after: loadAfter },
+        target: "ratioP50 <= 2 and ratioP99 <= 2",
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`written to ${out}`);
 } finally {
   await cleanup.run();
 }
