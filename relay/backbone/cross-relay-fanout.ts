@@ -10,7 +10,7 @@
 // delivered, read from Postgres. A lost poke costs at most one check interval, never data.
 // Specification: docs/relay.md
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ChangesAvailableSchema, type EntitySnapshot } from "../../schema/protocol/frames.js";
+import { ChangesAvailableSchema, EntitySnapshotSchema, type EntitySnapshot } from "../../schema/protocol/frames.js";
 import { CATALOG_OWNER } from "../catalog/catalog.js";
 import type { Clock, TimerHandle } from "../clock.js";
 import { InProcessFanout, type Fanout, type Subscriber } from "../fanout.js";
@@ -26,7 +26,7 @@ export interface CrossRelayOptions {
   log: Logger;
   /** How often connected people's cursors are checked for changes no poke brought. Default 5000 ms. */
   cursorCheckMs?: number;
-  /** Pushed changes up to this many bytes ride the poke; larger ones are read from Postgres. Default 4096. */
+  /** A pushed change up to this many bytes rides the poke (several per poke up to this sum); larger ones are read from Postgres. Default 4096. */
   inlineBytes?: number;
 }
 
@@ -233,16 +233,40 @@ export class CrossRelayFanout implements Fanout {
   }
 
   private enqueue(topic: Topic, userId: string | null, fromDeviceId: string, snapshots: EntitySnapshot[]): void {
-    const bytes = toBinary(ChangesAvailableSchema, create(ChangesAvailableSchema, { entities: snapshots }));
     if (this.pending.length === 0) queueMicrotask(() => this.flush());
-    if (bytes.length <= this.inlineBytes) {
+    // Each change rides along when it is small on its own: one big workout in a batch must not
+    // send its small neighbours through Postgres too (every receiving relay would read them back).
+    // Runs keep the published order, and the receiver handles a topic's pokes in order.
+    let inline: EntitySnapshot[] = [];
+    let inlineSize = 0;
+    let refs: Ref[] = [];
+    const sendInline = () => {
+      if (inline.length === 0) return;
+      const bytes = toBinary(ChangesAvailableSchema, create(ChangesAvailableSchema, { entities: inline }));
       this.pending.push({ topic, poke: { u: userId, d: fromDeviceId, s: Buffer.from(bytes).toString("base64") } });
-      return;
+      inline = [];
+      inlineSize = 0;
+    };
+    const sendRefs = () => {
+      for (let i = 0; i < refs.length; i += REFS_PER_POKE) {
+        this.pending.push({ topic, poke: { u: userId, d: fromDeviceId, r: refs.slice(i, i + REFS_PER_POKE) } });
+      }
+      refs = [];
+    };
+    for (const snapshot of snapshots) {
+      const size = toBinary(EntitySnapshotSchema, snapshot).length + 8;
+      if (size <= this.inlineBytes) {
+        sendRefs();
+        if (inlineSize + size > this.inlineBytes) sendInline();
+        inline.push(snapshot);
+        inlineSize += size;
+      } else {
+        sendInline();
+        refs.push([snapshot.entityId, snapshot.version, snapshot.cursor.toString()]);
+      }
     }
-    const refs: Ref[] = snapshots.map((s) => [s.entityId, s.version, s.cursor.toString()]);
-    for (let i = 0; i < refs.length; i += REFS_PER_POKE) {
-      this.pending.push({ topic, poke: { u: userId, d: fromDeviceId, r: refs.slice(i, i + REFS_PER_POKE) } });
-    }
+    sendInline();
+    sendRefs();
   }
 
   /** Sends what this turn published: one message per topic, split only at the backbone's limit. */

@@ -156,3 +156,36 @@ describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 3
     expect(phoneElsewhere.received.map((s) => s.entityId)).toEqual(["marker"]);
   });
 });
+
+describe("cross-relay fan-out of a batch mixing small and big changes", { timeout: 30_000 }, () => {
+  it("lets each small change ride the poke and reads only the big one from Postgres, in the order published", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const url = new URL(databaseUrl);
+    url.searchParams.set("options", `-c search_path=${db.schema}`);
+    const clock = new FakeClock();
+    const log = { info: () => undefined, error: () => undefined };
+    const open = async (): Promise<CrossRelayFanout> => {
+      // 64 bytes: a 3-byte change rides along, a 200-byte one does not, nor do the three together.
+      const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url.toString(), clock, log }, handlers), { store: db.store, clock, log, inlineBytes: 64 });
+      cleanups.push(() => fanout.close());
+      return fanout;
+    };
+    const a = await open();
+    const b = await open();
+    const tablet = new Inbox("tablet");
+    cleanups.push(b.subscribe(USER, tablet));
+    await b.ready();
+
+    const big = { ...(await store(db.store, "big", 0)), changes: new Uint8Array(200).fill(7) };
+    a.publish(USER, "phone", [await store(db.store, "small-1", 0), big, await store(db.store, "small-2", 0)]);
+    await tablet.has("small-2", 1);
+    expect(tablet.received.map((s) => s.entityId)).toEqual(["small-1", "big", "small-2"]);
+    const [small1, readBig, small2] = tablet.received;
+    // The small ones carry the pushed changes; the big one is the row's whole document.
+    expect(small1?.changes).toEqual(new Uint8Array([1, 2, 3]));
+    expect(small2?.changes).toEqual(new Uint8Array([1, 2, 3]));
+    expect(readBig?.changes).toHaveLength(0);
+    expect(readBig?.data).toEqual(new Uint8Array([0]));
+  });
+});
