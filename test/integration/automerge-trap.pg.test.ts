@@ -37,7 +37,7 @@ async function readyz(relay: Relay): Promise<number> {
 }
 
 describe("a push after Automerge's module trapped", () => {
-  it("is UNAVAILABLE (retryable), for a new entity and for an update of a cached one; nothing is stored; /readyz says 503", async () => {
+  it("is UNAVAILABLE (retryable), for a new entity and for an update of a cached one; nothing is stored; /readyz says 503; stopping still closes the store", async () => {
     const db = await freshPgStore();
     const relay = await startTestRelay({ store: db.store });
     cleanups.push(db.close, () => relay.close().catch(() => undefined));
@@ -47,8 +47,20 @@ describe("a push after Automerge's module trapped", () => {
     // Before the trap: a workout is stored (and cached), and the device's next pushes are built.
     const id = idFor("stored workout");
     const doc = entityDoc("workout", id, workout("Leg day", [{ name: "Squat", sets: [[5, 140]] }]));
-    const first = await socket.request({ case: "sync", value: { items: [{ entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0 }] } });
-    expect(first.body).toMatchObject({ case: "sync", value: { results: [{ status: SyncStatus.SUCCESS, serverVersion: 1 }] } });
+    // The second stays in the relay's document cache untouched until the relay stops.
+    const restingId = idFor("resting workout");
+    const resting = entityDoc("workout", restingId, workout("Rest day walk", [{ name: "Walk", sets: [[1, 0]] }]));
+    const first = await socket.request({
+      case: "sync",
+      value: {
+        items: [
+          { entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0 },
+          { entityType: "workout", entityId: restingId, operation: Operation.CREATE, data: A.save(resting), version: 0 },
+        ],
+      },
+    });
+    const storedAtOne = { status: SyncStatus.SUCCESS, serverVersion: 1 };
+    expect(first.body).toMatchObject({ case: "sync", value: { results: [storedAtOne, storedAtOne] } });
     const heads = A.getHeads(doc);
     const edited = A.change(doc, (d) => {
       d.payload.title = "Leg day, heavy";
@@ -77,5 +89,10 @@ describe("a push after Automerge's module trapped", () => {
     expect(pulled.body.case).toBe("pull");
     expect(await db.store.get(socket.userId, id)).toMatchObject({ version: 1 });
     expect(await db.store.get(socket.userId, newId)).toBeNull();
+
+    // Stopping (SIGTERM) frees the cached documents into the trapped module: it must still
+    // close the store, not crash before it (issue 21, defect 1).
+    await relay.close();
+    await expect(db.store.get(socket.userId, id)).rejects.toThrow();
   });
 });
