@@ -7,14 +7,15 @@
 //     its own (anchors/automerge-repo-server-process.ts), fed by a client Repo per CHUNK
 //     documents (each dropped after the server holds its documents, so the client's memory
 //     does not pile up in the driver). RSS at start, after a warm-up of WARMUP documents (our
-//     document cache is full by then), and after the tour; growth = after tour / after warm-up,
-//     flat when within ±10 %.
+//     document cache is full by then), and after the tour, each read plain and after a full GC
+//     (forced over the process's inspector: plain RSS also counts garbage V8 has not collected
+//     yet); growth = after tour / after warm-up, after GC, flat when within ±10 %.
 // (b) Idle: IDLE connected devices that say hello (ours: a token of one of the people; the
 //     anchor: Automerge Repo's join message) and then nothing; RSS per device = growth / IDLE.
 //     Issue 17's target for ours: at most 30 KB per idle device.
 // It measures; it never passes or fails. Writes bench/results/relay-memory.json.
 //
-// Knobs: RELAY_MEMORY_DOCS (100000), RELAY_MEMORY_WARMUP (5000, at most a quarter of the docs),
+// Knobs: RELAY_MEMORY_DOCS (100000), RELAY_MEMORY_WARMUP (5000, at most half the docs; more than the relay caches, 2,000),
 // RELAY_MEMORY_ANCHOR_DOCS (the same as ours),
 // RELAY_MEMORY_IDLE (1000), RELAY_MEMORY_BACKEND (postgres | pglite), DATABASE_URL.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -51,7 +52,7 @@ function envInt(name: string, fallback: number): number {
 }
 
 const DOCS = envInt("RELAY_MEMORY_DOCS", 100_000);
-const WARMUP = Math.min(envInt("RELAY_MEMORY_WARMUP", 5_000), Math.max(1, Math.floor(DOCS / 4)));
+const WARMUP = Math.min(envInt("RELAY_MEMORY_WARMUP", 5_000), Math.max(1, Math.floor(DOCS / 2)));
 const IDLE = envInt("RELAY_MEMORY_IDLE", 1_000);
 // The anchor takes documents about ten times slower than ours on a loaded machine: a run can
 // give it fewer (its warm-up shrinks with them).
@@ -78,12 +79,54 @@ function rssBytes(pid: number): number {
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
+/** A server process measured from outside; its inspector (--inspect) lets the bench force a full GC. */
+interface Measured {
+  pid: number;
+  inspectorUrl: string;
+}
+
+/** Spawn arguments for a measured process: an inspector on a free port. */
+const INSPECT = "--inspect=127.0.0.1:0";
+
+/** Reads "Debugger listening on ws://..." from a child's stderr (passing its lines on). */
+function inspectorUrl(child: ChildProcess): Promise<string> {
+  const lines = createInterface({ input: child.stderr! });
+  return new Promise((resolve) => {
+    lines.on("line", (line) => {
+      const match = /Debugger listening on (ws:\/\/\S+)/.exec(line);
+      if (match) resolve(match[1]!);
+      else if (!/debugger|For help, see/i.test(line)) process.stderr.write(`${line}\n`);
+    });
+  });
+}
+
+/**
+ * RSS after a full garbage collection (HeapProfiler.collectGarbage over the inspector): plain RSS
+ * also counts garbage V8 has not collected yet, which comes and goes with its heuristics.
+ */
+async function rssAfterGc(server: Measured): Promise<number> {
+  const socket = new WebSocket(server.inspectorUrl);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  const done = new Promise<void>((resolve) => socket.on("message", (data: Buffer) => (JSON.parse(data.toString()) as { id?: number }).id === 1 && resolve()));
+  socket.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" }));
+  await withTimeout(done, 120_000, "a full GC");
+  socket.close();
+  return rssBytes(server.pid);
+}
+
 interface Tour {
   documents: number;
   warmupDocuments: number;
   rssMb: { start: number; afterWarmup: number; afterTour: number; peak: number };
-  /** After the tour over after the warm-up. */
+  /** The same readings, each after a full GC. */
+  rssAfterGcMb: { start: number; afterWarmup: number; afterTour: number };
+  /** After the tour over after the warm-up, both after a full GC. */
   growthRatio: number;
+  /** The same from plain RSS. */
+  growthRatioPlainRss: number;
   flat: boolean;
   tourSeconds: number;
 }
@@ -95,31 +138,37 @@ interface Idle {
 }
 
 /** Runs `tourRange` over the warm-up, then the rest, reading RSS between (and after every step for the peak). */
-async function tour(pid: number, docs: number, warmup: number, tourRange: (from: number, to: number, step: () => void) => Promise<void>): Promise<Tour> {
+async function tour(server: Measured, docs: number, warmup: number, tourRange: (from: number, to: number, step: () => void) => Promise<void>): Promise<Tour> {
+  const { pid } = server;
   let peak = rssBytes(pid);
   const step = () => (peak = Math.max(peak, rssBytes(pid)));
   const start = rssBytes(pid);
+  const startGc = await rssAfterGc(server);
   await tourRange(0, warmup, step);
   const afterWarmup = rssBytes(pid);
+  const afterWarmupGc = await rssAfterGc(server);
   const began = performance.now();
   await tourRange(warmup, docs, step);
   const tourSeconds = (performance.now() - began) / 1000;
   const afterTour = rssBytes(pid);
-  const growthRatio = afterTour / afterWarmup;
+  const afterTourGc = await rssAfterGc(server);
+  const growthRatio = afterTourGc / afterWarmupGc;
   return {
     documents: docs,
     warmupDocuments: warmup,
     rssMb: { start: mb(start), afterWarmup: mb(afterWarmup), afterTour: mb(afterTour), peak: mb(Math.max(peak, afterTour)) },
+    rssAfterGcMb: { start: mb(startGc), afterWarmup: mb(afterWarmupGc), afterTour: mb(afterTourGc) },
     growthRatio: round(growthRatio),
+    growthRatioPlainRss: round(afterTour / afterWarmup),
     flat: Math.abs(growthRatio - 1) <= FLAT_BAND,
     tourSeconds: round(tourSeconds),
   };
 }
 
-async function idle(pid: number, connectAll: () => Promise<void>): Promise<Idle> {
-  const before = rssBytes(pid);
+async function idle(server: Measured, connectAll: () => Promise<void>): Promise<Idle> {
+  const before = await rssAfterGc(server);
   await connectAll();
-  const after = rssBytes(pid);
+  const after = await rssAfterGc(server);
   return { rssMbBefore: mb(before), rssMbAfter: mb(after), bytesPerDevice: Math.round((after - before) / IDLE) };
 }
 
@@ -138,7 +187,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 // ---- ours ----
 
-async function startOurRelay(cleanup: Cleanup): Promise<{ pid: number; syncUrl: string }> {
+async function startOurRelay(cleanup: Cleanup): Promise<Measured & { syncUrl: string }> {
   const built = spawnSync(process.execPath, [join(root, "relay", "build.mjs")], { cwd: root, stdio: "inherit" });
   if (built.status !== 0) throw new Error("relay/build.mjs failed");
   const env: Record<string, string> = { PORT: "0", HOST: "127.0.0.1" };
@@ -151,11 +200,12 @@ async function startOurRelay(cleanup: Cleanup): Promise<{ pid: number; syncUrl: 
   } else {
     env["IRONFLOW_DATA_DIR"] = tempFolders(cleanup).make("relay-memory-pglite");
   }
-  const child = spawn(process.execPath, ["--enable-source-maps", "dist-relay/relay/main.js"], {
+  const child = spawn(process.execPath, [INSPECT, "--enable-source-maps", "dist-relay/relay/main.js"], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: "", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const inspector = inspectorUrl(child);
   cleanup.add("our relay", stopper(child));
   const lines = createInterface({ input: child.stdout });
   const ready = new Promise<string>((resolve, reject) => {
@@ -168,7 +218,7 @@ async function startOurRelay(cleanup: Cleanup): Promise<{ pid: number; syncUrl: 
   const syncUrl = await withTimeout(ready, 120_000, "our relay starting");
   // Drain its log lines so a full pipe never blocks the relay.
   lines.on("line", () => undefined);
-  return { pid: child.pid!, syncUrl };
+  return { pid: child.pid!, inspectorUrl: await inspector, syncUrl };
 }
 
 async function helloSocket(syncUrl: string, accessToken: string): Promise<RawRelaySocket> {
@@ -179,7 +229,8 @@ async function helloSocket(syncUrl: string, accessToken: string): Promise<RawRel
 }
 
 async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
-  const { pid, syncUrl } = await startOurRelay(cleanup);
+  const server = await startOurRelay(cleanup);
+  const { syncUrl } = server;
   const api = new AuthApi(httpOrigin(syncUrl));
   const tokens: string[] = [];
   for (let p = 0; p < PEOPLE; p++) {
@@ -213,11 +264,11 @@ async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
       }),
     );
   };
-  const toured = await tour(pid, DOCS, WARMUP, pushRange);
+  const toured = await tour(server, DOCS, WARMUP, pushRange);
 
   const idleSockets: RawRelaySocket[] = [];
   cleanup.add("idle devices", () => closeAll(idleSockets));
-  const idled = await idle(pid, async () => {
+  const idled = await idle(server, async () => {
     for (let i = 0; i < IDLE; i++) idleSockets.push(await helloSocket(syncUrl, tokens[i % PEOPLE]!));
   });
   return { tour: toured, idle: idled };
@@ -227,12 +278,13 @@ async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
 
 type AnchorMessage = { type: "ready"; url: string } | { type: "received"; count: number };
 
-async function startAnchor(cleanup: Cleanup): Promise<{ child: ChildProcess; url: string; received(count: number): Promise<void> }> {
+async function startAnchor(cleanup: Cleanup): Promise<{ child: ChildProcess; server: Measured; url: string; received(count: number): Promise<void> }> {
   // Bundled like our relay (plain JavaScript, packages from node_modules): no loader in the process measured.
   const outfile = join(root, "dist-relay", "bench", "automerge-repo-server-process.mjs");
   await build({ entryPoints: [join(here, "anchors", "automerge-repo-server-process.ts")], outfile, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "warning" });
   const storage = tempFolders(cleanup, 300).make("relay-memory-anchor");
-  const child = spawn(process.execPath, [outfile, storage], { cwd: root, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = spawn(process.execPath, [INSPECT, outfile, storage], { cwd: root, stdio: ["ignore", "inherit", "pipe", "ipc"] });
+  const inspector = inspectorUrl(child);
   cleanup.add("anchor", stopper(child));
   const waiters: { resolve: (m: AnchorMessage) => void; reject: (err: Error) => void }[] = [];
   child.on("message", (m: AnchorMessage) => waiters.shift()?.resolve(m));
@@ -244,6 +296,7 @@ async function startAnchor(cleanup: Cleanup): Promise<{ child: ChildProcess; url
   if (ready.type !== "ready") throw new Error("the anchor did not say ready");
   return {
     child,
+    server: { pid: child.pid!, inspectorUrl: await inspector },
     url: ready.url,
     async received(count) {
       const answer = next();
@@ -255,7 +308,6 @@ async function startAnchor(cleanup: Cleanup): Promise<{ child: ChildProcess; url
 
 async function runAnchor(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
   const anchor = await startAnchor(cleanup);
-  const pid = anchor.child.pid!;
   const device = randomUUID();
   const createRange = async (from: number, to: number, step: () => void) => {
     for (let first = from; first < to; first += CHUNK) {
@@ -269,11 +321,11 @@ async function runAnchor(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> 
       step();
     }
   };
-  const toured = await tour(pid, ANCHOR_DOCS, ANCHOR_WARMUP, createRange);
+  const toured = await tour(anchor.server, ANCHOR_DOCS, ANCHOR_WARMUP, createRange);
 
   const idleSockets: WebSocket[] = [];
   cleanup.add("anchor idle peers", () => closeAll(idleSockets.map((s) => ({ close: () => s.terminate() }))));
-  const idled = await idle(pid, async () => {
+  const idled = await idle(anchor.server, async () => {
     for (let i = 0; i < IDLE; i++) {
       const socket = new WebSocket(anchor.url);
       idleSockets.push(socket);
@@ -321,16 +373,16 @@ try {
 const row = (name: string, r: { tour: Tour; idle: Idle }): string[] => [
   name,
   `${r.tour.documents} (${r.tour.warmupDocuments})`,
-  String(r.tour.rssMb.start),
-  String(r.tour.rssMb.afterWarmup),
-  String(r.tour.rssMb.afterTour),
+  `${r.tour.rssMb.start} / ${r.tour.rssAfterGcMb.start}`,
+  `${r.tour.rssMb.afterWarmup} / ${r.tour.rssAfterGcMb.afterWarmup}`,
+  `${r.tour.rssMb.afterTour} / ${r.tour.rssAfterGcMb.afterTour}`,
   String(r.tour.rssMb.peak),
-  `${fmtRatio(r.tour.growthRatio)}${r.tour.flat ? " (flat)" : " (NOT flat)"}`,
+  `${fmtRatio(r.tour.growthRatio)}${r.tour.flat ? " (flat)" : " (NOT flat)"}; plain ${fmtRatio(r.tour.growthRatioPlainRss)}`,
   `${(r.idle.bytesPerDevice / 1024).toFixed(1)} KB`,
 ];
 process.stdout.write(
   `\n${table(
-    ["server", "documents (warm-up)", "RSS start MB", "after warm-up", "after tour", "peak", "growth (tour / warm-up)", `per idle device (${IDLE})`],
+    ["server", "documents (warm-up)", "RSS MB start (plain / after GC)", "after warm-up", "after tour", "peak", "growth after GC (tour / warm-up)", `per idle device (${IDLE})`],
     [row(`ironflow relay (${BACKEND})`, ours), row("automerge-repo sync server (anchor)", anchor)],
   )}\n`,
 );
