@@ -72,6 +72,7 @@ export function workoutDocument(i: number, id: DocumentId, deviceId: string, dev
     deviceId,
     deviceName,
     hlc: hlc(now, 0, deviceId),
+    baseVersion: 0,
     deleted: null,
     payload: benchWorkout(i),
   };

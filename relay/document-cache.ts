@@ -19,8 +19,13 @@ export interface CachedDocument {
   cursor: bigint;
   /** Relay time the version was stored, ms since epoch. */
   updatedAt: number;
-  /** Length of the document's saved bytes (A.save): its weight in the cache's byte budget. */
+  /**
+   * Length of the bytes the store holds for this version (an A.save, or the bytes a device pushed,
+   * possibly followed by appended changes): its weight in the cache's byte budget.
+   */
   savedBytes: number;
+  /** Automerge chunks in those stored bytes: 1 after an A.save, more as pushes are appended. */
+  storedChunks: number;
 }
 
 export class DocumentCache {

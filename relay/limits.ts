@@ -37,6 +37,11 @@ export interface RelayLimits {
    * document holds hundreds; each character typed into a text is one.
    */
   maxPushOperations: number;
+  /**
+   * Sync batches at work in this process at once (relay/batch-gate.ts); more wait their turn.
+   * Below the store's pool size (16), so a batch at work never waits long for a connection.
+   */
+  concurrentBatches: number;
 }
 
 /** Bytes of documents one answer (a pull page, a sync response) carries at most: a frame, less room for its envelope. */
@@ -65,4 +70,5 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxConnections: 10_000,
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPushOperations: 250_000,
+  concurrentBatches: 8,
 };

@@ -5,7 +5,7 @@
 // strategies, store operations. Never a user or device id.
 // Specification: docs/observability.md
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { isEntityType } from "../schema/entities.js";
+import { ENTITY_TYPES, isEntityType } from "../schema/entities.js";
 import { CONFLICT_STRATEGIES } from "../schema/strategies.js";
 import { Code, codeName } from "../schema/status.js";
 import { ResolutionKindSchema, SyncStatus, type DeviceHealth, type SyncResult } from "../schema/protocol/frames.js";
@@ -37,6 +37,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Resolution kinds as labels: their names in the protocol; 0 or a kind newer than this relay is "unknown". */
 const RESOLUTION_LABELS = new Map(ResolutionKindSchema.values.filter((v) => v.number !== 0).map((v) => [v.number, v.localName.toLowerCase()]));
 const resolutionLabel = (kind: number) => RESOLUTION_LABELS.get(kind) ?? "unknown";
+/** An entity type as a label: one of ENTITY_TYPES, else "unknown" (a version 4 device sends none; a bad one is anything). */
+const entityTypeLabel = (type: string) => (isEntityType(type) ? type : "unknown");
 
 export class RelayMetrics {
   readonly registry = new Registry();
@@ -49,7 +51,7 @@ export class RelayMetrics {
   private readonly cacheLookups: Counter<"result">;
   private readonly deviceReports: Counter;
   private readonly deviceQueueDepth: Histogram;
-  private readonly deviceResolutions: Counter<"kind">;
+  private readonly deviceResolutions: Counter<"entity_type" | "kind">;
   /** The last report of each connected device's connection, by connection. */
   private readonly devices = new Map<object, DeviceHealth>();
 
@@ -111,12 +113,12 @@ export class RelayMetrics {
     });
     this.deviceResolutions = new Counter({
       name: "ironflow_device_resolutions_total",
-      help: "Conflicts devices settled, by kind (automatic, or the person's choice), as reported with their pulls (protocol version 4 on).",
-      labelNames: ["kind"],
+      help: "Conflicts devices settled, by entity type and kind (automatic, or the person's choice), as reported with their pulls (protocol version 4 on; entity_type unknown before version 5).",
+      labelNames: ["entity_type", "kind"],
       registers,
     });
-    // Every known kind from the start, so a dashboard's rate has a series before the first report.
-    for (const kind of RESOLUTION_LABELS.values()) this.deviceResolutions.inc({ kind }, 0);
+    // Every known type and kind from the start, so a dashboard's rate has a series before the first report.
+    for (const entity_type of ENTITY_TYPES) for (const kind of RESOLUTION_LABELS.values()) this.deviceResolutions.inc({ entity_type, kind }, 0);
     const devices = this.devices;
     const sum = (figure: (h: DeviceHealth) => number) => [...devices.values()].reduce((total, h) => total + figure(h), 0);
     new Gauge({
@@ -195,8 +197,7 @@ export class RelayMetrics {
       this.syncItems.inc({ outcome, code: codeName(result.code) });
       if (outcome === "conflict") {
         const type = items[i]?.entityType ?? "";
-        const known = isEntityType(type) ? type : "unknown";
-        this.conflicts.inc({ entity_type: known, strategy: isEntityType(type) ? CONFLICT_STRATEGIES[type].strategy : "unknown" });
+        this.conflicts.inc({ entity_type: entityTypeLabel(type), strategy: isEntityType(type) ? CONFLICT_STRATEGIES[type].strategy : "unknown" });
       }
     }
   }
@@ -216,7 +217,7 @@ export class RelayMetrics {
   deviceReported(connection: object, health: DeviceHealth): void {
     this.deviceReports.inc();
     this.deviceQueueDepth.observe(health.queueDepth);
-    for (const { kind, count } of health.resolutions) this.deviceResolutions.inc({ kind: resolutionLabel(kind) }, count);
+    for (const { entityType, kind, count } of health.resolutions) this.deviceResolutions.inc({ entity_type: entityTypeLabel(entityType), kind: resolutionLabel(kind) }, count);
     this.devices.set(connection, health);
   }
 

@@ -253,7 +253,7 @@ export class Session {
     this.unsubscribe = this.fanout.subscribe(principal.userId, {
       deviceId: principal.deviceId,
       deliver: (entities: EntitySnapshot[]) => {
-        this.send(0, { case: "changes", value: { entities } });
+        this.socket.send(changesFrame(entities));
         this.observer?.fannedOut(entities.map((e) => Number(e.serverTime)), this.clock.now());
       },
     });
@@ -336,4 +336,16 @@ export class LiveSessions {
 
 function deviceKey(userId: string, deviceId: string): string {
   return `${userId}\u0000${deviceId}`;
+}
+
+/**
+ * One publish hands every session it reaches the same array: its frame is encoded once for all
+ * of them (unasked frames carry request id 0, so the bytes are the same for every session).
+ */
+const changesFrames = new WeakMap<EntitySnapshot[], Uint8Array>();
+
+function changesFrame(entities: EntitySnapshot[]): Uint8Array {
+  let frame = changesFrames.get(entities);
+  if (!frame) changesFrames.set(entities, (frame = encodeRelayFrame(0, { case: "changes", value: { entities } })));
+  return frame;
 }

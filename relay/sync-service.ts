@@ -17,6 +17,7 @@ import {
   type SyncResult,
   PullResponseSchema,
 } from "../schema/protocol/frames.js";
+import { BatchGate } from "./batch-gate.js";
 import { automergeFailure, automergeUnavailable, type AutomergeProbeApi } from "./automerge-readiness.js";
 import { BatchRows } from "./batch-rows.js";
 import { CATALOG_OWNER } from "./catalog/catalog.js";
@@ -27,7 +28,9 @@ import { applyChanges } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
 import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
+import { countChunks } from "./pipeline/automerge-chunks.js";
 import { pairOutcomes, type ChangesPage, type RelayStore, type StoredEntity } from "./store/store.js";
+import { MAX_STORED_CHUNKS, storedForm, type StoredForm } from "./stored-form.js";
 
 const MAX_CURSOR = 2n ** 63n - 1n;
 
@@ -37,12 +40,13 @@ interface Staged {
   doc: RelayDoc;
   json: Record<string, unknown>;
   deleted: boolean;
-  bytes: Uint8Array;
+  stored: StoredForm;
 }
 
 export class SyncService {
   private readonly cache: DocumentCache;
   private readonly userQueues = new Map<string, Promise<unknown>>();
+  private readonly gate: BatchGate;
   /** The exercise library's ids as of a catalog cursor; Postgres's cursor says when they are stale. */
   private library: Promise<{ ids: Set<string>; cursor: bigint }> | undefined;
 
@@ -56,6 +60,7 @@ export class SyncService {
     private readonly automerge: AutomergeProbeApi = A,
   ) {
     this.cache = new DocumentCache(limits.documentCacheSize, limits.documentCacheBytes);
+    this.gate = new BatchGate(limits.concurrentBatches);
   }
 
   get cachedDocuments(): number {
@@ -67,7 +72,9 @@ export class SyncService {
     if (request.items.length > this.limits.maxBatchItems) {
       throw new SyncError(Code.RESOURCE_EXHAUSTED, `a batch holds at most ${this.limits.maxBatchItems} items`);
     }
-    return this.serialised(principal.userId, () => this.syncItems(principal, request)).catch((err: unknown) => {
+    // The person's queue first, then the process-wide gate: a batch waiting for its turn at the
+    // gate never holds up another person's.
+    return this.serialised(principal.userId, () => this.gate.run(() => this.syncItems(principal, request))).catch((err: unknown) => {
       // Any Automerge call throws once the module trapped (a cached document's save or free, a
       // stored one's load): the batch is answered UNAVAILABLE, so the device keeps its changes.
       if (err instanceof SyncError) throw err;
@@ -179,17 +186,18 @@ export class SyncService {
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
           break;
         case "applied": {
-          const bytes = A.save(outcome.doc);
-          if (bytes.length > this.limits.maxDocumentBytes) {
+          // `current.doc` went into outcome.doc; its stored size and chunks still describe the row.
+          const stored = storedForm({ changes: item.changes, chunks: outcome.pushedChunks }, current, outcome.doc, this.limits.maxDocumentBytes);
+          if (stored.storedBytes > this.limits.maxDocumentBytes) {
             A.free(outcome.doc);
             results[index] = errorResult(
               item.entityId,
               Code.INVALID_ARGUMENT,
-              `the document would be ${bytes.length} bytes; the relay keeps documents of at most ${this.limits.maxDocumentBytes}`,
+              `the document would be ${stored.storedBytes} bytes; the relay keeps documents of at most ${this.limits.maxDocumentBytes}`,
             );
             break;
           }
-          staged.push({ index, item, ...outcome, bytes });
+          staged.push({ index, item, doc: outcome.doc, json: outcome.json, deleted: outcome.deleted, stored });
           break;
         }
         default:
@@ -210,7 +218,8 @@ export class SyncService {
           entityId: s.item.entityId,
           entityType: s.item.entityType,
           baseVersion: s.item.baseVersion,
-          doc: s.bytes,
+          doc: s.stored.bytes,
+          append: s.stored.append,
           data: s.json,
           deleted: s.deleted,
           deviceId,
@@ -230,7 +239,8 @@ export class SyncService {
           version: outcome.version,
           cursor: outcome.cursor,
           updatedAt: outcome.updatedAt,
-          savedBytes: s.bytes.length,
+          savedBytes: s.stored.storedBytes,
+          storedChunks: s.stored.storedChunks,
         });
         results[s.index] = create(SyncResultSchema, {
           entityId: s.item.entityId,
@@ -288,6 +298,8 @@ export class SyncService {
       cursor: row.cursor,
       updatedAt: row.updatedAt,
       savedBytes: row.doc.length,
+      // Bytes whose framing cannot be counted are compacted by the next update.
+      storedChunks: countChunks(row.doc) ?? MAX_STORED_CHUNKS + 1,
     };
   }
 

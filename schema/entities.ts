@@ -6,6 +6,7 @@
 // Specification: docs/data-model.md
 import { isValidDocumentId } from "@automerge/automerge-repo/slim";
 import { z } from "zod";
+import { upgradeDocument } from "./document-version.js";
 
 // Every object schema is strict: an unknown key is refused, not stripped, so what a store keeps
 // is exactly what validated (a stripped key would still be in the Automerge document and in the
@@ -131,8 +132,11 @@ export const tombstoneSchema = z.strictObject({
   at: z.number().int().nonnegative(),
   hlc: z.string().max(200),
   deviceId: z.string().max(128),
-  /** The server version the deleting device had: a delete built on an older version is the earlier write. */
-  baseVersion: z.number().int().nonnegative().optional(),
+  /**
+   * The server version the deleting device had: a delete built on an older version is the earlier
+   * write. Always written from schema version 2 (schema/document-version.ts upgrades older ones).
+   */
+  baseVersion: z.number().int().nonnegative(),
 });
 
 /**
@@ -189,8 +193,11 @@ const metaShape = {
   deviceName: z.string().max(100),
   /** Hybrid logical clock of the last change: orders last-write-wins under clock skew. */
   hlc: z.string().max(200),
-  /** The server version the last change was built on: orders last writes before any clock does. */
-  baseVersion: z.number().int().nonnegative().optional(),
+  /**
+   * The server version the last change was built on: orders last writes before any clock does.
+   * Always written from schema version 2 (schema/document-version.ts upgrades older ones).
+   */
+  baseVersion: z.number().int().nonnegative(),
   deleted: tombstoneSchema.nullable(),
   resolutions: z.array(resolutionSchema).max(MAX_RESOLUTIONS * 2).optional(),
 };
@@ -216,9 +223,13 @@ export type ValidationResult<T extends EntityType> =
   | { ok: true; value: EntityDocument<T> }
   | { ok: false; message: string };
 
-/** Validate a whole document root against its type. The message names the failing paths. */
+/**
+ * Validate a whole document root against its type, as this schema version reads it: a document of
+ * an older version validates as its upgrade (schema/document-version.ts),, and the value returned
+ * is the upgraded one (`value` itself is never changed). The message names the failing paths.
+ */
 export function validateDocument<T extends EntityType>(type: T, value: unknown): ValidationResult<T> {
-  const parsed = documentSchemas[type].safeParse(value);
+  const parsed = documentSchemas[type].safeParse(upgradeDocument(value));
   if (parsed.success) return { ok: true, value: parsed.data as EntityDocument<T> };
   const message = parsed.error.issues
     .slice(0, 5)
@@ -237,6 +248,8 @@ export interface EntitySummary {
   deleted: boolean;
   /** The device that created it, when the document says. */
   createdBy?: DeviceRef;
+  /** Written by a newer version of the app: kept, not readable here (schema/document-version.ts). */
+  tooNew?: true;
 }
 
 export function summarize(doc: EntityDocument): EntitySummary {

@@ -43,15 +43,15 @@ export function DeviceSetup({ onDone }: { onDone: (settings: DeviceSettings, ses
         <p className="hint">Use the same account on each of your devices: they sync with each other.</p>
         <label className="field">
           <span>Email</span>
-          <input aria-label="Email" type="email" autoComplete="username" autoCapitalize="none" value={email} onChange={(e) => setEmail(e.target.value)} />
+          <input type="email" autoComplete="username" autoCapitalize="none" value={email} onChange={(e) => setEmail(e.target.value)} />
         </label>
         <label className="field">
           <span>Password</span>
-          <input aria-label="Password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
         </label>
         <label className="field">
-          <span>This device's name</span>
-          <input aria-label="Device name" value={deviceName} onChange={(e) => setDeviceName(e.target.value)} />
+          <span>Device name</span>
+          <input value={deviceName} onChange={(e) => setDeviceName(e.target.value)} />
         </label>
         {problem && (
           <p className="form-error" role="alert">

@@ -1,6 +1,6 @@
 // Failures in the words a person reads: a save that did not happen, and why the sync server
 // refused a change.
-import { Code, SyncError } from "../core/index.js";
+import { Code, SchemaTooNew, SyncError } from "../core/index.js";
 
 /** "Not saved: …" for a save that failed. The core words a full disk itself ("Not saved: this device is out of space"). */
 export function notSaved(err: unknown, verb = "Not saved"): string {
@@ -20,10 +20,20 @@ export function refusalInWords(error: { code: string; message: string }): string
     case "PERMISSION_DENIED":
       return `This account may not change it: ${message}.`;
     case "FAILED_PRECONDITION":
+      // Schema versions (schema/document-version.ts): a relay older than this app cannot read
+      // what it wrote; a newer app on another device changed it in a way this one cannot read.
+      if (message.includes("newer than this relay")) return "The sync server is older than this app and can't read this version yet; it stays on this device until the server is updated.";
+      if (message.includes("newer version of the app")) return "A newer version of IronFlow changed this on another device: update the app to sync it. Your change is kept on this device.";
       return `The sync server is behind this device (it may have lost data): ${message}.`;
     case "UNAVAILABLE":
       return "The sync server could not be reached.";
     default:
       return `${error.code}: ${message}`;
   }
+}
+
+/** Why something could not be opened: a newer app's document says to update, in words. */
+export function notOpened(err: unknown, what: string): string {
+  if (err instanceof SchemaTooNew) return `This ${what} was saved by a newer version of IronFlow: update the app to open it. It is kept as it is on this device.`;
+  return `Could not open this ${what}: ${err instanceof Error ? err.message : String(err)}`;
 }

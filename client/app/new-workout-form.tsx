@@ -60,8 +60,8 @@ export function NewWorkoutForm({ device, userId }: { device: AppDevice; userId: 
       <h2>New workout</h2>
       <p className="hint">Kept on this device as a draft as you type, until you save it.</p>
       <label className="field">
-        <span>Title</span>
-        <input aria-label="Workout title" placeholder={defaultTitle()} value={title} onChange={(e) => {
+        <span>Workout title</span>
+        <input placeholder={defaultTitle()} value={title} onChange={(e) => {
           const value = e.target.value;
           update(() => ({ title: value }));
         }} />

@@ -10,7 +10,7 @@ import { formatDate } from "./dates.js";
 import type { AppDevice } from "./device/app-device.js";
 import type { SetValues, WorkoutEdit } from "./device/workout-edit.js";
 import { ExerciseEditor } from "./exercise-editor.js";
-import { notSaved, refusalInWords } from "./failure-words.js";
+import { notOpened, notSaved, refusalInWords } from "./failure-words.js";
 import { ExercisePicker } from "./gym/exercise-picker.js";
 import { exerciseToLog } from "./gym/plan-workout.js";
 import { startRest } from "./gym/rest-timer.js";
@@ -41,7 +41,7 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
         setDoc(found?.doc ?? null);
         setHeads(found?.heads ?? []);
       },
-      (err: unknown) => current && setError(`Could not open this workout: ${(err as Error).message}`),
+      (err: unknown) => current && setError(notOpened(err, "workout")),
     );
     return () => {
       current = false;

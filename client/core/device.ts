@@ -5,6 +5,7 @@ import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 import type { AuthSession } from "../../schema/accounts.js";
 import type { AuthApi } from "./auth/auth-api.js";
 import { Credentials, type StoredSession } from "./auth/credentials.js";
+import { SchemaTooNew } from "../../schema/document-version.js";
 import { Code, SyncError } from "../../schema/status.js";
 import { HybridLogicalClock } from "./clock/hlc.js";
 import { relayCorrectedClock } from "./clock/relay-clock.js";
@@ -116,6 +117,7 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     conflictDocs,
     tally,
     hasLibrary: () => state.hasLibrary,
+    now,
     onAdopted: async (id) => {
       if (await duplicates.check(id)) notify();
     },
@@ -193,7 +195,12 @@ async function recoverInterruptedWrites(entities: EntityStore, queue: SyncQueue)
         serverTime: null,
       });
     }
-    await entities.refreshRecord(item.entityId, await entities.json(item.entityId));
+    try {
+      await entities.refreshRecord(item.entityId, await entities.json(item.entityId));
+    } catch (err) {
+      // Written by a newer version of the app (an older build's queue left it): kept as it is.
+      if (!(err instanceof SchemaTooNew)) throw err;
+    }
     // The item is written before the document: changes it kept for a write that never landed are
     // not in the document, and must not be pushed.
     const kept = item.unsynced;

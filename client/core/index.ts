@@ -28,8 +28,9 @@ export { webSocketTransport, type WebSocketFactory, type WebSocketLike } from ".
 export { HybridLogicalClock } from "./clock/hlc.js";
 export * from "../../schema/entities.js";
 export { Code, SyncError, codeName } from "../../schema/status.js";
+export { SCHEMA_VERSION, SchemaTooNew } from "../../schema/document-version.js";
 export { userIdSchema } from "../../schema/identity.js";
-export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey } from "./storage/encrypted-storage.js";
+export { EncryptedStorage, StorageUnreadable, newStorageKey, importStorageKey, webCryptoCipher, type StorageCipher } from "./storage/encrypted-storage.js";
 export type { DeviceStorage } from "./storage/device-storage.js";
 export { memoryTransport, type MemoryTransport } from "./transport/memory-pair.js";
 export { pairWithPeer, secureTransport, type PeerCredentials, type PairingRequest } from "./peer/secure-channel.js";

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import { AuthApi, Code, EncryptedStorage, IronFlowClient, SyncError, webSocketTransport, type AuthSession, type ClientOptions, type Fetch } from "../core/index.js";
 import { FileStorage } from "./file-storage.js";
+import { nodeStorageCipher } from "./node-cipher.js";
 import { storageKeyFromFile } from "./storage-key.js";
 
 export interface NodeClientOptions extends Omit<ClientOptions, "storage" | "transport" | "auth"> {
@@ -28,7 +29,7 @@ export async function openNodeClient(options: NodeClientOptions): Promise<IronFl
   const { dataDir, relayUrl, account, fetch, accountsUrl, ...rest } = options;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const key = await storageKeyFromFile(join(dataDir, "storage.key"));
-  const storage = new EncryptedStorage(new FileStorage(join(dataDir, "store")), key);
+  const storage = new EncryptedStorage(new FileStorage(join(dataDir, "store")), nodeStorageCipher(key));
   const api = new AuthApi(accountsUrl ?? httpOrigin(relayUrl), fetch);
   const session = account ? await signIn(api, account, { deviceName: rest.deviceName, deviceId: await IronFlowClient.deviceIdOf(storage) }) : undefined;
   return IronFlowClient.open({

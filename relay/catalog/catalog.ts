@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { parseAutomergeUrl, stringifyAutomergeUrl, type BinaryDocumentId } from "@automerge/automerge-repo/slim";
 import { create } from "@bufbuild/protobuf";
+import { changeOptions } from "../../schema/document-version.js";
 import { validateDocument, type Payloads } from "../../schema/entities.js";
 import { deepEqual } from "../../schema/json.js";
 import { EntitySnapshotSchema } from "../../schema/protocol/frames.js";
@@ -46,23 +47,27 @@ export async function publishExerciseLibrary(
     const row = await store.get(CATALOG_OWNER, id);
     let doc: A.Doc<Record<string, unknown>>;
     if (!row) {
-      doc = A.from<Record<string, unknown>>({
-        type: "exercise_definition",
-        id,
-        createdAt: now,
-        updatedAt: now,
-        deviceId: "relay",
-        deviceName: "IronFlow",
-        hlc: "",
-        deleted: null,
-        payload: entry.definition,
-      });
+      // A.from, with the change message naming this schema version (A.from takes none).
+      doc = A.change(A.init<Record<string, unknown>>(), changeOptions(), (d) =>
+        Object.assign(d, {
+          type: "exercise_definition",
+          id,
+          createdAt: now,
+          updatedAt: now,
+          deviceId: "relay",
+          deviceName: "IronFlow",
+          hlc: "",
+          baseVersion: 0,
+          deleted: null,
+          payload: structuredClone(entry.definition),
+        }),
+      );
     } else {
       // The stored JSON says whether the entry changed: loading every entry's document at each
       // start cost the relay's start more CPU than its migrations (bench/start.ts).
       if (deepEqual(storedPayload(row.data), entry.definition)) continue;
       const current = A.load<Record<string, unknown>>(row.doc);
-      doc = A.change(current, (d) => {
+      doc = A.change(current, changeOptions(), (d) => {
         d["payload"] = structuredClone(entry.definition);
         d["updatedAt"] = now;
       });

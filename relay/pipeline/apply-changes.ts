@@ -3,6 +3,7 @@
 // stored.
 // Specification: docs/relay.md
 import * as A from "@automerge/automerge";
+import { SCHEMA_VERSION, schemaVersionOf } from "../../schema/document-version.js";
 import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
 import { plainJson } from "../../schema/plain-json.js";
@@ -14,7 +15,8 @@ import { chunksCost, type CostBudget } from "./automerge-columns.js";
 import type { CheckedItem, ItemFailure } from "./check-item.js";
 
 export type ApplyOutcome =
-  | { kind: "applied"; doc: RelayDoc; json: Record<string, unknown>; deleted: boolean }
+  /** `pushedChunks`: how many Automerge chunks the pushed bytes hold (all of them whole and checked). */
+  | { kind: "applied"; doc: RelayDoc; json: Record<string, unknown>; deleted: boolean; pushedChunks: number }
   /** Every pushed change was already there (a retry): no new version; `current.doc` may be cached again. */
   | { kind: "unchanged"; current: CachedDocument }
   /** The device built on an older version: `current` is the relay's, unchanged. */
@@ -79,8 +81,15 @@ export function applyChanges(
   if (A.getMissingDeps(doc, []).length > 0 || !A.hasHeads(doc, pushedHashes)) {
     return refuse(Code.INVALID_ARGUMENT, "changes depend on history the relay does not have: push the changes since the last synced heads");
   }
+  // The changes new to the relay (a create: the whole history, which a create carries anyway).
+  const added = A.getChangesMetaSince(doc, headsBefore);
+  // A document written by a newer schema cannot be validated by this relay: refused, and the
+  // device keeps it (FAILED_PRECONDITION: review, not a retry loop) until the relay is updated.
+  const written = schemaVersionOf(added);
+  if (written > SCHEMA_VERSION) {
+    return refuse(Code.FAILED_PRECONDITION, `document schema ${String(written)} is newer than this relay reads (up to ${String(SCHEMA_VERSION)}): update the relay; the change stays on the device`);
+  }
   if (current) {
-    const added = A.getChangesMetaSince(doc, headsBefore);
     // Every change of an entity descends from its one first change; a change without
     // dependencies added later starts another document's history, whose merge would be decided
     // by actor order, not by anyone's edit.
@@ -93,9 +102,12 @@ export function applyChanges(
   // Automerge Counter or ImmutableString into a plain object that passes as JSON.
   const problem = jsonProblem(doc);
   if (problem !== undefined) return refuse(Code.INVALID_ARGUMENT, `invalid ${item.entityType}: ${problem}`);
+  // What is stored (the row's jsonb copy) is the document as it is; it validates as its upgrade
+  // to this schema version (validateDocument runs the upgrades), so a device of the previous
+  // release, whose documents lack what this version always writes, keeps syncing.
   const json = plainJson<Record<string, unknown>>(doc);
   const validation = validateDocument(item.entityType, json);
   if (!validation.ok) return refuse(Code.INVALID_ARGUMENT, validation.message);
   if (validation.value.id !== item.entityId) return refuse(Code.INVALID_ARGUMENT, "document id does not match the item's entity id");
-  return { kind: "applied", doc, json, deleted: validation.value.deleted !== null };
+  return { kind: "applied", doc, json, deleted: validation.value.deleted !== null, pushedChunks: chunks.chunks.length };
 }

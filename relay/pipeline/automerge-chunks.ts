@@ -59,3 +59,22 @@ export function readChunks(bytes: Uint8Array): ChunksResult {
   if (chunks.length === 0) return { ok: false, message: "no Automerge chunk" };
   return { ok: true, chunks };
 }
+
+/**
+ * How many chunks bytes the relay stored hold: the headers are walked, nothing is hashed (what
+ * the relay stores was read by readChunks or written by A.save). Undefined when the framing is
+ * not whole chunks, which the caller treats as "compact it".
+ */
+export function countChunks(bytes: Uint8Array): number | undefined {
+  let count = 0;
+  let at = 0;
+  while (at < bytes.length) {
+    if (bytes.length - at < HEADER_BEFORE_TYPE + 2) return undefined;
+    const length = new LebReader(bytes, at + HEADER_BEFORE_TYPE + 1);
+    const contents = length.uleb();
+    if (contents === undefined || !Number.isSafeInteger(contents)) return undefined;
+    at = length.position + contents;
+    count++;
+  }
+  return at === bytes.length ? count : undefined;
+}

@@ -13,7 +13,10 @@ export interface StoredEntity {
   version: number;
   /** The user's change counter when this version was stored. */
   cursor: bigint;
-  /** The whole Automerge document (A.save). */
+  /**
+   * The whole Automerge document as whole chunks: an A.save, or a device's pushed history,
+   * possibly followed by the changes of later pushes (A.load takes the concatenation).
+   */
   doc: Uint8Array;
   /** The materialised JSON of the document. */
   data: unknown;
@@ -29,7 +32,14 @@ export interface EntityWrite {
   entityType: EntityType;
   /** The version the device built on: 0 for a create, else the version it last saw. */
   baseVersion: number;
+  /** The whole document; with `append`, the changes to add after the stored bytes instead. */
   doc: Uint8Array;
+  /**
+   * An update whose `doc` holds only the pushed changes: the store keeps the row's bytes and
+   * appends these, under the same optimistic lock (so they follow exactly the version the relay
+   * validated them on). Ignored for a create.
+   */
+  append?: boolean;
   data: unknown;
   deleted: boolean;
   deviceId: string;

@@ -16,10 +16,10 @@ export * from "./sync_pb.js";
  * Bump on any change of sync.proto's definitions, and write the change in its history;
  * test/schema/protocol-version.test.ts fails until both are done and the new hash is recorded.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 /**
  * The oldest version this code still speaks, so old and new apps sync side by side: 1, since
- * versions 3 and 4 only added optional fields that older peers ignore.
+ * versions 3 to 5 only added optional fields that older peers ignore.
  */
 export const MIN_PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 4;

@@ -62,7 +62,7 @@ describe("a person's account in the app", () => {
     await phone.app.page.goto(`${phone.url}#/`);
     expect(await phone.app.listItem("Rows").count()).toBe(0);
 
-    await tablet.app.page.getByLabel("Password", { exact: true }).fill(testAccount("bo").password);
+    await tablet.app.page.getByLabel(`Password for ${testAccount("bo").email}`, { exact: true }).fill(testAccount("bo").password);
     await tablet.app.page.getByRole("button", { name: "Sign in to sync" }).click();
     await tablet.app.queueDepth(0);
     await phone.app.listItem("Rows").waitFor();

@@ -105,10 +105,16 @@ describe("a workout changed on two devices", () => {
       }
     }
     // The phone's Sync health screen counts the three choices, one of each kind (the protocol's
-    // ResolutionKind numbers: 7 mine, 8 theirs, 9 merge); the tablet settled nothing.
+    // ResolutionKind numbers: 7 mine, 8 theirs, 9 merge), each on a workout; the tablet settled nothing.
     await phone.app.page.getByTestId("sync-health-link").click();
-    for (const kind of [7, 8, 9]) await phone.app.page.locator(`[data-testid="health-settled"] tr[data-kind="${kind}"][data-count="1"]`).waitFor();
+    for (const kind of [7, 8, 9]) await phone.app.page.locator(`[data-testid="health-settled"] tr[data-entity-type="workout"][data-kind="${kind}"][data-count="1"]`).waitFor();
     expect(await phone.app.page.locator('[data-testid="health-settled"] tr').count()).toBe(4); // with the header row
+    const rows = await phone.app.page.locator('[data-testid="health-settled"] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+    expect(rows).toEqual([
+      ["Workout", "You chose this device's version", "1"],
+      ["Workout", "You chose the other device's version", "1"],
+      ["Workout", "You chose to merge both", "1"],
+    ]);
     expect(await phone.app.seriousViolations()).toEqual([]);
     await tablet.openWorkout("Friday");
     expect(await tablet.page.getByTestId("kept-from").allTextContents()).toEqual(["Phone A's version of set 1, kept by “Merge both”"]);

@@ -38,7 +38,8 @@ describe("the Sync health screen", () => {
     await page.getByTestId("sync-health-link").click();
     await page.getByTestId("health-queue-depth").filter({ hasText: /^1$/ }).waitFor();
     expect(await page.getByTestId("health-last-error").textContent()).toBe("The sync server could not be reached.");
-    await page.locator('[data-testid="health-retries"] tr[data-retries="1"][data-items="1"]').waitFor();
+    // At least one failed attempt: under load the back-off may already have tried again.
+    await page.locator('[data-testid="health-retries"] tr[data-items="1"]:not([data-retries="0"])').waitFor();
     await page.locator('[data-testid="health-log"] li[data-event="sync_failed"]').first().waitFor();
 
     // The log is in IndexedDB: a reload shows it again.
@@ -50,6 +51,13 @@ describe("the Sync health screen", () => {
     const exported = JSON.parse(readFileSync(await file.path(), "utf8")) as { status: { queueDepth: number }; log: { event: string }[] };
     expect(exported.status.queueDepth).toBe(1);
     expect(exported.log.map((entry) => entry.event)).toEqual(expect.arrayContaining(["sync_attempt", "sync_success", "sync_failed"]));
+    // Each event with the source's fields and the device's id; a failure with its code.
+    const deviceId = expect.stringMatching(/.+/) as unknown;
+    const when = expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown;
+    const ms = expect.any(Number) as unknown;
+    expect(exported.log).toContainEqual(expect.objectContaining({ event: "sync_attempt", device_id: deviceId, items_count: 1, timestamp: when }));
+    expect(exported.log).toContainEqual(expect.objectContaining({ event: "sync_success", device_id: deviceId, items_synced: 1, conflicts: 0, errors: 0, duration_ms: ms }));
+    expect(exported.log).toContainEqual(expect.objectContaining({ event: "sync_failed", device_id: deviceId, code: "UNAVAILABLE", message: expect.any(String) as unknown, duration_ms: ms }));
     // Events name ids and counts, never what a workout holds.
     expect(JSON.stringify(exported.log)).not.toContain("Leg day");
   });

@@ -13,7 +13,7 @@ import { privatePostgres, type PrivatePostgres } from "../support/private-postgr
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 import { workout } from "../support/devices.js";
 import { Cleanups } from "../faults/fixtures.js";
-import { freshPgStore } from "../support/databases.js";
+import { freshPgStore, withAdmin } from "../support/databases.js";
 import type { AutomergeProbeApi } from "../../relay/automerge-readiness.js";
 
 function terminated(): never {
@@ -255,6 +255,26 @@ describe("the relay's metrics and health", () => {
     });
     expect(await status(relay, "/readyz")).toEqual({ status: 503, body: { ready: false, checks: { database: "ok", automerge: "ok", accepting: "ok", nats: "not connected" } } });
     natsUp = true;
+    expect((await status(relay, "/readyz")).status).toBe(200);
+  });
+
+  it("a migration this code has that the database lacks makes /readyz 503, naming it; applied again, 200", async () => {
+    const db = await freshPgStore();
+    const relay = await startTestRelay({ store: db.store });
+    cleanups.add(() => db.close());
+    cleanups.add(() => relay.close().catch(() => undefined));
+    expect((await status(relay, "/readyz")).status).toBe(200);
+    // As a database looks to a newer relay before its migrations ran: the last one's record is gone.
+    const forgotten = await withAdmin(async (admin) => {
+      const { rows } = await admin.query<{ name: string }>(`DELETE FROM ${db.schema}.schema_migrations WHERE name = (SELECT max(name) FROM ${db.schema}.schema_migrations) RETURNING name`);
+      return rows[0]!.name;
+    });
+    expect(await status(relay, "/readyz")).toEqual({
+      status: 503,
+      body: { ready: false, checks: { database: `migrations not applied: ${forgotten}`, automerge: "ok", accepting: "ok" } },
+    });
+    expect((await status(relay, "/healthz")).status).toBe(200);
+    await withAdmin((admin) => admin.query(`INSERT INTO ${db.schema}.schema_migrations (name) VALUES ($1)`, [forgotten]));
     expect((await status(relay, "/readyz")).status).toBe(200);
   });
 });

@@ -6,7 +6,7 @@ import { DocumentCache, type CachedDocument, type RelayDoc } from "../../relay/d
 
 function entry(savedBytes: number): CachedDocument {
   const doc: RelayDoc = A.from<Record<string, unknown>>({ size: savedBytes });
-  return { entityType: "workout", doc, version: 1, cursor: 1n, updatedAt: 0, savedBytes };
+  return { entityType: "workout", doc, version: 1, cursor: 1n, updatedAt: 0, savedBytes, storedChunks: 1 };
 }
 
 /** A freed document can no longer be read. */

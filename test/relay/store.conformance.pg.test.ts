@@ -152,6 +152,24 @@ describe.each(storeBackends)("RelayStore on $name", ({ open }) => {
     expect((await store.changesSince(ALICE, before?.cursor ?? 0n, 10)).entities).toEqual([]);
   });
 
+  it("an appending update adds its bytes after the stored ones, only on the version it names", async () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    await store.writeBatch(ALICE, [write("w1", 0, { doc: bytes("base|") }), write("w2", 0, { doc: bytes("two|") })]);
+    // In one batch: an append, a replace beside it, and an append on a stale version.
+    const outcomes = await store.writeBatch(ALICE, [
+      write("w1", 1, { doc: bytes("edit-1|"), append: true }),
+      write("w2", 1, { doc: bytes("whole"), append: false }),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["stored", "stored"]);
+    expect(await store.writeBatch(ALICE, [write("w1", 1, { doc: bytes("lost|"), append: true })])).toEqual([{ kind: "conflict" }]);
+    stored((await store.writeBatch(ALICE, [write("w1", 2, { doc: bytes("edit-2"), append: true })]))[0]);
+    expect(new TextDecoder().decode((await store.get(ALICE, "w1"))?.doc)).toBe("base|edit-1|edit-2");
+    expect(new TextDecoder().decode((await store.get(ALICE, "w2"))?.doc)).toBe("whole");
+    // A create never appends: there is nothing stored to append to.
+    stored((await store.writeBatch(ALICE, [write("w3", 0, { doc: bytes("fresh"), append: true })]))[0]);
+    expect(new TextDecoder().decode((await store.get(ALICE, "w3"))?.doc)).toBe("fresh");
+  });
+
   it("an update of an entity that was never created is a conflict", async () => {
     expect(await store.writeBatch(ALICE, [write("ghost", 3)])).toEqual([{ kind: "conflict" }]);
     expect(await store.get(ALICE, "ghost")).toBeNull();

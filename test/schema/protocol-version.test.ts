@@ -24,6 +24,7 @@ const RECORDED_SCHEMA_HASHES: Readonly<Record<number, string>> = {
   2: "913e3944baebeed510ec94a9df081ba26ce5d59b52698d26000cdeeb9da90b37",
   3: "c4fe337dd22e92153e842d7ef7f7c0a606650f256984ccfa230ea61be7f08a83",
   4: "a3b78e0ae2c9b629914becea5652eb84e177d6746bfa69ff79e814d8fc22848f",
+  5: "50a29b23b3b90580decec311568cb57ceee1eba15b55f3d107d0937ff7aa46c2",
 };
 
 const proto = readFileSync(new URL("../../schema/protocol/sync.proto", import.meta.url), "utf8");

@@ -1,5 +1,6 @@
-// The Grafana dashboard in docs/grafana reads only metrics the relay really exports: a renamed
-// metric would otherwise leave an empty panel nobody notices.
+// The Grafana dashboard in docs/grafana reads only metrics the relay really exports, and groups
+// and filters them only by labels they have: a renamed metric or label would otherwise leave an
+// empty panel (or one series where there should be many) that nobody notices.
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { startTestRelay } from "../support/accounts.js";
@@ -29,5 +30,28 @@ describe("the Grafana dashboard", () => {
     expect(queried.size).toBeGreaterThan(10);
     const missing = [...queried].filter((name) => !exported.has(name) && !exported.has(name.replace(/_(bucket|sum|count)$/, "")));
     expect(missing).toEqual([]);
+  });
+
+  it("every label a panel groups or filters by is one its metric has (or Prometheus adds: instance, job; le on buckets)", async () => {
+    db ??= await freshPgStore();
+    relay ??= await startTestRelay({ store: db.store });
+    const registry = relay.metrics.registry;
+    const wrong: string[] = [];
+    for (const { title, targets } of dashboard.panels) {
+      for (const { expr } of targets) {
+        const names = [...expr.matchAll(/\b((?:ironflow|nodejs|process)_[a-z0-9_]+)/g)].map((m) => m[1]!);
+        const grouped = [...expr.matchAll(/\bby \(([^)]*)\)/g)].flatMap((m) => m[1]!.split(",").map((label) => label.trim()));
+        const filtered = [...expr.matchAll(/\{([^}]*)\}/g)].flatMap((m) => [...m[1]!.matchAll(/([a-z_]+)\s*(?:=~|!~|!=|=)/g)].map((l) => l[1]!));
+        const has = new Set(["instance", "job"]);
+        for (const name of names) {
+          if (name.endsWith("_bucket")) has.add("le");
+          // prom-client keeps each metric's labelNames, its construction option, on the metric.
+          const metric = registry.getSingleMetric(name.replace(/_(bucket|sum|count)$/, "")) as { labelNames?: readonly string[] } | undefined;
+          for (const label of metric?.labelNames ?? []) has.add(label);
+        }
+        for (const label of [...grouped, ...filtered]) if (!has.has(label)) wrong.push(`${title}: ${label} (${names.join(", ")})`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });

@@ -42,7 +42,7 @@ export function SignedOutPrompt({ device, settings }: { device: AppDevice; setti
       </p>
       <label className="field">
         <span>Password for {settings.email}</span>
-        <input aria-label="Password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
       {problem && (
         <p className="form-error" role="alert">

@@ -1,6 +1,20 @@
-// The kinds of conflict settlement in the person's words, for the Sync health screen.
+// The kinds of conflict settlement and the entity types they settled, in the person's words,
+// for the Sync health screen.
 // Specification: docs/observability.md
-import { ResolutionKind } from "../../core/index.js";
+import { ResolutionKind, type EntityType } from "../../core/index.js";
+
+const TYPE_WORDS: Readonly<Record<EntityType, string>> = {
+  workout: "Workout",
+  progression: "Progression",
+  user_profile: "Profile",
+  recovery: "Recovery",
+  volume: "Weekly volume",
+  exercise_definition: "Exercise library",
+};
+
+export function entityTypeInWords(type: EntityType): string {
+  return TYPE_WORDS[type];
+}
 
 const WORDS: Readonly<Record<ResolutionKind, string>> = {
   [ResolutionKind.UNSPECIFIED]: "Other",

@@ -1,7 +1,7 @@
 // "Sync health": what this device knows about its own syncing, for the person and for a bug
 // report: queue depth, last sync, the last error in words, how often waiting changes failed,
-// conflicts waiting, how conflicts were settled, and the recent sync log (kept in IndexedDB),
-// which can be exported.
+// conflicts waiting, how conflicts were settled (by entity type and kind), and the recent sync
+// log (kept in IndexedDB), which can be exported.
 // Specification: docs/observability.md
 import { useEffect, useState } from "react";
 import { MANUAL_SYNC_MESSAGE } from "../../core/index.js";
@@ -11,7 +11,7 @@ import { download } from "../download.js";
 import { refusalInWords } from "../failure-words.js";
 import { useDeviceVersion } from "../use-device-version.js";
 import { DebugLogStore, type LogEntry } from "./debug-log-store.js";
-import { settledInWords } from "./settled-words.js";
+import { entityTypeInWords, settledInWords } from "./settled-words.js";
 
 /** Log lines shown on the screen; the export has every kept line. */
 const SHOWN = 50;
@@ -77,20 +77,22 @@ export function SyncHealth({ device, userId }: { device: AppDevice; userId: stri
           </tbody>
         </table>
       )}
-      <h3>Conflicts settled since the app opened</h3>
+      <h3>Conflicts settled since the app opened, by type</h3>
       {status.settled.length === 0 ? (
         <p>None yet.</p>
       ) : (
         <table className="health-retries" data-testid="health-settled">
           <thead>
             <tr>
+              <th scope="col">What</th>
               <th scope="col">How</th>
               <th scope="col">Times</th>
             </tr>
           </thead>
           <tbody>
-            {status.settled.map(({ kind, count }) => (
-              <tr key={kind} data-kind={kind} data-count={count}>
+            {status.settled.map(({ entityType, kind, count }) => (
+              <tr key={`${entityType}/${kind}`} data-entity-type={entityType} data-kind={kind} data-count={count}>
+                <td>{entityTypeInWords(entityType)}</td>
                 <td>{settledInWords(kind)}</td>
                 <td>{count}</td>
               </tr>

@@ -48,7 +48,7 @@ function PairForm({ device }: { device: AppDevice }) {
     <form className="card" onSubmit={submit}>
       <label className="field">
         <span>Invite from the nearby device</span>
-        <input aria-label="Invite" autoCapitalize="none" autoComplete="off" spellCheck={false} placeholder="ironflow-peer://pair?…" value={invite} onChange={(e) => setInvite(e.target.value)} />
+        <input autoCapitalize="none" autoComplete="off" spellCheck={false} placeholder="ironflow-peer://pair?…" value={invite} onChange={(e) => setInvite(e.target.value)} />
       </label>
       {problem && (
         <p className="form-error" role="alert">

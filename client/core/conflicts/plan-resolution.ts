@@ -45,7 +45,7 @@ export interface WriteKey {
 }
 
 export function writeKey(doc: EntityDocument): WriteKey {
-  return { baseVersion: doc.baseVersion ?? 0, hlc: doc.hlc };
+  return { baseVersion: doc.baseVersion, hlc: doc.hlc };
 }
 
 function tombstoneKey(doc: EntityDocument): WriteKey {
@@ -291,5 +291,5 @@ function copyStamp(from: EntityDocument, to: EntityDocument): void {
   to.deviceId = from.deviceId;
   to.deviceName = from.deviceName;
   to.hlc = from.hlc;
-  to.baseVersion = from.baseVersion ?? 0;
+  to.baseVersion = from.baseVersion;
 }

@@ -9,6 +9,7 @@ import type { EntityDocument } from "../../../schema/entities.js";
 import type { ResolutionKind } from "../../../schema/protocol/frames.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { EntityStore } from "../entities/entity-store.js";
+import { requireKnownVersion, upgradeDocument, versionSince } from "../../../schema/document-version.js";
 import { plainJson } from "../../../schema/plain-json.js";
 import type { ConflictRecord } from "../queue/queue-item.js";
 import type { SyncQueue } from "../queue/sync-queue.js";
@@ -82,7 +83,7 @@ export class ConflictSettler {
     await this.entities.putRecord({ ...record, serverVersion: server.version, syncedHeads: serverHeads, serverTime: server.serverTime });
     // New work: pushed at once, not when an old retry timer comes due.
     await this.queue.markPending(id, record.type, server.version, this.now());
-    if (kind !== undefined) this.tally.record(kind);
+    if (kind !== undefined) this.tally.record(record.type, kind);
   }
 
   private async keepBoth(id: string, server: ServerVersion, serverJson: EntityDocument, serverHeads: string[], local: EntityDocument): Promise<void> {
@@ -103,11 +104,15 @@ export class ConflictSettler {
   }
 }
 
-/** The relay's document as JSON and its heads; the loaded document is freed at once. */
+/**
+ * The relay's document as JSON (upgraded to this build's schema) and its heads; the loaded
+ * document is freed at once. SchemaTooNew for a document of a newer schema.
+ */
 export function readDocument(bytes: Uint8Array): { json: EntityDocument; heads: string[] } {
   const doc = A.load<EntityDocument>(bytes);
   try {
-    return { json: plainJson<EntityDocument>(doc), heads: A.getHeads(doc) };
+    requireKnownVersion(versionSince(doc));
+    return { json: upgradeDocument(plainJson<EntityDocument>(doc)), heads: A.getHeads(doc) };
   } finally {
     A.free(doc);
   }

@@ -16,4 +16,9 @@ export interface EntityRecord {
   serverTime: number | null;
   /** The document's resolution records (absent in records written before they existed). */
   resolutions?: Resolution[];
+  /**
+   * The highest schema version the document's history names (schema/document-version.ts);
+   * absent in records written before versions existed, until the document is next read.
+   */
+  schemaVersion?: number;
 }

@@ -11,10 +11,12 @@ import {
   validateDocument,
   type DeviceRef,
   type EntityDocument,
+  type EntitySummary,
   type EntityType,
   type Payloads,
   type Resolution,
 } from "../../../schema/entities.js";
+import { SCHEMA_VERSION, SchemaTooNew, changeOptions, requireKnownVersion, upgradeDocument, versionSince } from "../../../schema/document-version.js";
 import { deepEqual } from "../../../schema/json.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { HybridLogicalClock } from "../clock/hlc.js";
@@ -101,15 +103,34 @@ export class EntityStore {
     this.records.delete(id);
   }
 
-  /** The document as JSON. */
+  /**
+   * The document as JSON, upgraded to this build's schema. SchemaTooNew when a newer version of
+   * the app wrote it (the document stays as it is).
+   */
   async json(id: string): Promise<EntityDocument> {
-    return this.read(id, (doc) => plainJson<EntityDocument>(doc));
+    await this.requireReadable(id);
+    return this.read(id, (doc) => documentJson(doc));
   }
 
   /** The document as it was at `heads`, or undefined when this device does not have them. */
   async jsonAt(id: string, heads: string[]): Promise<EntityDocument | undefined> {
     if (heads.length === 0) return undefined;
-    return this.read(id, (doc) => (A.hasHeads(doc, heads) ? plainJson<EntityDocument>(A.view(doc, heads)) : undefined));
+    await this.requireReadable(id);
+    return this.read(id, (doc) => (A.hasHeads(doc, heads) ? documentJson(A.view(doc, heads)) : undefined));
+  }
+
+  /**
+   * Throws SchemaTooNew when the entity's document was written by a newer schema than this build
+   * reads. A record from before versions were kept has its document looked at once.
+   */
+  async requireReadable(id: string): Promise<void> {
+    const record = this.requireRecord(id);
+    let version = record.schemaVersion;
+    if (version === undefined) {
+      version = await this.read(id, (doc) => versionSince(doc));
+      await this.putRecord({ ...this.requireRecord(id), schemaVersion: version });
+    }
+    requireKnownVersion(version);
   }
 
   async heads(id: string): Promise<string[]> {
@@ -151,7 +172,8 @@ export class EntityStore {
     };
     const checked = validateDocument(type, initial);
     if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
-    const doc = A.from<Record<string, unknown>>(checked.value);
+    // A.from with the change message that names this schema version (A.from takes none).
+    const doc = A.change(A.init<Record<string, unknown>>(), changeOptions(), (draft) => Object.assign(draft, structuredClone(checked.value)));
     // One A.save serves as the queue's unsynced changes (all of them) and the stored snapshot.
     const saved = A.save(doc);
     try {
@@ -161,7 +183,7 @@ export class EntityStore {
       throw err;
     }
     await this.docs.create(id, doc, saved);
-    const record: EntityRecord = { id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: [] };
+    const record: EntityRecord = { id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: [], schemaVersion: SCHEMA_VERSION };
     await this.putRecord(record);
     return { doc: checked.value, record };
   }
@@ -172,11 +194,15 @@ export class EntityStore {
    * changes nothing.
    */
   async change(id: string, mutate: (doc: EntityDocument) => void, options: ChangeOptions = {}): Promise<Changed> {
+    // A document of a newer schema is never edited: this build cannot tell what an edit would destroy.
+    await this.requireReadable(id);
     const record = this.requireRecord(id);
     const doc = await this.update(id, async (current) => {
       const heads = A.getHeads(current);
       const basedOn = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && A.hasHeads(current, options.basedOn) ? options.basedOn : undefined;
-      const now = plainJson<EntityDocument>(current);
+      // The edit is written as the difference from the stored JSON, so an upgrade goes in with it.
+      const stored = plainJson<EntityDocument>(current);
+      const now = upgradeDocument(stored);
       if (options.refuseDeleted && now.deleted !== null) {
         throw new SyncError(Code.FAILED_PRECONDITION, "this was deleted; restore it before editing");
       }
@@ -184,11 +210,11 @@ export class EntityStore {
       this.stamp(target.doc, record.serverVersion);
       this.addResolutions(target.doc, target.records);
       const checked = this.validate(record.type, target.doc);
-      const next = A.change(current, (draft) => applyJsonDiff(asObject(draft), asObject(now), asObject(checked)));
+      const next = A.change(current, changeOptions(), (draft) => applyJsonDiff(asObject(draft), asObject(stored), asObject(checked)));
       await options.beforeWrite?.(checked, written(next, heads, this.requireRecord(id).syncedHeads));
       return { doc: next, value: checked };
     });
-    return { doc, record: await this.refreshRecord(id, doc) };
+    return { doc, record: await this.refreshRecord(id, doc, SCHEMA_VERSION) };
   }
 
   /**
@@ -202,17 +228,24 @@ export class EntityStore {
     server: Uint8Array,
     decide: (sides: { base: EntityDocument | undefined; local: EntityDocument; merged: EntityDocument }) => EntityDocument,
   ): Promise<Changed> {
+    await this.requireReadable(id);
     const record = this.requireRecord(id);
     const doc = await this.update(id, (current) => {
-      const local = plainJson<EntityDocument>(current);
-      const base = record.syncedHeads.length > 0 && A.hasHeads(current, record.syncedHeads) ? plainJson<EntityDocument>(A.view(current, record.syncedHeads)) : undefined;
+      const local = documentJson(current);
+      const base = record.syncedHeads.length > 0 && A.hasHeads(current, record.syncedHeads) ? documentJson(A.view(current, record.syncedHeads)) : undefined;
+      const headsBefore = A.getHeads(current);
       const merged = A.loadIncremental(current, server);
-      const mergedJson = plainJson<EntityDocument>(merged);
+      // The relay's side written by a newer schema: nothing is settled or stored (this device's
+      // document and its pending change stay; the relay keeps its version).
+      const incoming = versionSince(merged, headsBefore);
+      requireKnownVersion(incoming);
+      const mergedStored = plainJson<EntityDocument>(merged);
+      const mergedJson = upgradeDocument(mergedStored);
       this.clock.observe(mergedJson.hlc);
       const target = this.validate(record.type, decide({ base, local, merged: mergedJson }));
-      return { doc: A.change(merged, (draft) => applyJsonDiff(asObject(draft), asObject(mergedJson), asObject(target))), value: target };
+      return { doc: A.change(merged, changeOptions(), (draft) => applyJsonDiff(asObject(draft), asObject(mergedStored), asObject(target))), value: target };
     });
-    return { doc, record: await this.refreshRecord(id, doc) };
+    return { doc, record: await this.refreshRecord(id, doc, SCHEMA_VERSION) };
   }
 
   /**
@@ -220,26 +253,28 @@ export class EntityStore {
    * (nothing is stored then; the caller fetches the whole document).
    */
   async applyChanges(id: string, changes: Uint8Array): Promise<EntityDocument | undefined> {
-    this.requireRecord(id);
-    const { doc, complete } = await this.update(id, (current) => {
+    const known = this.requireRecord(id).schemaVersion;
+    const { doc, complete, version } = await this.update(id, (current) => {
+      const headsBefore = A.getHeads(current);
       const next = A.loadIncremental(current, changes);
-      return { doc: next, value: { doc: plainJson<EntityDocument>(next), complete: A.getMissingDeps(next, []).length === 0 } };
+      return { doc: next, value: { doc: documentJson(next), complete: A.getMissingDeps(next, []).length === 0, version: receivedVersion(known, next, headsBefore) } };
     });
     if (!complete) return undefined;
     this.clock.observe(doc.hlc);
-    await this.refreshRecord(id, doc);
+    await this.refreshRecord(id, doc, version);
     return doc;
   }
 
   /** Takes the relay's whole document in (its history already holds everything this device has). */
   async mergeIn(id: string, bytes: Uint8Array): Promise<EntityDocument> {
-    this.requireRecord(id);
-    const doc = await this.update(id, (current) => {
+    const known = this.requireRecord(id).schemaVersion;
+    const { doc, version } = await this.update(id, (current) => {
+      const headsBefore = A.getHeads(current);
       const next = A.loadIncremental(current, bytes);
-      return { doc: next, value: plainJson<EntityDocument>(next) };
+      return { doc: next, value: { doc: documentJson(next), version: receivedVersion(known, next, headsBefore) } };
     });
     this.clock.observe(doc.hlc);
-    await this.refreshRecord(id, doc);
+    await this.refreshRecord(id, doc, version);
     return doc;
   }
 
@@ -252,18 +287,20 @@ export class EntityStore {
       // two writes): the relay's version is merged into what storage holds, never refused as
       // "already there", which would stop every later pull at this entity.
       A.free(loaded);
-      const merged = await this.update(id, (current) => {
+      const { merged, version } = await this.update(id, (current) => {
         const next = A.loadIncremental(current, bytes);
-        return { doc: next, value: plainJson<EntityDocument>(next) };
+        return { doc: next, value: { merged: documentJson(next), version: versionSince(next) } };
       });
       this.clock.observe(merged.hlc);
-      await this.putRecord({ id, type, summary: summarize(merged), syncedHeads: heads, ...sync, resolutions: merged.resolutions ?? [] });
+      await this.putRecord({ id, type, summary: summaryOf(merged, version), syncedHeads: heads, ...sync, resolutions: merged.resolutions ?? [], schemaVersion: version });
       return merged;
     }
-    const doc = plainJson<EntityDocument>(loaded);
+    // Adopted whatever its schema version: a newer one is kept as it is, and refused on read.
+    const doc = documentJson(loaded);
+    const version = versionSince(loaded);
     await this.docs.create(id, loaded);
     this.clock.observe(doc.hlc);
-    await this.putRecord({ id, type, summary: summarize(doc), syncedHeads: heads, ...sync, resolutions: doc.resolutions ?? [] });
+    await this.putRecord({ id, type, summary: summaryOf(doc, version), syncedHeads: heads, ...sync, resolutions: doc.resolutions ?? [], schemaVersion: version });
     return doc;
   }
 
@@ -287,6 +324,12 @@ export class EntityStore {
    */
   async takeIn(type: EntityType, id: string, bytes: Uint8Array, beforeWrite: () => Promise<void>): Promise<{ doc: EntityDocument; changed: boolean }> {
     const incoming = A.load<unknown>(bytes);
+    // A document of a newer schema cannot be validated here: refused, and it stays where it came from.
+    const version = versionSince(incoming);
+    if (version > SCHEMA_VERSION) {
+      A.free(incoming);
+      throw new SchemaTooNew(version);
+    }
     const json = plainJson<EntityDocument>(incoming);
     const checked = validateDocument(type, json);
     if (!checked.ok || checked.value.id !== id) {
@@ -296,9 +339,10 @@ export class EntityStore {
     if (!this.records.has(id)) {
       await beforeWrite();
       await this.docs.create(id, incoming);
-      await this.putRecord({ id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: checked.value.resolutions ?? [] });
+      await this.putRecord({ id, type, summary: summarize(checked.value), serverVersion: 0, syncedHeads: [], serverTime: null, resolutions: checked.value.resolutions ?? [], schemaVersion: version });
       return { doc: checked.value, changed: true };
     }
+    await this.requireReadable(id);
     const incomingHeads = A.getHeads(incoming);
     A.free(incoming);
     if (await this.has(id, incomingHeads)) return { doc: await this.json(id), changed: false };
@@ -307,7 +351,7 @@ export class EntityStore {
       const next = A.loadIncremental(current, bytes);
       return { doc: next, value: this.validate(type, plainJson<EntityDocument>(next)) };
     });
-    await this.refreshRecord(id, doc);
+    await this.refreshRecord(id, doc, version);
     return { doc, changed: true };
   }
 
@@ -316,13 +360,17 @@ export class EntityStore {
     this.docs.release(id);
   }
 
-  /** The summary and resolution records of `doc`, written to its record when they changed. */
-  async refreshRecord(id: string, doc: EntityDocument): Promise<EntityRecord> {
+  /**
+   * The summary and resolution records of `doc`, and the schema version its history now names
+   * (at least `version`), written to its record when they changed.
+   */
+  async refreshRecord(id: string, doc: EntityDocument, version?: number): Promise<EntityRecord> {
     const record = this.requireRecord(id);
-    const summary = summarize(doc);
+    const schemaVersion = version === undefined ? record.schemaVersion : Math.max(version, record.schemaVersion ?? 1);
+    const summary = summaryOf(doc, schemaVersion ?? 1);
     const resolutions = doc.resolutions ?? [];
-    if (deepEqual(summary, record.summary) && deepEqual(resolutions, record.resolutions ?? [])) return record;
-    const next = { ...record, summary, resolutions };
+    if (deepEqual(summary, record.summary) && deepEqual(resolutions, record.resolutions ?? []) && schemaVersion === record.schemaVersion) return record;
+    const next = { ...record, summary, resolutions, ...(schemaVersion === undefined ? {} : { schemaVersion }) };
     await this.putRecord(next);
     return next;
   }
@@ -381,6 +429,27 @@ export class EntityStore {
   }
 }
 
+/** The document as JSON, upgraded to this build's schema (documents of a newer one come as they are). */
+function documentJson(doc: AnyDoc): EntityDocument {
+  return upgradeDocument(plainJson<EntityDocument>(doc));
+}
+
+/** The schema version a document names after changes arrived: what was known, and what came since `headsBefore`. */
+function receivedVersion(known: number | undefined, doc: AnyDoc, headsBefore: string[]): number {
+  // A record from before versions were kept: the whole history, once.
+  return known === undefined ? versionSince(doc) : Math.max(known, versionSince(doc, headsBefore));
+}
+
+/** The list's summary; a document of a newer schema may not have the shape this build summarises. */
+function summaryOf(doc: EntityDocument, version: number): EntitySummary {
+  if (version <= SCHEMA_VERSION) return summarize(doc);
+  try {
+    return { ...summarize(doc), tooNew: true };
+  } catch {
+    return { type: doc.type, id: doc.id, date: 0, title: "Needs a newer version of the app", deleted: false, tooNew: true };
+  }
+}
+
 function written(doc: AnyDoc, headsBefore: string[], syncedHeads: string[]): WrittenChange {
   return {
     syncedHeads,
@@ -404,14 +473,15 @@ function edited(now: EntityDocument, mutate: (doc: EntityDocument) => void): { d
  * one, and sets they edited that were removed meanwhile are recorded as dropped.
  */
 function rebaseEdit(current: AnyDoc, basedOn: string[], mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
-  const before = plainJson<EntityDocument>(A.view(current, basedOn));
-  const now = plainJson<EntityDocument>(current);
+  const stored = plainJson<EntityDocument>(A.view(current, basedOn));
+  const before = upgradeDocument(stored);
+  const now = documentJson(current);
   const after = structuredClone(before);
   mutate(after);
   const fork = A.clone(current);
   try {
-    const { newDoc } = A.changeAt(fork, basedOn, (draft) => applyJsonDiff(asObject(draft), asObject(before), asObject(after)));
-    const target = plainJson<EntityDocument>(newDoc);
+    const { newDoc } = A.changeAt(fork, basedOn, changeOptions(), (draft) => applyJsonDiff(asObject(draft), asObject(stored), asObject(after)));
+    const target = documentJson(newDoc);
     const records: ResolutionDraft[] = [];
     const losing: DeviceRef = { id: now.deviceId, name: now.deviceName };
     for (const conflict of conflictingLeaves(before.payload, after.payload, now.payload, () => false, ["payload"])) {

@@ -41,7 +41,9 @@ function applyListDiff(list: unknown[], before: JsonObject[], after: JsonObject[
     const at = current.findIndex((e) => e["id"] === element["id"]);
     const previous = current[at];
     if (at === index && previous) {
-      applyJsonDiff(list[index] as JsonObject, previous, element);
+      // Reading list[index] through the draft is a call into Automerge: an element that did not
+      // change (every set but the one edited) is not read at all.
+      if (!deepEqual(previous, element)) applyJsonDiff(list[index] as JsonObject, previous, element);
       return;
     }
     if (at > index) {

@@ -119,7 +119,7 @@ export class LocalChanges {
   delete(id: string): Promise<void> {
     return this.change(id, "delete", (doc) => {
       // hlc and baseVersion: stamped with this change's (entity-store.ts).
-      doc.deleted = { at: this.now(), hlc: "", deviceId: this.entities.device.id };
+      doc.deleted = { at: this.now(), hlc: "", deviceId: this.entities.device.id, baseVersion: 0 };
     });
   }
 }

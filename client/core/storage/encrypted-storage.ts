@@ -21,11 +21,38 @@ export class StorageUnreadable extends Error {
   }
 }
 
+/**
+ * AES-256-GCM on one key, as the stored form needs it: `seal` returns the ciphertext with its
+ * 16-byte tag appended, `open` takes the same and throws when it does not authenticate.
+ * WebCrypto's (the default) answers each call on another thread, which costs more than the
+ * cipher itself on the small values a device writes; Node devices use a synchronous one on the
+ * same key (client/node/node-cipher.ts). Both read what the other wrote.
+ */
+export interface StorageCipher {
+  seal(iv: Uint8Array<ArrayBuffer>, additionalData: Uint8Array<ArrayBuffer>, plain: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  open(iv: Uint8Array<ArrayBuffer>, additionalData: Uint8Array<ArrayBuffer>, sealed: Uint8Array<ArrayBuffer>): Uint8Array | Promise<Uint8Array>;
+}
+
+export function webCryptoCipher(key: CryptoKey): StorageCipher {
+  return {
+    async seal(iv, additionalData, plain) {
+      return new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, new Uint8Array(plain)));
+    },
+    async open(iv, additionalData, sealed) {
+      return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData }, key, sealed));
+    },
+  };
+}
+
 export class EncryptedStorage implements StorageAdapterInterface {
+  private readonly cipher: StorageCipher;
+
   constructor(
     private readonly inner: StorageAdapterInterface,
-    private readonly key: CryptoKey,
-  ) {}
+    key: CryptoKey | StorageCipher,
+  ) {
+    this.cipher = "seal" in key ? key : webCryptoCipher(key);
+  }
 
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
     const sealed = await this.inner.load(key);
@@ -51,7 +78,7 @@ export class EncryptedStorage implements StorageAdapterInterface {
 
   private async seal(key: StorageKey, data: Uint8Array): Promise<Uint8Array> {
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-    const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(key) }, this.key, new Uint8Array(data)));
+    const ciphertext = await this.cipher.seal(iv, aad(key), data);
     const out = new Uint8Array(1 + IV_BYTES + ciphertext.length);
     out[0] = FORMAT;
     out.set(iv, 1);
@@ -62,12 +89,7 @@ export class EncryptedStorage implements StorageAdapterInterface {
   private async open(key: StorageKey, sealed: Uint8Array): Promise<Uint8Array> {
     if (sealed.length < 1 + IV_BYTES + 16 || sealed[0] !== FORMAT) throw new StorageUnreadable(key, "not a sealed value");
     try {
-      const plain = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: sealed.slice(1, 1 + IV_BYTES), additionalData: aad(key) },
-        this.key,
-        sealed.slice(1 + IV_BYTES),
-      );
-      return new Uint8Array(plain);
+      return await this.cipher.open(sealed.slice(1, 1 + IV_BYTES), aad(key), sealed.slice(1 + IV_BYTES));
     } catch {
       throw new StorageUnreadable(key, "it does not authenticate (changed, moved, or sealed with another key)");
     }

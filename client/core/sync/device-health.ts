@@ -1,6 +1,7 @@
 // The device's sync health as it reports it to the relay with each pull (protocol version 3 on),
 // so the relay's metrics show queue depths, retry counts and stuck changes without another
-// channel; from version 4 also how it settled conflicts since its last report. Counts only: no
+// channel; from version 4 also how it settled conflicts since its last report, one row per entity
+// type and kind (a version 4 relay ignores the type and sums the rows by kind). Counts only: no
 // entity id, nothing a document holds.
 // Specification: docs/observability.md
 import type { MessageInitShape } from "@bufbuild/protobuf";

@@ -2,7 +2,9 @@
 // known one is settled by history (fast-forward, already merged, or concurrent: the strategy).
 // Specification: docs/conflicts.md
 import * as A from "@automerge/automerge";
+import { SchemaTooNew } from "../../../schema/document-version.js";
 import { isEntityType } from "../../../schema/entities.js";
+import { codeName } from "../../../schema/status.js";
 import type { EntitySnapshot } from "../../../schema/protocol/frames.js";
 import { ResolutionKind } from "../../../schema/protocol/frames.js";
 import { reconcile } from "../conflicts/reconcile.js";
@@ -21,6 +23,8 @@ export interface RemoteChangesOptions {
   tally: ResolutionTally;
   /** Whether this device already had the exercise library (then changes to it are news). */
   hasLibrary(): boolean;
+  /** The device's clock, corrected to the relay's. */
+  now(): number;
   onAdopted(id: string): Promise<void>;
   onLibraryChange(id: string, change: "added" | "updated"): Promise<void>;
   /** Something new is queued to push (a settlement, a merge that a peer had carried): push it now. */
@@ -81,10 +85,11 @@ export class RemoteChanges {
         // ack): a device that was merely behind just caught up.
         const hadChanges = (this.o.queue.get(id)?.status ?? "synced") !== "synced";
         await this.o.entities.mergeIn(id, bytes);
-        await this.o.entities.putRecord({ ...this.o.entities.requireRecord(id), ...sync });
+        const record = this.o.entities.requireRecord(id);
+        await this.o.entities.putRecord({ ...record, ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.update(id, { status: "synced", version, retryCount: 0, nextAttemptAt: null, lastError: null, conflict: null });
-        if (hadChanges) this.o.tally.record(ResolutionKind.FAST_FORWARD);
+        if (hadChanges) this.o.tally.record(record.type, ResolutionKind.FAST_FORWARD);
         return false;
       }
       case "already_merged": {
@@ -92,12 +97,22 @@ export class RemoteChanges {
         await this.o.entities.putRecord({ ...record, ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.markPending(id, record.type, version, serverTime);
-        this.o.tally.record(ResolutionKind.ALREADY_MERGED);
+        this.o.tally.record(record.type, ResolutionKind.ALREADY_MERGED);
         this.o.onNewWork();
         return false;
       }
       case "concurrent": {
-        const asks = await this.o.settler.concurrent(id, { bytes, version, serverTime });
+        let asks: boolean;
+        try {
+          asks = await this.o.settler.concurrent(id, { bytes, version, serverTime });
+        } catch (err) {
+          if (!(err instanceof SchemaTooNew)) throw err;
+          // The relay's version was written by a newer app: this build cannot settle it. Nothing
+          // is merged or dropped (this device's document and change stay as they are, the relay
+          // keeps its version); the change waits for review, and the pull goes on past it.
+          await this.o.queue.update(id, { status: "error", nextAttemptAt: null, lastError: { code: codeName(err.code), message: err.message, at: this.o.now() } });
+          return false;
+        }
         if (!asks) this.o.onNewWork();
         return asks;
       }

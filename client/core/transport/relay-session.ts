@@ -134,7 +134,8 @@ export class RelaySession {
 
   /**
    * `health`, the device's sync figures, goes along on a version 3 connection (older relays would
-   * ignore it anyway); its resolutions only on version 4, since the device counts them as told.
+   * ignore it anyway); its resolutions only on version 4 on, since the device counts them as told
+   * (their entity type, new in version 5, is a field a version 4 relay skips).
    */
   async pull(cursor: bigint, catalogCursor: bigint, limit = 0, health?: DeviceHealthInit): Promise<PullResponse> {
     const sent = health && this.version >= 3 ? { health: this.version >= 4 ? health : { ...health, resolutions: [] } } : {};

@@ -5,8 +5,9 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { describe, expect, it } from "vitest";
 import { RECORD_KINDS } from "../../../client/core/storage/record-store.js";
 import { IndexedDbStorage } from "../../../client/core/storage/indexeddb-storage.js";
-import { EncryptedStorage, StorageUnreadable, newStorageKey } from "../../../client/core/storage/encrypted-storage.js";
+import { EncryptedStorage, StorageUnreadable, newStorageKey, type StorageCipher } from "../../../client/core/storage/encrypted-storage.js";
 import { FileStorage } from "../../../client/node/file-storage.js";
+import { nodeStorageCipher } from "../../../client/node/node-cipher.js";
 import { tempDir } from "../../support/devices.js";
 import type { DeviceStorage } from "../../../client/core/storage/device-storage.js";
 import { runDeviceStorageSuite, type StorageFixture } from "./device-storage.suite.js";
@@ -15,12 +16,13 @@ runDeviceStorageSuite("files (Node)", () => filesFixture());
 runDeviceStorageSuite("IndexedDB (ours)", () => indexedDbFixture((name) => new IndexedDbStorage(name)));
 runDeviceStorageSuite("IndexedDB (Automerge Repo's adapter)", () => indexedDbFixture((name) => new IndexedDBStorageAdapter(name)));
 runDeviceStorageSuite("files, encrypted", async () => filesFixture(await newStorageKey()));
+runDeviceStorageSuite("files, encrypted with Node's cipher", async () => filesFixture(nodeStorageCipher(await newStorageKey())));
 runDeviceStorageSuite("IndexedDB (ours), encrypted", async () => {
   const key = await newStorageKey();
   return indexedDbFixture((name) => new EncryptedStorage(new IndexedDbStorage(name), key));
 });
 
-function filesFixture(key?: CryptoKey): Promise<StorageFixture> {
+function filesFixture(key?: CryptoKey | StorageCipher): Promise<StorageFixture> {
   const dir = tempDir("storage-suite");
   const open = () => {
     const files = new FileStorage(dir.path);
@@ -67,6 +69,31 @@ describe("encryption at rest", () => {
     await plain.save(["doc1", "snapshot", "s"], bytes);
     await expect(new EncryptedStorage(plain, await newStorageKey()).load(["doc1", "snapshot", "s"])).rejects.toBeInstanceOf(StorageUnreadable);
     expect(await sealed.load(["doc1", "snapshot", "s"])).toEqual(new Uint8Array([1, 2, 3]));
+  });
+});
+
+describe("Node's cipher beside WebCrypto's", () => {
+  it("each opens what the other sealed on the same key, and both refuse a value changed or moved", async () => {
+    const plain = new IndexedDBStorageAdapter(`sealed-${++databases}`);
+    const key = await newStorageKey();
+    const web = new EncryptedStorage(plain, key);
+    const node = new EncryptedStorage(plain, nodeStorageCipher(key));
+    const secret = new TextEncoder().encode('{"title":"Leg day","weight":140}');
+    await web.save(["_ironflow", "queue", "a"], secret);
+    expect(await node.load(["_ironflow", "queue", "a"])).toEqual(secret);
+    await node.save(["_ironflow", "queue", "b"], secret);
+    expect(Buffer.from((await plain.load(["_ironflow", "queue", "b"]))!).includes(Buffer.from("Leg day"))).toBe(false);
+    expect(await web.load(["_ironflow", "queue", "b"])).toEqual(secret);
+    expect((await node.loadRange(["_ironflow", "queue"])).map((c) => c.data)).toEqual([secret, secret]);
+
+    const bytes = (await plain.load(["_ironflow", "queue", "b"]))!;
+    await plain.save(["_ironflow", "queue", "moved"], bytes);
+    await expect(node.load(["_ironflow", "queue", "moved"])).rejects.toBeInstanceOf(StorageUnreadable);
+    const flipped = bytes.slice();
+    flipped[flipped.length - 1]! ^= 1;
+    await plain.save(["_ironflow", "queue", "b"], flipped);
+    await expect(node.load(["_ironflow", "queue", "b"])).rejects.toBeInstanceOf(StorageUnreadable);
+    await expect(new EncryptedStorage(plain, nodeStorageCipher(await newStorageKey())).load(["_ironflow", "queue", "a"])).rejects.toBeInstanceOf(StorageUnreadable);
   });
 });
 
