@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import * as A from "@automerge/automerge";
 import { Repo, cbor, generateAutomergeUrl, parseAutomergeUrl, type PeerId } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
-import { build } from "esbuild";
+import { build, stop as stopEsbuild } from "esbuild";
 import WebSocket from "ws";
 import { AuthApi } from "../client/core/index.js";
 import { httpOrigin } from "../client/node/open-node-client.js";
@@ -282,6 +282,8 @@ async function startAnchor(cleanup: Cleanup): Promise<{ child: ChildProcess; ser
   // Bundled like our relay (plain JavaScript, packages from node_modules): no loader in the process measured.
   const outfile = join(root, "dist-relay", "bench", "automerge-repo-server-process.mjs");
   await build({ entryPoints: [join(here, "anchors", "automerge-repo-server-process.ts")], outfile, bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", logLevel: "warning" });
+  // esbuild's service process would otherwise keep this one alive after the run (seen once).
+  await stopEsbuild();
   const storage = tempFolders(cleanup, 300).make("relay-memory-anchor");
   const child = spawn(process.execPath, [INSPECT, outfile, storage], { cwd: root, stdio: ["ignore", "inherit", "pipe", "ipc"] });
   const inspector = inspectorUrl(child);
