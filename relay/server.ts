@@ -49,7 +49,10 @@ export interface RelayOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Checks GET /readyz runs besides the database's and Automerge's (NATS, say); more with Relay.addReadinessCheck. */
   readinessChecks?: readonly ReadinessCheck[];
-  /** The Automerge module /readyz probes: Automerge itself unless a test stands in one that trapped. */
+  /**
+   * The Automerge module /readyz probes, and a push asks about when a call into Automerge threw:
+   * Automerge itself unless a test stands in one that trapped.
+   */
   automergeProbe?: AutomergeProbeApi;
   /** How long /readyz waits for each check. Default 1000 ms. */
   readinessTimeoutMs?: number;
@@ -100,7 +103,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   let cachedDocuments = (): number => 0;
   const metrics = new RelayMetrics({ connections: () => openConnections(), cachedDocuments: () => cachedDocuments() });
   const store = measuredStore(options.store, metrics);
-  const service = new SyncService(store, fanout, limits, metrics);
+  const service = new SyncService(store, fanout, limits, metrics, options.automergeProbe);
   cachedDocuments = () => service.cachedDocuments;
   const readinessChecks: ReadinessCheck[] = [storeReadiness(options.store), automergeReadiness(options.automergeProbe), ...(options.readinessChecks ?? [])];
   const observer = new SyncObserver(metrics, log);

@@ -18,6 +18,7 @@ import {
   PullResponseSchema,
 } from "../schema/protocol/frames.js";
 import { BatchGate } from "./batch-gate.js";
+import { automergeFailure, automergeUnavailable, type AutomergeProbeApi } from "./automerge-readiness.js";
 import { BatchRows } from "./batch-rows.js";
 import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
@@ -55,6 +56,8 @@ export class SyncService {
     private readonly limits: RelayLimits,
     /** Told of every document cache lookup (RelayMetrics). */
     private readonly observer?: { cacheLookup(hit: boolean): void },
+    /** The module asked whether Automerge still works when a call into it throws (automerge-readiness.ts). */
+    private readonly automerge: AutomergeProbeApi = A,
   ) {
     this.cache = new DocumentCache(limits.documentCacheSize, limits.documentCacheBytes);
     this.gate = new BatchGate(limits.concurrentBatches);
@@ -71,8 +74,16 @@ export class SyncService {
     }
     // The person's queue first, then the process-wide gate: a batch waiting for its turn at the
     // gate never holds up another person's.
-    return this.serialised(principal.userId, () => this.gate.run(() => this.syncItems(principal, request)));
+    return this.serialised(principal.userId, () => this.gate.run(() => this.syncItems(principal, request))).catch((err: unknown) => {
+      // Any Automerge call throws once the module trapped (a cached document's save or free, a
+      // stored one's load): the batch is answered UNAVAILABLE, so the device keeps its changes.
+      if (err instanceof SyncError) throw err;
+      const failure = this.moduleFailure();
+      throw failure === undefined ? err : automergeUnavailable(failure);
+    });
   }
+
+  private readonly moduleFailure = (): string | undefined => automergeFailure(this.automerge);
 
   /** The user's changes after `after`, and the exercise library's after `catalogAfter`. */
   async pull(principal: Principal, after: bigint, catalogAfter: bigint, limit: number): Promise<PullResponse> {
@@ -149,7 +160,7 @@ export class SyncService {
         continue;
       }
       const current = await this.load(userId, item.entityId, item.baseVersion, rows);
-      const outcome = applyChanges(item, current, pushBudget(this.limits));
+      const outcome = applyChanges(item, current, pushBudget(this.limits), this.moduleFailure);
       switch (outcome.kind) {
         case "conflict":
           results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });

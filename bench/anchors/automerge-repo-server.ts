@@ -1,6 +1,6 @@
 // The anchor: Automerge Repo's own sync server doing our job in the same run. A server Repo
-// (NodeWSServerAdapter over a `ws` server on 127.0.0.1:0, NodeFS storage in a temp folder,
-// configured like automerge-repo-sync-server: it shares only what a peer asks for) and two
+// (automerge-repo-sync-server.ts: NodeFS storage in a temp folder, configured like
+// automerge-repo-sync-server, so it shares only what a peer asks for) and two
 // device Repos (WebSocketClientAdapter, their own NodeFS storage). Same N, K and document shape
 // as our side.
 //
@@ -12,9 +12,6 @@
 //   not ask A on B's behalf). Done when every find resolved with the whole document.
 // - latency: B holds a found handle; A changes its handle; B observes through the handle's
 //   "change" event and checks the document.
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   Repo,
   generateAutomergeUrl,
@@ -24,11 +21,11 @@ import {
   type PeerId,
   type RepoEvents,
 } from "@automerge/automerge-repo";
-import { NodeWSServerAdapter, WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs";
-import { WebSocketServer } from "ws";
 import type { EntityDocument } from "../../schema/entities.js";
 import { latencyStats } from "../report.js";
+import { startAutomergeRepoSyncServer } from "./automerge-repo-sync-server.js";
 import { withTimeout, type Cleanup } from "../support/bounded.js";
 import { cpuClock } from "../support/cpu.js";
 import { tempFolders } from "../support/temp.js";
@@ -38,7 +35,6 @@ import type { ScenarioOptions, ScenarioResult } from "../scenario.js";
 type Workout = EntityDocument<"workout">;
 type DocMetrics = Parameters<RepoEvents["doc-metrics"]>[0];
 
-const SERVER_PEER = "bench-sync-server" as PeerId;
 const PEER_A = "bench-device-a" as PeerId;
 const PEER_B = "bench-device-b" as PeerId;
 /** A device id as long as ours (a UUID). */
@@ -53,27 +49,8 @@ export async function runAutomergeRepoServer(options: ScenarioOptions, cleanup: 
   // sync-state saves still fire then and fail if their folder is gone.
   const folders = tempFolders(cleanup, SAVE_TIMERS_MS);
 
-  // The server: its storage id is loaded before the port listens (a Repo with storage silently
-  // ignores sockets that arrive earlier).
-  const http = createServer();
-  const wss = new WebSocketServer({ server: http });
-  const server = new Repo({
-    network: [new NodeWSServerAdapter(wss as unknown as ConstructorParameters<typeof NodeWSServerAdapter>[0])],
-    storage: new NodeFSStorageAdapter(folders.make("amrepo-server")),
-    peerId: SERVER_PEER,
-    sharePolicy: () => Promise.resolve(false),
-  });
-  cleanup.add("anchor server", async () => {
-    await server.shutdown().catch(() => undefined);
-    for (const socket of wss.clients) socket.terminate();
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-  });
-  await server.storageId();
-  http.listen(0, "127.0.0.1");
-  await once(http, "listening");
-  const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const { repo: server, url, close } = await startAutomergeRepoSyncServer(folders.make("amrepo-server"));
+  cleanup.add("anchor server", close);
 
   const device = async (peerId: PeerId, name: string): Promise<Repo> => {
     const repo = new Repo({ network: [new WebSocketClientAdapter(url)], storage: new NodeFSStorageAdapter(folders.make(`amrepo-${name}`)), peerId });

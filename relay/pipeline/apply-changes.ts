@@ -8,6 +8,7 @@ import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
 import { plainJson } from "../../schema/plain-json.js";
 import { Code } from "../../schema/status.js";
+import { automergeFailure, automergeUnavailable } from "../automerge-readiness.js";
 import type { CachedDocument, RelayDoc } from "../document-cache.js";
 import { readChunks } from "./automerge-chunks.js";
 import { chunksCost, type CostBudget } from "./automerge-columns.js";
@@ -30,7 +31,13 @@ export type ApplyOutcome =
  * what the pushed bytes may decode to and the operations they hold, before Automerge loads them
  * (limits.pushBudget).
  */
-export function applyChanges(item: CheckedItem, current: CachedDocument | undefined, budget: CostBudget): ApplyOutcome {
+export function applyChanges(
+  item: CheckedItem,
+  current: CachedDocument | undefined,
+  budget: CostBudget,
+  /** Why Automerge's module fails, or undefined (automerge-readiness.ts): asked when a load throws. */
+  moduleFailure: () => string | undefined = automergeFailure,
+): ApplyOutcome {
   const currentVersion = current?.version ?? 0;
   if (item.baseVersion > currentVersion) {
     return {
@@ -61,6 +68,9 @@ export function applyChanges(item: CheckedItem, current: CachedDocument | undefi
     // replaying them onto an empty document.
     doc = current ? A.loadIncremental(current.doc, item.changes) : A.load<Record<string, unknown>>(item.changes);
   } catch (err) {
+    // A trapped module throws on every call: the bytes are not at fault, the relay is.
+    const failure = moduleFailure();
+    if (failure !== undefined) throw automergeUnavailable(failure);
     if (current) A.free(current.doc);
     return { kind: "invalid", code: Code.INVALID_ARGUMENT, message: `changes are not Automerge data: ${(err as Error).message}` };
   }
