@@ -22,12 +22,13 @@ const NAMES = [
   "Lateral Raise",
 ];
 
-const DAY_MS = 86_400_000;
-const FIRST_DAY = Date.UTC(2026, 10, 20, 18, 0);
+/** Two minutes: 100,000 workouts still start after 1970 (a day apart, the 19,700th would not). */
+const START_SPACING_MS = 2 * 60_000;
+const FIRST_START = Date.UTC(2026, 10, 20, 18, 0);
 
 /**
- * Workout i starts i days before the first: a person's workouts do not all start in the same
- * minute (the device flags two live workouts starting in one minute as possible duplicates,
+ * Workout i starts i × 2 minutes before the first: a person's workouts do not all start in the
+ * same minute (the device flags two live workouts starting in one minute as possible duplicates,
  * one stored record per pair, which is what the test builder's fixed start would make of N).
  */
 export function benchWorkout(i: number): Payloads["workout"] {
@@ -38,7 +39,7 @@ export function benchWorkout(i: number): Payloads["workout"] {
       sets: Array.from({ length: SETS_PER_EXERCISE }, (_, s): [number, number] => [5, 60 + 2.5 * s]),
     })),
   );
-  return { ...payload, startedAt: FIRST_DAY - i * DAY_MS };
+  return { ...payload, startedAt: FIRST_START - i * START_SPACING_MS };
 }
 
 /** Edit numbers from here on are warm-up edits (their sets get distinct ids). */
