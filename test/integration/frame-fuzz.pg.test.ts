@@ -1,11 +1,14 @@
 // A seeded fuzz of the frames a hostile device can send (fast-check): random bytes, valid frames
 // with bits flipped, unknown fields, two bodies in one frame, huge and negative numbers,
 // injection strings and NUL characters in every string field, mutated and foreign Automerge
-// bytes, a second hello. Each goes to the real relay on a real socket, signed in as Mallory,
+// bytes, a second hello, and Automerge payloads built to cost a careless relay gigabytes or its
+// stack (a 30-million-character string deflated to 30 KB, 3 million run-length encoded operations,
+// maps nested 5,000 deep). Each goes to the real relay on a real socket, signed in as Mallory,
 // while Ada's workout sits in the same Postgres. Expected: the relay answers every frame (or
 // closes the connection with a close code, for a frame it cannot go on after), every refusal
 // carries a status code and none is INTERNAL (INTERNAL is a bug: it tells a device to retry the
-// same bytes forever), the relay keeps serving, and Ada's rows are exactly as they were.
+// same bytes forever), the relay keeps serving, its process's memory stays bounded, and Ada's rows
+// are exactly as they were.
 //   FUZZ_RUNS  frames (default 1000)   FUZZ_SEED  the seed (default fixed)
 import * as A from "@automerge/automerge";
 import fc from "fast-check";
@@ -17,6 +20,7 @@ import { startTestRelay } from "../support/accounts.js";
 import { freshPgStore, withAdmin, type PgStoreFixture } from "../support/databases.js";
 import { workout } from "../support/devices.js";
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
+import { inflatingDocument, loose, manyOperationsDocument, nestDeeply } from "../support/hostile-automerge.js";
 
 const RUNS = Number(process.env["FUZZ_RUNS"] ?? 1000);
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261130);
@@ -66,8 +70,25 @@ const int32 = fc.oneof(fc.constantFrom(-2147483648, -1, 0, 1, 2, 2147483647), fc
 const uint64 = fc.oneof(fc.constantFrom(0n, 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }));
 const int64 = fc.oneof(fc.constantFrom(-(2n ** 63n), -1n, 0n, 2n ** 63n - 1n), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }));
 
-/** Valid Automerge bytes, mutated ones, and another document's whole history. */
+/**
+ * The relay runs in this process: past this growth of its memory over the fuzz, a payload was paid
+ * for before it was checked (one 30-million-character string loaded is about 500 MB).
+ */
+const MEMORY_GROWTH_BOUND = 256 * 1024 * 1024;
+
+/** Each bomb under the id it was built for, so a push of it passes every check that is not about its cost. */
+const bombs = [
+  { entityId: idFor("mallory's bomb"), data: inflatingDocument(idFor("mallory's bomb")) },
+  { entityId: idFor("mallory's operations"), data: manyOperationsDocument(idFor("mallory's operations"), 3_000_000) },
+  {
+    entityId: idFor("mallory's nest"),
+    data: nestDeeply(loose(entityDoc("workout", idFor("mallory's nest"), workout("Deep", [{ name: "Row", sets: [[8, 60]] }]))), ["payload"], 5000),
+  },
+];
+
+/** Valid Automerge bytes, mutated ones, another document's whole history, and the bombs. */
 const automergeBytes = fc.oneof(
+  fc.constantFrom(...bombs.map((bomb) => bomb.data)),
   fc.constant(A.save(entityDoc("workout", idFor("mallory's"), workout("Mine", [{ name: "Row", sets: [[8, 60]] }])))),
   fc.constant(A.save(entityDoc("workout", adaWorkout, workout("Not Ada's", [{ name: "Row", sets: [[8, 60]] }])))),
   fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([at, value]) => {
@@ -98,6 +119,16 @@ const body: fc.Arbitrary<DeviceBodyInit> = fc.oneof(
   fc.constant({ case: "ping" as const, value: {} }),
 );
 
+/** A push Mallory's device could have made, one or more items of it a bomb, beside a good workout. */
+const bombPush: fc.Arbitrary<DeviceBodyInit> = fc
+  .tuple(fc.subarray(bombs, { minLength: 1 }), fc.nat())
+  .map(([chosen, n]) => {
+    const good = idFor(`mallory's good ${n}`);
+    const goodItem = { entityType: "workout", entityId: good, operation: Operation.CREATE, data: A.save(entityDoc("workout", good, workout("Good", [{ name: "Row", sets: [[8, 60]] }]))), version: 0 };
+    const items = chosen.map((bomb) => ({ entityType: "workout", entityId: bomb.entityId, operation: Operation.CREATE, data: bomb.data, version: 0 }));
+    return { case: "sync" as const, value: { userId: "", deviceId: "mallory-laptop", items: [...items, goodItem] } };
+  });
+
 const requestId = fc.oneof(fc.constantFrom(0, 1, 2 ** 32 - 1), fc.integer({ min: 1, max: 2 ** 32 - 1 }));
 const validFrame = fc.tuple(requestId, body).map(([id, b]) => encodeDeviceFrame(id, b));
 
@@ -114,6 +145,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
 const frame: fc.Arbitrary<{ kind: string; bytes: Uint8Array }> = fc.oneof(
   fc.uint8Array({ maxLength: 600 }).map((bytes) => ({ kind: "random bytes", bytes })),
   validFrame.map((bytes) => ({ kind: "a frame built from hostile values", bytes })),
+  fc.tuple(requestId, bombPush).map(([id, push]) => ({ kind: "a well-formed push of hostile Automerge", bytes: encodeDeviceFrame(id, push) })),
   fc.tuple(validFrame, fc.array(fc.nat(), { minLength: 1, maxLength: 6 })).map(([bytes, flips]) => {
     const flipped = bytes.slice();
     for (const f of flips) flipped[f % flipped.length]! ^= 1 << (f % 8);
@@ -131,6 +163,7 @@ const CLOSE_CODES = new Set([1002, 1008, 1009]);
 describe("frames from a hostile device", () => {
   it(`${RUNS} seeded frames: each answered with a typed status (never INTERNAL) or a typed close, the relay keeps serving, and nobody else's rows change`, async () => {
     const before = await adaRows();
+    const memoryBefore = process.memoryUsage().rss;
     let mallory = await RawRelaySocket.hello(relay.syncUrl, "mallory", "mallory-laptop");
     const findings: string[] = [];
 
@@ -163,5 +196,6 @@ describe("frames from a hostile device", () => {
 
     expect(await adaRows()).toEqual(before);
     expect(findings).toEqual([]);
+    expect(process.memoryUsage().rss - memoryBefore).toBeLessThan(MEMORY_GROWTH_BOUND);
   }, 300_000);
 });

@@ -1,7 +1,6 @@
 // The relay refuses what it cannot use (issue 21), item by item, over a real socket against a
 // real store: each hostile item gets its typed error, the rest of its batch is stored, and
 // nothing that was refused reaches the database or another device.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import { freshPgStore, storeBackends, type StoreBackend } from "../support/datab
 import { FakeClock } from "../support/fake-clock.js";
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 import { workout } from "../support/devices.js";
+import { inflatingDocument, loose, manyOperationsDocument, nestDeeply } from "../support/hostile-automerge.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -430,38 +430,6 @@ describe("the relay's memory is bounded by bytes", () => {
   });
 });
 
-/**
- * A document of `operations` operations that run-length encode to almost nothing: a text of one
- * character repeated (about 3 KB for 3 million). Built in a child process, like the one below.
- */
-function manyOperationsDocument(id: string, operations: number): Uint8Array {
-  const script = `
-    import * as A from "@automerge/automerge";
-    const backend = A.getBackend(A.from({ id: ${JSON.stringify(id)} }));
-    const text = backend.putObject("_root", "junk", "");
-    backend.splice(text, 0, 0, "a".repeat(${operations}));
-    backend.commit();
-    process.stdout.write(Buffer.from(backend.save()).toString("base64"));
-  `;
-  return new Uint8Array(Buffer.from(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }), "base64"));
-}
-
-/**
- * A document whose root holds a 30-million-character string, saved (about 30 KB deflated). Built
- * in a child process: building it here would grow this process's WebAssembly memory (which never
- * shrinks) before the relay is measured.
- */
-function inflatingDocument(id: string): Uint8Array {
-  const script = `
-    import * as A from "@automerge/automerge";
-    const backend = A.getBackend(A.from({ id: ${JSON.stringify(id)} }));
-    backend.put("_root", "junk", "a".repeat(30_000_000));
-    backend.commit();
-    process.stdout.write(Buffer.from(backend.save()).toString("base64"));
-  `;
-  return new Uint8Array(Buffer.from(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }), "base64"));
-}
-
 function retitle(title: string): (d: Record<string, unknown>) => void {
   return (d) => {
     (d["payload"] as Record<string, unknown>)["title"] = title;
@@ -475,26 +443,4 @@ async function cacheLookups(r: Relay): Promise<{ hits: number; misses: number }>
     return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
   };
   return { hits: sample("hit"), misses: sample("miss") };
-}
-
-/** A copy of `doc` typed as any map, to write what no entity type allows. */
-function loose(doc: A.Doc<object>): A.Doc<Record<string, unknown>> {
-  return A.clone(doc as A.Doc<Record<string, unknown>>);
-}
-
-/**
- * `doc` with `depth` maps nested under the map at `path`, built on the document's backend: one
- * call per level (through A.change's proxies each level costs the whole path, and assigning a
- * deep object at once traps Automerge's module).
- */
-function nestDeeply(doc: A.Doc<Record<string, unknown>>, path: (string | number)[], depth: number): Uint8Array {
-  let node: unknown = doc;
-  for (const key of path.slice(0, -1)) node = (node as Record<string | number, unknown>)[key];
-  const start = A.getObjectId(node, path[path.length - 1]);
-  if (start === null) throw new Error(`no object at ${path.join(".")}`);
-  const backend = A.getBackend(A.clone(doc));
-  let obj: string = start;
-  for (let i = 0; i < depth; i++) obj = backend.putObject(obj, "n", {});
-  backend.commit();
-  return backend.save();
 }
