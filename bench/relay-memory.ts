@@ -33,6 +33,7 @@ import WebSocket from "ws";
 import { AuthApi } from "../client/core/index.js";
 import { httpOrigin } from "../client/node/open-node-client.js";
 import { Operation, PROTOCOL_VERSION, SyncStatus } from "../schema/protocol/frames.js";
+import { Code } from "../schema/status.js";
 import { RawRelaySocket, entityDoc } from "../test/support/raw-relay-socket.js";
 import { fmtRatio, table } from "./report.js";
 import { benchAccount } from "./support/account.js";
@@ -232,20 +233,27 @@ async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
   const server = await startOurRelay(cleanup);
   const { syncUrl } = server;
   const api = new AuthApi(httpOrigin(syncUrl));
-  const tokens: string[] = [];
+  const sessions: { accessToken: string; refreshToken: string }[] = [];
   for (let p = 0; p < PEOPLE; p++) {
-    const session = await api.signUp({ ...benchAccount(`relay-memory-${p}-${randomUUID()}`), deviceName: `pusher-${p}`, deviceId: randomUUID() });
-    tokens.push(session.accessToken);
+    sessions.push(await api.signUp({ ...benchAccount(`relay-memory-${p}-${randomUUID()}`), deviceName: `pusher-${p}`, deviceId: randomUUID() }));
   }
-  const pushers = await Promise.all(tokens.map((token) => helloSocket(syncUrl, token)));
+  const pushers = await Promise.all(sessions.map((session) => helloSocket(syncUrl, session.accessToken)));
   cleanup.add("pushers", () => closeAll(pushers));
+  /** A tour outlives an access token (15 min): the pusher refreshes and says hello again, as a device does. */
+  const renew = async (lane: number): Promise<RawRelaySocket> => {
+    const session = await api.refresh(sessions[lane]!.refreshToken);
+    sessions[lane] = session;
+    pushers[lane]!.close();
+    pushers[lane] = await helloSocket(syncUrl, session.accessToken);
+    return pushers[lane];
+  };
 
   /** Pushes documents [from, to) as batches spread over the people, one lane per person. */
   const pushRange = async (from: number, to: number, step: () => void) => {
     const batches: number[] = [];
     for (let b = from; b < to; b += BATCH) batches.push(b);
     await Promise.all(
-      pushers.map(async (socket, lane) => {
+      pushers.map(async (_, lane) => {
         for (let i = lane; i < batches.length; i += PEOPLE) {
           const first = batches[i]!;
           const items = [];
@@ -255,7 +263,10 @@ async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
             items.push({ entityType: "workout", entityId: id, operation: Operation.CREATE, data: A.save(doc), version: 0 });
             A.free(doc);
           }
-          const reply = await withTimeout(socket.request({ case: "sync", value: { items } }), WAIT_MS, `batch at document ${first}`);
+          let reply = await withTimeout(pushers[lane]!.request({ case: "sync", value: { items } }), WAIT_MS, `batch at document ${first}`);
+          if (reply.body.case === "error" && reply.body.value.code === Code.UNAUTHENTICATED) {
+            reply = await withTimeout((await renew(lane)).request({ case: "sync", value: { items } }), WAIT_MS, `batch at document ${first}`);
+          }
           if (reply.body.case !== "sync") throw new Error(`a batch answered ${reply.body.case}: ${JSON.stringify(reply.body.value)}`);
           const failed = reply.body.value.results.find((r) => r.status !== SyncStatus.SUCCESS);
           if (failed) throw new Error(`a push was refused: ${failed.code} ${failed.errorMessage}`);
@@ -268,8 +279,10 @@ async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
 
   const idleSockets: RawRelaySocket[] = [];
   cleanup.add("idle devices", () => closeAll(idleSockets));
+  // Fresh tokens: the tour may have outlived the ones it started with.
+  for (let p = 0; p < PEOPLE; p++) sessions[p] = await api.refresh(sessions[p]!.refreshToken);
   const idled = await idle(server, async () => {
-    for (let i = 0; i < IDLE; i++) idleSockets.push(await helloSocket(syncUrl, tokens[i % PEOPLE]!));
+    for (let i = 0; i < IDLE; i++) idleSockets.push(await helloSocket(syncUrl, sessions[i % PEOPLE]!.accessToken));
   });
   return { tour: toured, idle: idled };
 }
