@@ -122,28 +122,32 @@ describe("cross-relay fan-out when pokes are lost (NATS stopped mid-run)", { tim
   });
 });
 
+/** Two relays' fan-outs over LISTEN/NOTIFY on a fresh schema, `inlineBytes` the most a change may ride a poke. */
+async function notifyRelays(inlineBytes: number): Promise<{ db: RelayStore; a: CrossRelayFanout; b: CrossRelayFanout }> {
+  const fixture = await freshPgStore();
+  cleanups.push(fixture.close);
+  const url = new URL(databaseUrl);
+  url.searchParams.set("options", `-c search_path=${fixture.schema}`);
+  const clock = new FakeClock();
+  const log = { info: () => undefined, error: () => undefined };
+  const open = async (): Promise<CrossRelayFanout> => {
+    const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url.toString(), clock, log }, handlers), { store: fixture.store, clock, log, inlineBytes });
+    cleanups.push(() => fanout.close());
+    return fanout;
+  };
+  return { db: fixture.store, a: await open(), b: await open() };
+}
+
 describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 30_000 }, () => {
   it("sends references over LISTEN/NOTIFY, and the receiving relay reads the change from Postgres", async () => {
-    const db = await freshPgStore();
-    cleanups.push(db.close);
-    const url = new URL(databaseUrl);
-    url.searchParams.set("options", `-c search_path=${db.schema}`);
-    const clock = new FakeClock();
-    const log = { info: () => undefined, error: () => undefined };
-    const open = async (): Promise<CrossRelayFanout> => {
-      // inlineBytes 0: nothing rides along; every poke is (entity, version, cursor).
-      const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url.toString(), clock, log }, handlers), { store: db.store, clock, log, inlineBytes: 0 });
-      cleanups.push(() => fanout.close());
-      return fanout;
-    };
-    const a = await open();
-    const b = await open();
+    // inlineBytes 0: nothing rides along; every poke is (entity, version, cursor).
+    const { db, a, b } = await notifyRelays(0);
     const tablet = new Inbox("tablet");
     const phoneElsewhere = new Inbox("phone");
     cleanups.push(b.subscribe(USER, tablet), b.subscribe(USER, phoneElsewhere));
     await b.ready();
 
-    a.publish(USER, "phone", [await store(db.store, "w1", 0), await store(db.store, "w2", 0)]);
+    a.publish(USER, "phone", [await store(db, "w1", 0), await store(db, "w2", 0)]);
     const [w1, w2] = [await tablet.has("w1", 1), await tablet.has("w2", 1)];
     // Whole documents from the rows (the poke carried no changes), in the order published.
     expect(w1.data).toEqual(new Uint8Array([0]));
@@ -151,7 +155,7 @@ describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 3
     expect(w2.deviceId).toBe("phone");
     expect(tablet.received.map((s) => s.entityId)).toEqual(["w1", "w2"]);
     // The pushing device's other connection is still skipped: a marker after it proves it.
-    a.publish(USER, "laptop", [await store(db.store, "marker", 0)]);
+    a.publish(USER, "laptop", [await store(db, "marker", 0)]);
     await phoneElsewhere.has("marker", 1);
     expect(phoneElsewhere.received.map((s) => s.entityId)).toEqual(["marker"]);
   });
@@ -159,26 +163,14 @@ describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 3
 
 describe("cross-relay fan-out of a batch mixing small and big changes", { timeout: 30_000 }, () => {
   it("lets each small change ride the poke and reads only the big one from Postgres, in the order published", async () => {
-    const db = await freshPgStore();
-    cleanups.push(db.close);
-    const url = new URL(databaseUrl);
-    url.searchParams.set("options", `-c search_path=${db.schema}`);
-    const clock = new FakeClock();
-    const log = { info: () => undefined, error: () => undefined };
-    const open = async (): Promise<CrossRelayFanout> => {
-      // 64 bytes: a 3-byte change rides along, a 200-byte one does not, nor do the three together.
-      const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url.toString(), clock, log }, handlers), { store: db.store, clock, log, inlineBytes: 64 });
-      cleanups.push(() => fanout.close());
-      return fanout;
-    };
-    const a = await open();
-    const b = await open();
+    // 64 bytes: a 3-byte change rides along, a 200-byte one does not, nor do the three together.
+    const { db, a, b } = await notifyRelays(64);
     const tablet = new Inbox("tablet");
     cleanups.push(b.subscribe(USER, tablet));
     await b.ready();
 
-    const big = { ...(await store(db.store, "big", 0)), changes: new Uint8Array(200).fill(7) };
-    a.publish(USER, "phone", [await store(db.store, "small-1", 0), big, await store(db.store, "small-2", 0)]);
+    const big = { ...(await store(db, "big", 0)), changes: new Uint8Array(200).fill(7) };
+    a.publish(USER, "phone", [await store(db, "small-1", 0), big, await store(db, "small-2", 0)]);
     await tablet.has("small-2", 1);
     expect(tablet.received.map((s) => s.entityId)).toEqual(["small-1", "big", "small-2"]);
     const [small1, readBig, small2] = tablet.received;
