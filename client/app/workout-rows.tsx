@@ -5,6 +5,9 @@
 //   list element holds only some of its items;
 // - Tab walks the rows: the browser scrolls the focused row into view, which brings the next rows
 //   in; and the focused row is always kept in the DOM, so scrolling away does not drop the focus.
+//   Its neighbours are drawn with it as soon as it takes the focus, not when the scroll that
+//   follows is rendered: on a busy phone a quick Tab would otherwise find the next row not drawn
+//   yet and leave the list.
 import { defaultRangeExtractor, useWindowVirtualizer, type Range } from "@tanstack/react-virtual";
 import { useCallback, useLayoutEffect, useRef, useState, type RefObject } from "react";
 import type { EntityListItem } from "../core/index.js";
@@ -19,14 +22,17 @@ const OVERSCAN = 6;
 
 export function WorkoutRows({ workouts }: { workouts: EntityListItem[] }) {
   const list = useRef<HTMLUListElement>(null);
-  const focused = useRef<number | null>(null);
+  const [focused, setFocused] = useState<number | null>(null);
   const listTop = useListTop(list);
-  const keepFocused = useCallback((range: Range) => {
-    const indexes = defaultRangeExtractor(range);
-    const index = focused.current;
-    if (index === null || index >= range.count || indexes.includes(index)) return indexes;
-    return [...indexes, index].sort((a, b) => a - b);
-  }, []);
+  const keepFocused = useCallback(
+    (range: Range) => {
+      const indexes = defaultRangeExtractor(range);
+      if (focused === null) return indexes;
+      const kept = [focused - 1, focused, focused + 1].filter((i) => i >= 0 && i < range.count);
+      return [...new Set([...indexes, ...kept])].sort((a, b) => a - b);
+    },
+    [focused],
+  );
   const rows = useWindowVirtualizer({
     count: workouts.length,
     estimateSize: () => ROW_ESTIMATE_PX,
@@ -49,8 +55,12 @@ export function WorkoutRows({ workouts }: { workouts: EntityListItem[] }) {
             aria-setsize={workouts.length}
             aria-posinset={row.index + 1}
             style={{ transform: `translateY(${row.start - listTop}px)` }}
-            onFocus={() => (focused.current = row.index)}
-            onBlur={() => (focused.current = null)}
+            onFocus={() => setFocused(row.index)}
+            onBlur={(event) => {
+              // Row to row, the next row's focus sets the index: clearing it here first would let
+              // a render between the two events remove the row about to take the focus.
+              if (!(event.relatedTarget instanceof Node && list.current?.contains(event.relatedTarget))) setFocused(null);
+            }}
           >
             <a className="workout-item" href={routeHref({ screen: "workout", id: w.id })} data-testid="workout-item" data-id={w.id}>
               <span className="workout-item-main">

@@ -33,9 +33,7 @@ describe("the workout list with thousands of workouts", () => {
   it("keeps a bounded number of rows in the DOM, scrolls to the oldest, and is walked by keyboard with each row's place announced", async () => {
     const db = await database();
     const r = await relay(db);
-    const t0 = Date.now();
     const file = thousandsOfWorkouts();
-    console.log("SEED", Date.now() - t0);
     const phone = await proxiedBrowser(r, "many-1", "Gym phone");
     const { page } = phone.chromium;
     await page.setViewportSize({ width: 390, height: 844 });
@@ -43,7 +41,6 @@ describe("the workout list with thousands of workouts", () => {
     await phone.app.screen("Data");
     await page.getByLabel("Import a JSON export").setInputFiles(file);
     await page.getByText(`${COUNT} added`).waitFor({ timeout: 120_000 });
-    console.log("IMPORTED", Date.now() - t0);
     await phone.app.screen("Workouts");
     await page.getByTestId("workout-count").filter({ hasText: `${COUNT} workouts` }).waitFor();
 
