@@ -17,7 +17,7 @@
 // Measures only, never passes or fails on time. `npm run bench:cold-start`; prints a table and
 // writes bench/results/cold-start.json. Knobs: COLD_START_WORKOUTS (10000), COLD_START_ROUNDS
 // (3), COLD_START_STORAGES (file,fake-indexeddb), COLD_START_CPU_PROF=<dir> (a CPU profile of the
-// last file cold start), COLD_START_DIR=<dir> (the file device's folder, kept: seeded on the first
+// last cold start of each storage), COLD_START_DIR=<dir> (the file device's folder, kept: seeded on the first
 // run, reused by the next ones with the same COLD_START_WORKOUTS, e.g. to compare two branches on
 // one stored state).
 import "fake-indexeddb/auto";
@@ -206,7 +206,7 @@ interface Round {
   listMs: number;
 }
 
-async function round(subject: Subject, workouts: number, profileTo: string | null): Promise<Round> {
+async function round(name: StorageName, subject: Subject, workouts: number, profileTo: string | null): Promise<Round> {
   const rawRead = await timed(async () => {
     const chunks = await subject.plain.loadRange(RAW_PREFIX);
     if (chunks.length !== workouts) throw new Error(`raw read: ${chunks.length} of ${workouts} records`);
@@ -214,7 +214,7 @@ async function round(subject: Subject, workouts: number, profileTo: string | nul
   let openMs = 0;
   let listMs = 0;
   let client: IronFlowClient | undefined;
-  const profile = profileTo ? await profileWindow(profileTo, "cold-start-file") : undefined;
+  const profile = profileTo ? await profileWindow(profileTo, `cold-start-${name}`) : undefined;
   const coldStart = await timed(async () => {
     const start = performance.now();
     client = await subject.open();
@@ -259,8 +259,8 @@ async function main(): Promise<void> {
       const measured: Round[] = [];
       for (let r = 0; r <= rounds; r++) {
         const last = r === rounds;
-        const profileTo = last && profileDir && name === "file" ? profileDir : null;
-        const result = await withTimeout(round(subject, workouts, profileTo), 600_000, `a cold-start round (${name})`);
+        const profileTo = last && profileDir ? profileDir : null;
+        const result = await withTimeout(round(name, subject, workouts, profileTo), 600_000, `a cold-start round (${name})`);
         // Round 0 warms the code and the page cache on both sides; it is not reported.
         if (r > 0) measured.push(result);
         console.log(`${name} round ${r}${r === 0 ? " (warm-up)" : ""}: raw read ${result.rawRead.wallMs.toFixed(0)} ms, cold start ${result.coldStart.wallMs.toFixed(0)} ms (open ${result.openMs.toFixed(0)}, list ${result.listMs.toFixed(0)})`);
