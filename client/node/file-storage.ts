@@ -14,11 +14,20 @@
 //   the saves and removes already called on its keys (read-your-writes, as IndexedDB gives).
 // - Ranges compare whole segments: ["a", "b"] matches ["a", "b", ...], never ["a", "bc"].
 //
+// - A save writes its temporary file synchronously and renames it asynchronously; a remove
+//   unlinks synchronously. A save through fs/promises was four thread-pool round trips (open,
+//   write, close, rename), 0.6-0.9 ms of CPU on this machine kind against 0.3-0.5 ms this way,
+//   and an edit writes about seven values across two devices. The event loop waits while a small
+//   value goes into the page cache (0.04-0.2 ms measured), not for the rename: ext4 starts
+//   writing the file's data back when a rename replaces a file, and that wait (milliseconds on a
+//   busy disk) stays on the thread pool. Reads and listings stay asynchronous.
+//
 // Durability: a save that resolved survives the process being killed. The file is not fsynced
 // (no device here runs on a power-cut-prone disk; an fsync per save would cost more than the
 // rest of a save), so a power cut may lose the last saves, and rename keeps them whole.
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Chunk, StorageKey } from "@automerge/automerge-repo/slim";
 import type { DeviceStorage } from "../core/storage/device-storage.js";
@@ -53,7 +62,7 @@ export class FileStorage implements DeviceStorage {
 
   async remove(key: StorageKey): Promise<void> {
     const path = this.pathOf(key, false);
-    return this.inOrder(path, () => unlink(path).catch(ignoreMissing));
+    return this.inOrder(path, () => removeFile(path));
   }
 
   async loadRange(prefix: StorageKey): Promise<Chunk[]> {
@@ -103,7 +112,8 @@ export class FileStorage implements DeviceStorage {
     return [shard + rest, ...others];
   }
 
-  private inOrder(path: string, operation: () => Promise<void>): Promise<void> {
+  /** Runs `operation` after the earlier ones on `path`; a throw from it rejects the returned promise. */
+  private inOrder(path: string, operation: () => void | Promise<void>): Promise<void> {
     const previous = this.pending.get(path) ?? Promise.resolve();
     const next = previous.then(operation, operation);
     const tail = next.catch(() => undefined);
@@ -121,21 +131,30 @@ export class FileStorage implements DeviceStorage {
   }
 }
 
+/** The write is synchronous, the rename not (see the top of this file). */
 async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
   const temp = `${path}${TEMP_MARK}${randomBytes(6).toString("hex")}`;
   try {
-    await writeFile(temp, data, { flag: "wx" });
+    writeFileSync(temp, data, { flag: "wx" });
   } catch (err) {
     if (!isMissing(err)) throw err;
     // The key's folder does not exist yet: made once here, not checked on every save.
-    await mkdir(join(path, ".."), { recursive: true });
-    await writeFile(temp, data, { flag: "wx" });
+    mkdirSync(join(path, ".."), { recursive: true });
+    writeFileSync(temp, data, { flag: "wx" });
   }
   try {
     await rename(temp, path);
   } catch (err) {
-    await unlink(temp).catch(ignoreMissing);
+    removeFile(temp);
     throw err;
+  }
+}
+
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    ignoreMissing(err);
   }
 }
 

@@ -8,6 +8,13 @@ import { openNodeClient } from "../../client/node/open-node-client.js";
 import { openDevice, tempDir, waitFor, workout, type TestDevice } from "../support/devices.js";
 import { freshPgStore } from "../support/databases.js";
 import type { RelayStore } from "../../relay/store/store.js";
+import { join } from "node:path";
+import * as A from "@automerge/automerge";
+import type { EntityRecord } from "../../client/core/entities/entity-record.js";
+import { EncryptedStorage } from "../../client/core/storage/encrypted-storage.js";
+import { RecordStore } from "../../client/core/storage/record-store.js";
+import { FileStorage } from "../../client/node/file-storage.js";
+import { storageKeyFromFile } from "../../client/node/storage-key.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -61,6 +68,35 @@ describe("two devices of one person, through the relay and Postgres", () => {
     await waitFor(b.client, () => b.client.syncState(id) === "synced");
     const onA = await a.client.get<"workout">(id);
     expect(onA?.payload.exercises[0]?.sets[3]).toMatchObject({ reps: 3, weight: 105, rpe: 9 });
+  });
+});
+
+describe("a live change on the other device", () => {
+  it("is stored there in one record write with the relay's version and the heads it brought", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const relay = await relayOn(db.store);
+    const a = await device("phone", relay.syncUrl);
+    const b = await device("tablet", relay.syncUrl);
+    const id = await a.client.create("workout", workout("Legs", [{ name: "Squat", sets: [[5, 100]] }]));
+    await a.client.syncNow();
+    await b.client.syncNow();
+    expect((await b.client.get<"workout">(id))?.payload.exercises[0]?.sets).toHaveLength(1);
+
+    // A's edit reaches B through the relay's fan-out (B stays connected; no pull).
+    await a.client.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets.push({ id: "live-set", reps: 5, weight: 105, unit: "kg", rpe: 8, completed: true });
+    });
+    await waitFor(b.client, async () => (await b.client.get<"workout">(id))?.payload.exercises[0]?.sets.length === 2);
+    await b.client.close();
+
+    // What B stored: its record names the relay's version and the heads the document holds.
+    const storage = new EncryptedStorage(new FileStorage(join(b.dataDir, "store")), await storageKeyFromFile(join(b.dataDir, "storage.key")));
+    const record = await new RecordStore<EntityRecord>(storage, "entity").get(id);
+    const chunks = await storage.loadRange([id]);
+    const stored = A.load(Buffer.concat(chunks.flatMap((c) => (c.data ? [c.data] : []))));
+    expect(record).toMatchObject({ serverVersion: 2, syncedHeads: A.getHeads(stored) });
+    A.free(stored);
   });
 });
 

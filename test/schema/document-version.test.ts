@@ -190,7 +190,7 @@ describe("a document of a newer schema", () => {
     });
     const changes = A.saveSince(newer, heads);
     A.free(newer);
-    expect(await store.applyChanges(doc.id, changes)).toBeDefined();
+    expect(await store.applyChanges(doc.id, changes, { serverVersion: 2, serverTime: 2 })).toBeDefined();
     expect(store.record(doc.id)?.schemaVersion).toBe(SCHEMA_VERSION + 1);
     await expect(store.json(doc.id)).rejects.toBeInstanceOf(SchemaTooNew);
     expect(messagesOf(await store.save(doc.id))).toEqual([schemaTag(), schemaTag(SCHEMA_VERSION + 1)]);

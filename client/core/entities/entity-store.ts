@@ -201,7 +201,8 @@ export class EntityStore {
       const heads = A.getHeads(current);
       const basedOn = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && A.hasHeads(current, options.basedOn) ? options.basedOn : undefined;
       // The edit is written as the difference from the stored JSON, so an upgrade goes in with it.
-      const stored = plainJson<EntityDocument>(current);
+      // Read in place, not copied: only `edited` copies it, once, for `mutate` to change.
+      const stored = materialised(current);
       const now = upgradeDocument(stored);
       if (options.refuseDeleted && now.deleted !== null) {
         throw new SyncError(Code.FAILED_PRECONDITION, "this was deleted; restore it before editing");
@@ -249,24 +250,30 @@ export class EntityStore {
   }
 
   /**
-   * Applies the relay's changes. Returns undefined when they depend on history this device lacks
-   * (nothing is stored then; the caller fetches the whole document).
+   * Applies the relay's changes of version `sync.serverVersion`, and writes the record once: the
+   * summary, the resolution records and that version, synced at the heads the changes lead to.
+   * Returns undefined when they depend on history this device lacks (nothing is stored then; the
+   * caller fetches the whole document).
    */
-  async applyChanges(id: string, changes: Uint8Array): Promise<EntityDocument | undefined> {
+  async applyChanges(id: string, changes: Uint8Array, sync: Pick<EntityRecord, "serverVersion" | "serverTime">): Promise<EntityDocument | undefined> {
     const known = this.requireRecord(id).schemaVersion;
-    const { doc, complete, version } = await this.update(id, (current) => {
+    const { doc, complete, version, heads } = await this.update(id, (current) => {
       const headsBefore = A.getHeads(current);
       const next = A.loadIncremental(current, changes);
-      return { doc: next, value: { doc: documentJson(next), complete: A.getMissingDeps(next, []).length === 0, version: receivedVersion(known, next, headsBefore) } };
+      const complete = A.getMissingDeps(next, []).length === 0;
+      return { doc: next, value: { doc: documentJson(next), complete, version: receivedVersion(known, next, headsBefore), heads: A.getHeads(next) } };
     });
     if (!complete) return undefined;
     this.clock.observe(doc.hlc);
-    await this.refreshRecord(id, doc, version);
+    await this.refreshRecord(id, doc, version, { ...sync, syncedHeads: heads });
     return doc;
   }
 
-  /** Takes the relay's whole document in (its history already holds everything this device has). */
-  async mergeIn(id: string, bytes: Uint8Array): Promise<EntityDocument> {
+  /**
+   * Takes the relay's whole document in (its history already holds everything this device has),
+   * with its version, in one write of the record.
+   */
+  async mergeIn(id: string, bytes: Uint8Array, sync: Pick<EntityRecord, "serverVersion" | "serverTime" | "syncedHeads">): Promise<EntityDocument> {
     const known = this.requireRecord(id).schemaVersion;
     const { doc, version } = await this.update(id, (current) => {
       const headsBefore = A.getHeads(current);
@@ -274,7 +281,7 @@ export class EntityStore {
       return { doc: next, value: { doc: documentJson(next), version: receivedVersion(known, next, headsBefore) } };
     });
     this.clock.observe(doc.hlc);
-    await this.refreshRecord(id, doc, version);
+    await this.refreshRecord(id, doc, version, sync);
     return doc;
   }
 
@@ -362,15 +369,16 @@ export class EntityStore {
 
   /**
    * The summary and resolution records of `doc`, and the schema version its history now names
-   * (at least `version`), written to its record when they changed.
+   * (at least `version`), written to its record when they changed; `sync` (the relay's version
+   * the document now holds) goes into the same write.
    */
-  async refreshRecord(id: string, doc: EntityDocument, version?: number): Promise<EntityRecord> {
+  async refreshRecord(id: string, doc: EntityDocument, version?: number, sync?: Pick<EntityRecord, "serverVersion" | "serverTime" | "syncedHeads">): Promise<EntityRecord> {
     const record = this.requireRecord(id);
     const schemaVersion = version === undefined ? record.schemaVersion : Math.max(version, record.schemaVersion ?? 1);
     const summary = summaryOf(doc, schemaVersion ?? 1);
     const resolutions = doc.resolutions ?? [];
-    if (deepEqual(summary, record.summary) && deepEqual(resolutions, record.resolutions ?? []) && schemaVersion === record.schemaVersion) return record;
-    const next = { ...record, summary, resolutions, ...(schemaVersion === undefined ? {} : { schemaVersion }) };
+    if (!sync && deepEqual(summary, record.summary) && deepEqual(resolutions, record.resolutions ?? []) && schemaVersion === record.schemaVersion) return record;
+    const next = { ...record, ...sync, summary, resolutions, ...(schemaVersion === undefined ? {} : { schemaVersion }) };
     await this.putRecord(next);
     return next;
   }
@@ -432,6 +440,16 @@ export class EntityStore {
 /** The document as JSON, upgraded to this build's schema (documents of a newer one come as they are). */
 function documentJson(doc: AnyDoc): EntityDocument {
   return upgradeDocument(plainJson<EntityDocument>(doc));
+}
+
+/**
+ * The document's root as Automerge keeps it materialised: plain JS objects, NOT frozen, and
+ * shared with the versions that follow (a change copies only the path it touches). Trap: writing
+ * into it corrupts this document and the next. Only to read within the call that has the
+ * document; anything kept, changed or handed out is a copy (plainJson, structuredClone).
+ */
+function materialised(doc: AnyDoc): EntityDocument {
+  return doc as unknown as EntityDocument;
 }
 
 /** The schema version a document names after changes arrived: what was known, and what came since `headsBefore`. */

@@ -54,9 +54,9 @@ export class RemoteChanges {
       const item = this.o.queue.get(id);
       const clean = !item || item.status === "synced";
       if (!record || record.serverVersion !== snapshot.baseVersion || !clean) return "needs_snapshot";
-      const doc = await this.o.entities.applyChanges(id, snapshot.changes);
+      // The document and its record at the relay's version: one write of each.
+      const doc = await this.o.entities.applyChanges(id, snapshot.changes, { serverVersion: snapshot.version, serverTime });
       if (!doc) return "needs_snapshot";
-      await this.o.entities.putRecord({ ...this.o.entities.requireRecord(id), serverVersion: snapshot.version, syncedHeads: await this.o.entities.heads(id), serverTime });
     } else if (!record) {
       await this.o.entities.adopt(snapshot.entityType, id, bytes, { serverVersion: snapshot.version, serverTime });
       await this.o.onAdopted(id);
@@ -84,9 +84,8 @@ export class RemoteChanges {
         // Counted as a settlement only when this device had changes of its own to push (a lost
         // ack): a device that was merely behind just caught up.
         const hadChanges = (this.o.queue.get(id)?.status ?? "synced") !== "synced";
-        await this.o.entities.mergeIn(id, bytes);
+        await this.o.entities.mergeIn(id, bytes, sync);
         const record = this.o.entities.requireRecord(id);
-        await this.o.entities.putRecord({ ...record, ...sync });
         if (this.o.queue.get(id)?.status === "conflict") await this.o.conflictDocs.remove(id);
         await this.o.queue.update(id, { status: "synced", version, retryCount: 0, nextAttemptAt: null, lastError: null, conflict: null });
         if (hadChanges) this.o.tally.record(record.type, ResolutionKind.FAST_FORWARD);
