@@ -147,9 +147,10 @@ function withoutBytes(current: CachedDocument | StoredDocument): Omit<CachedDocu
 /**
  * The row's bytes and the pushed changes loaded as one document, and the heads the row's history
  * ends at (read from its chunks), or undefined when that does not work out (the row's framing
- * does not parse, or the push does not load onto it, e.g. its dependencies are missing): the
- * caller then takes the row-then-changes path, which answers each such push as it always has.
- * Both hold the same changes, so validation and storage go on exactly as after loadIncremental.
+ * does not parse, or the concatenation does not load): the caller then takes the
+ * row-then-changes path, which answers each such push as it always has. Both hold the same
+ * changes (a change whose dependencies are missing stays queued in either, and is refused after),
+ * so validation and storage go on exactly as after loadIncremental.
  */
 function loadWithRow(row: StoredDocument, changes: Uint8Array): { doc: RelayDoc; headsBefore: string[] } | undefined {
   const chunks = readChunks(row.bytes);
