@@ -24,7 +24,7 @@ import { CATALOG_OWNER } from "./catalog/catalog.js";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
 import { answerBudget, pushBudget, type RelayLimits } from "./limits.js";
-import { applyChanges } from "./pipeline/apply-changes.js";
+import { applyChanges, type StoredDocument } from "./pipeline/apply-changes.js";
 import type { Principal } from "./pipeline/authenticate.js";
 import { authorizeSync } from "./pipeline/authorize.js";
 import { checkItem, isFailure, type CheckedItem } from "./pipeline/check-item.js";
@@ -180,7 +180,7 @@ export class SyncService {
           break;
         case "rejected":
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
-          if (current) this.cache.put(userId, item.entityId, current);
+          if (current && "doc" in current) this.cache.put(userId, item.entityId, current);
           break;
         case "invalid":
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
@@ -276,14 +276,15 @@ export class SyncService {
   }
 
   /**
-   * Takes the document out of the cache, or loads it from the store (the batch's rows are read a
-   * group at a time, batch-rows.ts). Postgres is the only
+   * Takes the document out of the cache, or reads its row from the store (the batch's rows are
+   * read a group at a time, batch-rows.ts; applyChanges loads the row, with the pushed changes
+   * when it can). Postgres is the only
    * authority on versions: other relay processes write the same rows, so a cached copy is used
    * only when it is on the version the device built on (the write's optimistic lock then checks
    * it against the row inside the transaction). On any other version the copy may be stale, and
    * the answer (conflict, or "from the future") must come from the row: it is dropped and read.
    */
-  private async load(userId: string, entityId: string, baseVersion: number, rows: BatchRows): Promise<CachedDocument | undefined> {
+  private async load(userId: string, entityId: string, baseVersion: number, rows: BatchRows): Promise<CachedDocument | StoredDocument | undefined> {
     const cached = this.cache.take(userId, entityId);
     const usable = cached !== undefined && cached.version === baseVersion;
     this.observer?.cacheLookup(usable);
@@ -293,7 +294,7 @@ export class SyncService {
     if (!row) return undefined;
     return {
       entityType: row.entityType,
-      doc: A.load<Record<string, unknown>>(row.doc),
+      bytes: row.doc,
       version: row.version,
       cursor: row.cursor,
       updatedAt: row.updatedAt,

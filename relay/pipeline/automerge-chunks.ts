@@ -78,3 +78,29 @@ export function countChunks(bytes: Uint8Array): number | undefined {
   }
   return at === bytes.length ? count : undefined;
 }
+
+/**
+ * Change hashes that together cover the history `chunks` hold: each change chunk's hash and each
+ * document chunk's heads (read from its header: actors, then the heads). Some may be ancestors of
+ * others, which changes nothing where they are used as "since" heads (A.getChangesMetaSince).
+ * Undefined when a document chunk's header does not parse.
+ */
+export function historyHeads(chunks: readonly Chunk[]): string[] | undefined {
+  const heads: string[] = [];
+  for (const chunk of chunks) {
+    if (chunk.hash !== undefined) {
+      heads.push(chunk.hash);
+      continue;
+    }
+    const r = new LebReader(chunk.bytes, HEADER_BEFORE_TYPE + 1);
+    if (r.uleb() === undefined || !r.skipByteStrings()) return undefined;
+    const count = r.uleb();
+    if (count === undefined) return undefined;
+    for (let i = 0; i < count; i++) {
+      const hash = r.take(32);
+      if (!hash) return undefined;
+      heads.push(Buffer.from(hash).toString("hex"));
+    }
+  }
+  return heads;
+}

@@ -143,9 +143,16 @@ describe("what the store cannot hold is refused per item, and the rest of the ba
   });
 });
 
-describe("an update carries this entity's own new changes, or is refused", () => {
+// Each case twice: on the relay's cached document, and with no cache, where every update is
+// loaded from the stored row together with the pushed changes (apply-changes.ts, loadWithRow).
+const caches: { name: string; limits: Partial<RelayLimits> }[] = [
+  { name: "cached document", limits: {} },
+  { name: "from the stored row", limits: { documentCacheSize: 0 } },
+];
+
+describe.each(caches)("an update carries this entity's own new changes, or is refused ($name)", (cache) => {
   it("bytes that do not parse (random, a corrupted chunk, garbage after a change) are INVALID_ARGUMENT: no new version, nothing fanned out", async () => {
-    const r = await relay();
+    const r = await relay(cache.limits);
     const a = await connect(r, "user-1", "device-a");
     const b = await connect(r, "user-1", "device-b");
     const w = created("w");
@@ -170,7 +177,7 @@ describe("an update carries this entity's own new changes, or is refused", () =>
   });
 
   it("a push that adds no change (a retry of stored changes) is SUCCESS at the version it already has", async () => {
-    const socket = await connect(await relay());
+    const socket = await connect(await relay(cache.limits));
     const w = created("w");
     expect(await sync(socket, [w.item])).toEqual([stored(1)]);
     expect(await sync(socket, [{ ...w.item, operation: Operation.UPDATE, version: 1 }])).toEqual([stored(1)]);
@@ -183,8 +190,8 @@ describe("an update carries this entity's own new changes, or is refused", () =>
   });
 
   for (const backend of storeBackends) {
-    it(`another document's history under this entity's id is INVALID_ARGUMENT, never merged (${backend.name})`, async () => {
-      const socket = await connect(await relay({}, backend));
+    it(`another document's history under this entity's id is INVALID_ARGUMENT, never merged (${backend.name}, ${cache.name})`, async () => {
+      const socket = await connect(await relay(cache.limits, backend));
       const w = created("w");
       expect(await sync(socket, [w.item])).toEqual([stored(1)]);
       // A valid workout with the same id, made separately: a document of its own history.
@@ -206,6 +213,44 @@ describe("an update carries this entity's own new changes, or is refused", () =>
       expect(A.load<{ payload: { title: string } }>(snapshot!.data).payload.title).toBe("Leg day");
     });
   }
+
+  it("changes that build on history the relay does not have are INVALID_ARGUMENT; the row keeps its version", async () => {
+    const socket = await connect(await relay(cache.limits));
+    const w = created("w");
+    expect(await sync(socket, [w.item])).toEqual([stored(1)]);
+    const first = A.change(loose(w.doc), (d) => {
+      (d["payload"] as Record<string, unknown>)["title"] = "Pull day";
+    });
+    const headsAfterFirst = A.getHeads(first);
+    const second = A.change(first, (d) => {
+      (d["payload"] as Record<string, unknown>)["title"] = "Push day";
+    });
+    // Only the second change: it depends on the first, which was never pushed.
+    const [result] = await sync(socket, [{ ...w.item, operation: Operation.UPDATE, version: 1, data: A.saveSince(second, headsAfterFirst) }]);
+    expect(result).toEqual(refused(Code.INVALID_ARGUMENT));
+    expect(result!.errorMessage).toContain("depend on history");
+    expect(await sync(socket, [{ ...w.item, operation: Operation.UPDATE, version: 1, data: A.saveSince(second, A.getHeads(w.doc)) }])).toEqual([stored(2)]);
+    const [snapshot] = await pullAll(socket);
+    expect(A.load<{ payload: { title: string } }>(snapshot!.data).payload.title).toBe("Push day");
+  });
+
+  it("an update whose result fails the entity's schema is INVALID_ARGUMENT; the next good one is stored on the same version", async () => {
+    const socket = await connect(await relay(cache.limits));
+    const w = created("w");
+    expect(await sync(socket, [w.item])).toEqual([stored(1)]);
+    const bad = update(w.id, w.doc, 1, (d) => {
+      (d["payload"] as Record<string, unknown>)["unknownKey"] = 1;
+    });
+    const [result] = await sync(socket, [bad]);
+    expect(result).toEqual(refused(Code.INVALID_ARGUMENT));
+    const good = update(w.id, w.doc, 1, (d) => {
+      (d["payload"] as Record<string, unknown>)["title"] = "Pull day";
+    });
+    expect(await sync(socket, [good])).toEqual([stored(2)]);
+    const [snapshot] = await pullAll(socket);
+    expect(A.load<{ payload: { title: string } }>(snapshot!.data).payload).toMatchObject({ title: "Pull day" });
+    expect(A.load<{ payload: Record<string, unknown> }>(snapshot!.data).payload["unknownKey"]).toBeUndefined();
+  });
 });
 
 describe("the protocol as the .proto states it", () => {
