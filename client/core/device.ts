@@ -176,11 +176,15 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
  * first) without its document or record: a create whose document never reached storage is
  * dropped (it was never reported saved), one whose record is missing gets it back, every
  * record of an unsynced entity is brought up to date with its document, and changes an item
- * kept for a write that did not land are dropped.
+ * kept for a write that did not land are dropped. An item whose record was written after its
+ * document reached the heads the item announced landed whole, and its document is not loaded:
+ * a phone with 10,000 workouts waiting to sync opened in over a minute when each was checked.
  */
 async function recoverInterruptedWrites(entities: EntityStore, queue: SyncQueue): Promise<void> {
   for (const item of queue.all()) {
     if (item.status === "synced") continue;
+    const stored = entities.record(item.entityId)?.storedHeads;
+    if (stored && item.heads && sameHeads(stored, item.heads)) continue;
     if (!entities.record(item.entityId)) {
       if (!(await entities.exists(item.entityId))) {
         await queue.remove(item.entityId);

@@ -21,4 +21,11 @@ export interface EntityRecord {
    * absent in records written before versions existed, until the document is next read.
    */
   schemaVersion?: number;
+  /**
+   * Heads of the document in storage when this record was written, after the document: a queue
+   * item that announced these heads was stored whole, so opening the device need not load the
+   * document to check it (device.ts). Absent when the document was not at hand, and in records
+   * written before it existed: the document is checked then.
+   */
+  storedHeads?: string[];
 }

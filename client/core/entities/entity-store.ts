@@ -93,9 +93,13 @@ export class EntityStore {
     return [...this.records.values()];
   }
 
+  /** Writes the record, with the heads its document has in storage now when it is in memory. */
   async putRecord(record: EntityRecord): Promise<void> {
-    await this.recordStore.put(record.id, record);
-    this.records.set(record.id, record);
+    const storedHeads = this.docs.storedHeads(record.id);
+    const next: EntityRecord = { ...record, storedHeads: storedHeads ? [...storedHeads] : undefined };
+    if (!storedHeads) delete next.storedHeads;
+    await this.recordStore.put(next.id, next);
+    this.records.set(next.id, next);
   }
 
   async removeRecord(id: string): Promise<void> {
@@ -377,7 +381,12 @@ export class EntityStore {
     const schemaVersion = version === undefined ? record.schemaVersion : Math.max(version, record.schemaVersion ?? 1);
     const summary = summaryOf(doc, schemaVersion ?? 1);
     const resolutions = doc.resolutions ?? [];
-    if (!sync && deepEqual(summary, record.summary) && deepEqual(resolutions, record.resolutions ?? []) && schemaVersion === record.schemaVersion) return record;
+    const storedHeads = this.docs.storedHeads(id);
+    const unchanged = deepEqual(summary, record.summary) && deepEqual(resolutions, record.resolutions ?? []) && schemaVersion === record.schemaVersion;
+    // Written when only the document's heads moved too: a local change's record then says it was
+    // stored whole (and a record whose document is not at hand says nothing of its heads).
+    const headsKept = storedHeads ? sameHeads(storedHeads, record.storedHeads ?? []) : record.storedHeads === undefined;
+    if (!sync && unchanged && headsKept) return record;
     const next = { ...record, ...sync, summary, resolutions, ...(schemaVersion === undefined ? {} : { schemaVersion }) };
     await this.putRecord(next);
     return next;

@@ -92,7 +92,9 @@ export class DataTransfer {
     const { doc, changed } = await this.entities.takeIn(type, id, bytes, () => this.queueIntent(type, id));
     this.entities.release(id);
     if (!changed) return "unchanged";
-    await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", data: doc, timestamp: this.now(), version: this.entities.requireRecord(id).serverVersion });
+    // Written after the document and its record: the heads they stored say it landed whole.
+    const record = this.entities.requireRecord(id);
+    await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", data: doc, timestamp: this.now(), version: record.serverVersion, heads: record.storedHeads });
     return had ? "merged" : "added";
   }
 

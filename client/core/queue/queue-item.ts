@@ -52,6 +52,12 @@ export interface SyncQueueItem {
    * after a stop (device.ts). Absent in items written before it existed.
    */
   unsynced?: UnsyncedChanges | null;
+  /**
+   * Heads of the document once the change this item announces is stored (the item is written
+   * first). Matching its record's `storedHeads`, the change landed whole. Absent for work queued
+   * by other means than a local change, and in items written before it existed.
+   */
+  heads?: string[];
 }
 
 export interface UnsyncedChanges {

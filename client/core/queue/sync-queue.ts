@@ -62,7 +62,7 @@ export class SyncQueue {
    * are for failures), and an item the relay refused is tried again with it.
    */
   async recordLocalChange(
-    change: Pick<SyncQueueItem, "entityType" | "entityId" | "data" | "timestamp" | "version"> & { operation: Operation; unsynced?: UnsyncedChanges | null },
+    change: Pick<SyncQueueItem, "entityType" | "entityId" | "data" | "timestamp" | "version" | "heads"> & { operation: Operation; unsynced?: UnsyncedChanges | null },
   ): Promise<SyncQueueItem> {
     const previous = this.items.get(change.entityId);
     const unsynced = previous && previous.status !== "synced";
@@ -102,6 +102,7 @@ export class SyncQueue {
       conflict: null,
       // The document changed by other means than a local change: push from the document.
       unsynced: null,
+      heads: undefined,
     });
   }
 

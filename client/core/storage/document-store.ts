@@ -118,6 +118,11 @@ export class DocumentStore {
     A.free(entry.doc);
   }
 
+  /** Heads of what storage holds, when the document is in memory (undefined otherwise: not loaded for this). */
+  storedHeads(id: string): A.Heads | undefined {
+    return this.entries.get(id)?.savedHeads;
+  }
+
   get cachedCount(): number {
     return this.entries.size;
   }

@@ -1,0 +1,114 @@
+// A device opened with many changes waiting to sync (a long time off the network, or an import)
+// does not load their documents to check that each change was stored whole: the record written
+// after each document says so. Only a change whose record does not match (the device stopped
+// between the queue item and the document) is checked. A phone with 10,000 workouts waiting
+// took over a minute to show its list when every one was loaded (bench/browser-cold-start.ts).
+import "fake-indexeddb/auto";
+import * as A from "@automerge/automerge";
+import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
+import { afterEach, describe, expect, it } from "vitest";
+import { IndexedDbStorage, IronFlowClient } from "../../client/core/index.js";
+import { memoryTransport } from "../../client/core/transport/memory-pair.js";
+import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
+import { workout } from "../support/devices.js";
+import { workoutsExportFile } from "../support/export-file.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { ScriptedRelay } from "../support/scripted-relay.js";
+
+/** The device's storage, noting which documents are read (records live under "_ironflow"). */
+class ReadsNoted implements StorageAdapterInterface {
+  readonly documentsRead = new Set<string>();
+  constructor(private readonly inner: StorageAdapterInterface) {}
+  load(key: StorageKey): Promise<Uint8Array | undefined> {
+    this.note(key);
+    return this.inner.load(key);
+  }
+  save(key: StorageKey, data: Uint8Array): Promise<void> {
+    return this.inner.save(key, data);
+  }
+  remove(key: StorageKey): Promise<void> {
+    return this.inner.remove(key);
+  }
+  loadRange(prefix: StorageKey): Promise<Chunk[]> {
+    this.note(prefix);
+    return this.inner.loadRange(prefix);
+  }
+  removeRange(prefix: StorageKey): Promise<void> {
+    return this.inner.removeRange(prefix);
+  }
+  private note(key: StorageKey): void {
+    if (key[0] !== "_ironflow" && key.length > 0) this.documentsRead.add(key[0]!);
+  }
+}
+
+const clients: IronFlowClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+});
+
+async function open(storage: StorageAdapterInterface): Promise<IronFlowClient> {
+  const client = await IronFlowClient.open({
+    storage,
+    transport: memoryTransport((far) => new ScriptedRelay().accept(far)),
+    auth: { api: offlineAuthApi, session: scriptedSession() },
+    deviceName: "phone",
+    timers: new FakeClock(),
+    syncOnChange: false,
+  });
+  clients.push(client);
+  return client;
+}
+
+describe("a device opened with changes waiting to sync", () => {
+  it("loads none of their documents when each was stored whole, and checks only the one whose write did not land", async () => {
+    const name = "open-with-pending";
+    const first = await open(new IndexedDbStorage(name));
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await first.create("workout", workout(`Session ${i}`, [{ name: "Squat", sets: [[5, 100]] }])));
+    // Edits that change the summary, and edits that do not (a set's weight).
+    for (const id of ids.slice(0, 4)) await first.update<"workout">(id, (w) => void (w.title = `${w.title} (heavy)`));
+    for (const id of ids.slice(4, 8)) await first.update<"workout">(id, (w) => void (w.exercises[0]!.sets[0]!.weight = 105));
+    // And workouts imported from an export file, queued to reach the relay too.
+    const imported = await first.importData(workoutsExportFile([workout("Archived 1", []), workout("Archived 2", [])]));
+    expect(imported.added).toBe(2);
+    await first.close();
+    clients.splice(0);
+
+    const reads = new ReadsNoted(new IndexedDbStorage(name));
+    const again = await open(reads);
+    expect(reads.documentsRead.size).toBe(0);
+    expect(again.list("workout")).toHaveLength(14);
+    expect(again.list("workout").filter((w) => w.title.endsWith("(heavy)"))).toHaveLength(4);
+    expect(again.status().queueDepth).toBe(14);
+    await again.close();
+    clients.splice(0);
+
+    // The device stopped after writing the queue item of one more change and before its
+    // document: the item announces heads the document never reached.
+    const storage = new IndexedDbStorage(name);
+    const suspect = ids[5]!;
+    const itemKey = ["_ironflow", "queue", suspect];
+    const item = JSON.parse(new TextDecoder().decode(await storage.load(itemKey))) as { heads?: string[] };
+    expect(item.heads).toBeDefined();
+    const stored = A.load<Record<string, unknown>>(concat((await storage.loadRange([suspect])).flatMap((c) => (c.data ? [c.data] : []))));
+    const ghost = A.change(stored, (d) => void (d["ghost"] = true));
+    item.heads = A.getHeads(ghost);
+    await storage.save(itemKey, new TextEncoder().encode(JSON.stringify(item)));
+
+    const checked = new ReadsNoted(new IndexedDbStorage(name));
+    const third = await open(checked);
+    expect([...checked.documentsRead]).toEqual([suspect]);
+    expect(third.list("workout")).toHaveLength(14);
+    expect(third.status().queueDepth).toBe(14);
+  });
+});
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
