@@ -247,7 +247,7 @@ async function historyRound(relay: BenchRelayProcess, schema: string, a: Protoco
   A.free(doc);
   const storedBytes = await withAdmin(async (admin) => {
     const row = (await admin.query<{ n: number }>(`SELECT octet_length(doc) AS n FROM ${schema}.entities WHERE entity_id = $1`, [id])).rows[0];
-    return row ? Number(row.n) : -1;
+    return row ? row.n : -1;
   });
   return { changes, push: pushed, pull: pulled, storedBytes };
 }
