@@ -82,6 +82,7 @@ interface Known {
 
 interface Person {
   label: string;
+  account: string;
   device: ProtocolDevice;
   workouts: Known[];
 }
@@ -283,16 +284,26 @@ async function main(): Promise<void> {
     console.log(`growth: entities ${ENTITIES.join(", ")}; history ${HISTORY.join(", ")} changes; ${ROUNDS} rounds, ${ITEMS} items in batches of ${BATCH}, ${EDITS} edits; ${cpus().length} CPUs, load ${load.start.toFixed(1)}`);
 
     // Setup: one person per entity level (and one for the warm-up), filled; A and B for history.
+    // Filling 10,000 takes minutes: each person's connection is closed once filled, and every
+    // person signs in and connects again after all are (the relay closes a connection idle for 5
+    // minutes, and an access token lasts 15).
     const setupStart = performance.now();
     const person = async (label: string, count: number): Promise<Person> => {
-      const p: Person = { label, device: await openPerson(relay, cleanup, `growth-${tag}-${label}`, `growth-${label}`, true), workouts: [] };
-      await withTimeout(fill(p, count), PHASE_TIMEOUT_MS, `filling ${label} to ${count}`);
+      const account = `growth-${tag}-${label}`;
+      const filling = new Cleanup();
+      const p: Person = { label, account, device: await openPerson(relay, filling, account, `growth-${label}`, true), workouts: [] };
+      try {
+        await withTimeout(fill(p, count), PHASE_TIMEOUT_MS, `filling ${label} to ${count}`);
+      } finally {
+        await filling.run();
+      }
       console.log(`  ${label}: ${count} workouts (${((performance.now() - setupStart) / 1000).toFixed(0)} s)`);
       return p;
     };
     const warm = await person("warm-up", Math.min(...ENTITIES));
     const people: Person[] = [];
     for (const n of ENTITIES) people.push(await person(`entities-${n}`, n));
+    for (const p of [warm, ...people]) p.device = await openPerson(relay, cleanup, p.account, `growth-${p.label}`, false);
     const historyA = await openPerson(relay, cleanup, `growth-${tag}-history`, "growth-history-a", true);
     const historyB = await openPerson(relay, cleanup, `growth-${tag}-history`, "growth-history-b", false);
     await historyB.pull();
