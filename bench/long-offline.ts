@@ -5,6 +5,9 @@
 // The device runs in a child process (long-offline-device.ts) so its memory is measured apart
 // from the relay's; the relay runs here (startRelay on the machine's Postgres, a fresh schema
 // dropped at the end), started on a reserved port only once the offline phase is done.
+// The anchor, in the same run once ours is done and closed: Automerge Repo's own sync server
+// catching up the same changes over the same workouts from a device Repo reopened on its storage
+// (anchors/automerge-repo-catch-up.ts); the ratio is our catch-up over its.
 // Measures only, never passes or fails on time. `npx tsx bench/long-offline.ts`; prints a table
 // and writes bench/results/long-offline.json.
 //
@@ -13,7 +16,8 @@
 // on the same folder, as after an app restart, documents coming from storage; 0: the process
 // that made the changes catches up, client kept open), LONG_OFFLINE_SAMPLE_MS (50),
 // LONG_OFFLINE_CPU_PROF=<dir> (CPU profiles of the device's offline phase and catch-up, and of
-// the relay during the catch-up, as .cpuprofile files there), DATABASE_URL.
+// the relay during the catch-up, as .cpuprofile files there), LONG_OFFLINE_ANCHOR (1; 0 skips the
+// anchor), DATABASE_URL.
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { freePort } from "../test/support/ports.js";
@@ -26,8 +30,10 @@ import { openStore } from "../relay/store/index.js";
 import type { CatchUp, DeviceArgs, DeviceMessage, LocalPhase, ParentMessage, Ready } from "./long-offline-device.js";
 import { Cleanup, withTimeout } from "./support/bounded.js";
 import { profileWindow } from "./support/cpu-profile.js";
+import { cpuClock } from "./support/cpu.js";
 import { createBenchSchema, databaseUrl, serverFacts, withAdmin } from "./support/postgres.js";
-import { table } from "./report.js";
+import { fmtRatio, table } from "./report.js";
+import { runAutomergeRepoCatchUp, type AnchorCatchUp } from "./anchors/automerge-repo-catch-up.js";
 import { EXERCISES, SETS_PER_EXERCISE } from "./workload.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -91,7 +97,9 @@ async function main(): Promise<void> {
   const restart = envInt("LONG_OFFLINE_RESTART", 1, 0) === 1;
   const sampleMs = envInt("LONG_OFFLINE_SAMPLE_MS", 50);
   const cpuProfDir = process.env["LONG_OFFLINE_CPU_PROF"];
+  const withAnchor = envInt("LONG_OFFLINE_ANCHOR", 1, 0) === 1;
   const cleanup = new Cleanup();
+  const anchorCleanup = new Cleanup();
   const load = { start: loadavg()[0]!, end: 0 };
   const pg = await serverFacts();
   try {
@@ -139,10 +147,22 @@ async function main(): Promise<void> {
     const ready: Ready = await withTimeout(device.next("ready"), 120_000, "the device to open");
 
     const relayProfile = cpuProfDir ? await profileWindow(cpuProfDir, "relay-catch-up") : undefined;
+    // The relay runs in this process: its CPU over the catch-up (the device's is its own process's).
+    const relayCpu = cpuClock();
     device.send({ kind: "go" });
     const caught: CatchUp = await withTimeout(device.next("caught_up"), 10 * 60_000, "the catch-up");
+    const relayCpuMs = Math.round(relayCpu());
     if (relayProfile) process.stdout.write(`  profiles in ${cpuProfDir} (relay: ${await relayProfile.stop()})\n`);
     const check = await relayCheck(schema.name, entities, edits);
+    const loadAfterOurs = loadavg()[0]!;
+
+    // Ours is closed (device process, relay, schema) before the anchor runs.
+    for (const failure of await cleanup.run()) process.stderr.write(`cleanup: ${failure}\n`);
+    let anchor: AnchorCatchUp | undefined;
+    if (withAnchor) {
+      process.stdout.write(`  ours caught up in ${caught.queueEmptyMs} ms; anchor: Automerge Repo, the same ${entities} workouts x ${1 + edits} changes...\n`);
+      anchor = await runAutomergeRepoCatchUp(entities, edits, 10 * 60_000, anchorCleanup);
+    }
     load.end = loadavg()[0]!;
 
     const results = {
@@ -158,6 +178,15 @@ async function main(): Promise<void> {
       ready,
       catchUp: caught,
       relay: check,
+      relayCpuMs,
+      loadAfterOurs,
+      anchor: anchor ?? null,
+      ratios: anchor
+        ? {
+            catchUpOverAnchor: Math.round((caught.queueEmptyMs / anchor.catchUpMs) * 100) / 100,
+            cpuOverAnchor: Math.round(((caught.cpuMs + relayCpuMs) / anchor.cpuMs) * 100) / 100,
+          }
+        : null,
       targets: { catchUpMs: TARGET_MS, peakMemoryMb: TARGET_MB },
     };
     print(results);
@@ -166,7 +195,7 @@ async function main(): Promise<void> {
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`written to ${out}\n`);
   } finally {
-    const failures = await cleanup.run();
+    const failures = [...(await cleanup.run()), ...(await anchorCleanup.run())];
     for (const failure of failures) process.stderr.write(`cleanup: ${failure}\n`);
   }
 }
@@ -197,6 +226,8 @@ function print(r: {
   ready: Ready;
   catchUp: CatchUp;
   relay: Awaited<ReturnType<typeof relayCheck>>;
+  anchor: AnchorCatchUp | null;
+  relayCpuMs: number;
   entities: number;
   deviceRestartedBeforeCatchUp: boolean;
   load: { start: number; end: number };
@@ -219,7 +250,16 @@ function print(r: {
     ["catch-up: device rss peak", `${c.memory.rssMb.peak} MB`, `start ${c.memory.rssMb.start} MB; ${c.memory.samples} samples; target <= ${TARGET_MB} MB: ${verdict(c.memory.rssMb.peak <= TARGET_MB)}`],
     ["catch-up: device heap peak", `${c.memory.heapUsedMb.peak} MB`, `external peak ${c.memory.externalMb.peak} MB`],
     ["catch-up: device process max rss", `${c.lifetimeMaxRssMb} MB`, r.deviceRestartedBeforeCatchUp ? "getrusage, this process's life" : "getrusage, offline phase included"],
-    ["catch-up: device cpu", `${c.cpuMs} ms`, ""],
+    ["catch-up: device cpu; relay cpu", `${c.cpuMs} ms; ${r.relayCpuMs} ms`, "the relay runs in the bench's process"],
+    ...(r.anchor
+      ? [
+          [
+            "anchor: Automerge Repo's sync server, catch-up",
+            `${r.anchor.catchUpMs} ms`,
+            `ours / anchor ${fmtRatio(c.queueEmptyMs / r.anchor.catchUpMs)}; ${r.anchor.documentsAtHeads} documents at the device's heads; cpu ${r.anchor.cpuMs} ms (device and server, one process; ours / anchor ${fmtRatio((c.cpuMs + r.relayCpuMs) / r.anchor.cpuMs)}); offline ${(r.anchor.offlineMs / 1000).toFixed(1)} s`,
+          ],
+        ]
+      : []),
     ["relay rows", `${r.relay.rows} / ${r.entities}`, `distinct ${r.relay.distinctIds}, versions ${r.relay.versions.min}-${r.relay.versions.max}, with every set ${r.relay.withEverySet}`],
   ];
   process.stdout.write(`\n${table(["long offline", "figure", "notes"], rows)}\n`);
