@@ -103,7 +103,7 @@ describe("the relay process killed with SIGKILL in the middle of a batch", () =>
     const tablet = await openTestDevice(cleanups, "tablet", relay.syncUrl);
     await tablet.syncNow();
     expect(tablet.list("workout").map((w) => w.id).sort()).toEqual([...ids].sort());
-  });
+  }, 180_000); // two SIGKILLs, two restarts and 300 workouts: over a minute on a loaded two-core machine
 });
 
 /** Every id in `ids` has a row in Postgres. */
