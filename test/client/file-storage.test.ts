@@ -186,5 +186,5 @@ describe("FileStorage", () => {
       }
       // The killed saves' temporary files went with the ranges read after each kill.
       expect(readdirSync(join(path, "do", "c-killed", "snapshot"))).toEqual(["s"]);
-    }));
+    }), 180_000); // five writer processes, each writing 64 MB: over a minute on a loaded two-core machine
 });
