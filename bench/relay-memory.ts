@@ -17,11 +17,16 @@
 //
 // Knobs: RELAY_MEMORY_DOCS (100000), RELAY_MEMORY_WARMUP (5000, at most half the docs; more than the relay caches, 2,000),
 // RELAY_MEMORY_ANCHOR_DOCS (the same as ours),
-// RELAY_MEMORY_IDLE (1000), RELAY_MEMORY_BACKEND (postgres | pglite), DATABASE_URL.
+// RELAY_MEMORY_IDLE (1000), RELAY_MEMORY_BACKEND (postgres | pglite), DATABASE_URL,
+// RELAY_MEMORY_CHECKPOINTS (document counts inside our tour where a reading after GC is taken
+// too, with the relay's process.memoryUsage() split; default a quarter, half and three quarters),
+// RELAY_MEMORY_SNAPSHOTS (document counts where our relay's V8 heap is also written to
+// RELAY_MEMORY_SNAPSHOT_DIR, default the system's temp folder; the first and last are compared
+// by constructor, bench/support/heap-snapshot.ts).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -38,7 +43,9 @@ import { RawRelaySocket, entityDoc } from "../test/support/raw-relay-socket.js";
 import { fmtRatio, table } from "./report.js";
 import { benchAccount } from "./support/account.js";
 import { Cleanup, withTimeout } from "./support/bounded.js";
+import { grownGroups, readHeapSnapshot } from "./support/heap-snapshot.js";
 import { createBenchSchema, databaseUrl } from "./support/postgres.js";
+import { collectGarbage, memoryUsage, writeHeapSnapshot } from "./support/remote-inspector.js";
 import { tempFolders } from "./support/temp.js";
 import { benchWorkout, workoutDocument } from "./workload.js";
 
@@ -59,6 +66,22 @@ const IDLE = envInt("RELAY_MEMORY_IDLE", 1_000);
 // give it fewer (its warm-up shrinks with them).
 const ANCHOR_DOCS = envInt("RELAY_MEMORY_ANCHOR_DOCS", DOCS);
 const ANCHOR_WARMUP = Math.min(WARMUP, Math.max(1, Math.floor(ANCHOR_DOCS / 4)));
+/** Document counts, comma-separated, each a positive integer. */
+function envCounts(name: string, fallback: readonly number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined) return [...fallback];
+  return raw
+    .split(",")
+    .filter((part) => part.trim() !== "")
+    .map((part) => {
+      const value = Number(part);
+      if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} holds document counts, got ${raw}`);
+      return value;
+    });
+}
+const CHECKPOINTS = envCounts("RELAY_MEMORY_CHECKPOINTS", [DOCS / 4, DOCS / 2, (3 * DOCS) / 4].map(Math.round));
+const SNAPSHOTS = envCounts("RELAY_MEMORY_SNAPSHOTS", []);
+const SNAPSHOT_DIR = process.env["RELAY_MEMORY_SNAPSHOT_DIR"] ?? tmpdir();
 const BACKEND = process.env["RELAY_MEMORY_BACKEND"] ?? "postgres";
 if (BACKEND !== "postgres" && BACKEND !== "pglite") throw new Error(`RELAY_MEMORY_BACKEND is postgres or pglite, got ${BACKEND}`);
 /** Items per pushed batch (the relay takes 500 at most). */
@@ -78,6 +101,52 @@ function rssBytes(pid: number): number {
     .find((l) => l.startsWith("VmRSS:"));
   if (!line) throw new Error(`no VmRSS for process ${pid}`);
   return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+/**
+ * Bytes of WebAssembly memory a process holds (Automerge's; PGlite's too with that backend), from
+ * /proc/PID/smaps: V8 reserves a 32-bit WebAssembly memory with guard pages, so it is a
+ * read-write mapping directly followed by an inaccessible one of more than 4 GiB. The mapping's
+ * size is the memory's length, which never shrinks.
+ */
+function wasmBytes(pid: number): number {
+  const GUARD = 4 * 2 ** 30;
+  const maps: { start: bigint; end: bigint; writable: boolean }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/maps`, "utf8").split("\n")) {
+    const match = /^([0-9a-f]+)-([0-9a-f]+) (\S+)/.exec(line);
+    if (match) maps.push({ start: BigInt(`0x${match[1]}`), end: BigInt(`0x${match[2]}`), writable: match[3]!.startsWith("rw") });
+  }
+  let total = 0;
+  for (const [i, map] of maps.entries()) {
+    const next = maps[i + 1];
+    if (map.writable && next && !next.writable && next.start === map.end && next.end - next.start > BigInt(GUARD)) total += Number(map.end - map.start);
+  }
+  return total;
+}
+
+/**
+ * Resident bytes of malloc's arenas, from /proc/PID/smaps: the main one (the [heap] mapping) and
+ * the threads' (each a 64 MiB-aligned reservation of 64 MiB whose used part is read-write).
+ */
+function mallocArenas(pid: number): { main: number; threads: number } {
+  const ARENA = 64n * 2n ** 20n;
+  const maps: { start: bigint; end: bigint; writable: boolean; name: string; rss: number }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) maps.push({ start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), writable: head[3]!.startsWith("rw"), name: head[4]!, rss: 0 });
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && maps.length > 0) maps[maps.length - 1]!.rss = Number(rss[1]) * 1024;
+  }
+  let main = 0;
+  let threads = 0;
+  for (const [i, map] of maps.entries()) {
+    if (map.name === "[heap]") main += map.rss;
+    if (!map.writable || map.name !== "" || map.start % ARENA !== 0n) continue;
+    const next = maps[i + 1];
+    const reservedRest = next !== undefined && !next.writable && next.name === "" && next.start === map.end && next.end === map.start + ARENA;
+    if (reservedRest || map.end === map.start + ARENA) threads += map.rss;
+  }
+  return { main, threads };
 }
 
 /** A server process measured from outside; its inspector (--inspect) lets the bench force a full GC. */
@@ -101,21 +170,48 @@ function inspectorUrl(child: ChildProcess): Promise<string> {
   });
 }
 
-/**
- * RSS after a full garbage collection (HeapProfiler.collectGarbage over the inspector): plain RSS
- * also counts garbage V8 has not collected yet, which comes and goes with its heuristics.
- */
+/** RSS after a full garbage collection (remote-inspector.ts): plain RSS also counts garbage V8 has not collected yet. */
 async function rssAfterGc(server: Measured): Promise<number> {
-  const socket = new WebSocket(server.inspectorUrl);
-  await new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("error", reject);
-  });
-  const done = new Promise<void>((resolve) => socket.on("message", (data: Buffer) => (JSON.parse(data.toString()) as { id?: number }).id === 1 && resolve()));
-  socket.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" }));
-  await withTimeout(done, 120_000, "a full GC");
-  socket.close();
+  await collectGarbage(server.inspectorUrl);
   return rssBytes(server.pid);
+}
+
+/** A reading after a full GC: RSS from outside and the process's own split (process.memoryUsage over the inspector). */
+interface Checkpoint {
+  documents: number;
+  rssAfterGcMb: number;
+  /** process.memoryUsage() of the server; `external` includes its WebAssembly memory. */
+  memoryUsageMb: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
+  /** Length of its WebAssembly memory (wasmBytes). */
+  wasmMb: number;
+  /**
+   * Resident bytes outside V8's heap and external memory (rss - heapTotal - external): the
+   * binary's code and data, thread stacks, and what C++ allocated with malloc; `mallocMb`, the
+   * resident part of malloc's arenas (mallocArenas).
+   */
+  restMb: number;
+  mallocMb: { main: number; threads: number };
+  /** The heap snapshot written here (RELAY_MEMORY_SNAPSHOTS), if any. */
+  heapSnapshot?: string;
+}
+
+async function checkpoint(server: Measured, documents: number, snapshotDir: string | undefined): Promise<Checkpoint> {
+  const rss = await rssAfterGc(server);
+  const usage = await memoryUsage(server.inspectorUrl);
+  const reading: Checkpoint = {
+    documents,
+    rssAfterGcMb: mb(rss),
+    memoryUsageMb: { rss: mb(usage.rss), heapUsed: mb(usage.heapUsed), heapTotal: mb(usage.heapTotal), external: mb(usage.external), arrayBuffers: mb(usage.arrayBuffers) },
+    wasmMb: mb(wasmBytes(server.pid)),
+    restMb: mb(usage.rss - usage.heapTotal - usage.external),
+    mallocMb: (({ main, threads }) => ({ main: mb(main), threads: mb(threads) }))(mallocArenas(server.pid)),
+  };
+  if (snapshotDir) {
+    reading.heapSnapshot = join(snapshotDir, `relay-${server.pid}-${documents}.heapsnapshot`);
+    await writeHeapSnapshot(server.inspectorUrl, reading.heapSnapshot);
+  }
+  process.stdout.write(`checkpoint ${JSON.stringify(reading)}\n`);
+  return reading;
 }
 
 interface Tour {
@@ -130,6 +226,8 @@ interface Tour {
   growthRatioPlainRss: number;
   flat: boolean;
   tourSeconds: number;
+  /** After GC: start, after the warm-up, each of CHECKPOINTS inside the tour, after the tour. */
+  checkpoints: Checkpoint[];
 }
 
 interface Idle {
@@ -138,31 +236,52 @@ interface Idle {
   bytesPerDevice: number;
 }
 
-/** Runs `tourRange` over the warm-up, then the rest, reading RSS between (and after every step for the peak). */
-async function tour(server: Measured, docs: number, warmup: number, tourRange: (from: number, to: number, step: () => void) => Promise<void>): Promise<Tour> {
+/**
+ * Runs `tourRange` over the warm-up, then the rest, reading RSS between (and after every step for
+ * the peak); `inside` are document counts within the tour where a checkpoint is read too, with a
+ * heap snapshot at those in `snapshots`.
+ */
+async function tour(
+  server: Measured,
+  docs: number,
+  warmup: number,
+  tourRange: (from: number, to: number, step: () => void) => Promise<void>,
+  inside: readonly number[] = [],
+  snapshots: readonly number[] = [],
+): Promise<Tour> {
   const { pid } = server;
   let peak = rssBytes(pid);
   const step = () => (peak = Math.max(peak, rssBytes(pid)));
+  const at = (documents: number) => checkpoint(server, documents, snapshots.includes(documents) ? SNAPSHOT_DIR : undefined);
   const start = rssBytes(pid);
-  const startGc = await rssAfterGc(server);
+  const checkpoints = [await at(0)];
   await tourRange(0, warmup, step);
   const afterWarmup = rssBytes(pid);
-  const afterWarmupGc = await rssAfterGc(server);
+  checkpoints.push(await at(warmup));
   const began = performance.now();
-  await tourRange(warmup, docs, step);
+  let done = warmup;
+  for (const stop of [...inside.filter((d) => d > warmup && d < docs), docs]) {
+    await tourRange(done, stop, step);
+    done = stop;
+    if (stop < docs) checkpoints.push(await at(stop));
+  }
   const tourSeconds = (performance.now() - began) / 1000;
   const afterTour = rssBytes(pid);
-  const afterTourGc = await rssAfterGc(server);
+  checkpoints.push(await at(docs));
+  const startGc = checkpoints[0]!.rssAfterGcMb;
+  const afterWarmupGc = checkpoints[1]!.rssAfterGcMb;
+  const afterTourGc = checkpoints[checkpoints.length - 1]!.rssAfterGcMb;
   const growthRatio = afterTourGc / afterWarmupGc;
   return {
     documents: docs,
     warmupDocuments: warmup,
     rssMb: { start: mb(start), afterWarmup: mb(afterWarmup), afterTour: mb(afterTour), peak: mb(Math.max(peak, afterTour)) },
-    rssAfterGcMb: { start: mb(startGc), afterWarmup: mb(afterWarmupGc), afterTour: mb(afterTourGc) },
+    rssAfterGcMb: { start: startGc, afterWarmup: afterWarmupGc, afterTour: afterTourGc },
     growthRatio: round(growthRatio),
     growthRatioPlainRss: round(afterTour / afterWarmup),
     flat: Math.abs(growthRatio - 1) <= FLAT_BAND,
     tourSeconds: round(tourSeconds),
+    checkpoints,
   };
 }
 
@@ -264,6 +383,12 @@ async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
             A.free(doc);
           }
           let reply = await withTimeout(pushers[lane]!.request({ case: "sync", value: { items } }), WAIT_MS, `batch at document ${first}`);
+          // A loaded machine's Postgres can keep a connection waiting past the pool's timeout: the
+          // whole batch is answered UNAVAILABLE with nothing stored, and pushed again as a device does.
+          for (let retry = 0; retry < 10 && reply.body.case === "error" && reply.body.value.code === Code.UNAVAILABLE; retry++) {
+            await new Promise((resolve) => setTimeout(resolve, reply.body.case === "error" ? reply.body.value.retryAfterMs || 1000 : 1000));
+            reply = await withTimeout(pushers[lane]!.request({ case: "sync", value: { items } }), WAIT_MS, `batch at document ${first}`);
+          }
           if (reply.body.case === "error" && reply.body.value.code === Code.UNAUTHENTICATED) {
             reply = await withTimeout((await renew(lane)).request({ case: "sync", value: { items } }), WAIT_MS, `batch at document ${first}`);
           }
@@ -275,7 +400,7 @@ async function runOurs(cleanup: Cleanup): Promise<{ tour: Tour; idle: Idle }> {
       }),
     );
   };
-  const toured = await tour(server, DOCS, WARMUP, pushRange);
+  const toured = await tour(server, DOCS, WARMUP, pushRange, [...new Set([...CHECKPOINTS, ...SNAPSHOTS])].sort((a, b) => a - b), SNAPSHOTS);
 
   const idleSockets: RawRelaySocket[] = [];
   cleanup.add("idle devices", () => closeAll(idleSockets));
@@ -401,6 +526,21 @@ process.stdout.write(
     [row(`ironflow relay (${BACKEND})`, ours), row("automerge-repo sync server (anchor)", anchor)],
   )}\n`,
 );
+// The first and last heap snapshots of our relay, compared by constructor: what the tour left behind.
+const snapshotted = ours.tour.checkpoints.flatMap((c) => (c.heapSnapshot ? [c] : []));
+let heapGrowth: { from: number; to: number; selfMbDelta: number; grown: ReturnType<typeof grownGroups> } | undefined;
+if (snapshotted.length >= 2) {
+  const first = snapshotted[0]!;
+  const last = snapshotted[snapshotted.length - 1]!;
+  const before = readHeapSnapshot(first.heapSnapshot!);
+  const after = readHeapSnapshot(last.heapSnapshot!);
+  heapGrowth = { from: first.documents, to: last.documents, selfMbDelta: mb(after.totalBytes - before.totalBytes), grown: grownGroups(before, after, 15) };
+  process.stdout.write(`\nour relay's heap from ${first.documents} to ${last.documents} documents: ${heapGrowth.selfMbDelta} MB of objects more\n`);
+  for (const g of heapGrowth.grown) process.stdout.write(`  ${String(g.bytesDelta).padStart(11)} B ${String(g.countDelta).padStart(8)} objects  ${g.group}\n`);
+  for (const g of heapGrowth.grown.slice(0, 4)) {
+    process.stdout.write(`  held in ${g.group}: ${after.retainersOf(g.group, 4).map(([holder, n]) => `${n} by ${holder}`).join("; ")}\n`);
+  }
+}
 const out = join(here, "results", "relay-memory.json");
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
@@ -422,6 +562,7 @@ writeFileSync(
         automergeRepo: anchor.idle,
         ratioOursToAnchor: round(ours.idle.bytesPerDevice / anchor.idle.bytesPerDevice),
       },
+      ...(heapGrowth ? { heapGrowth } : {}),
     },
     null,
     2,
