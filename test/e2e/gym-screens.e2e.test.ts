@@ -7,7 +7,7 @@ import { EXERCISE_LIBRARY } from "../../relay/catalog/exercise-library.js";
 import { browser, checkPhoneScreen, database, relay } from "./fixtures.js";
 
 
-describe("the training screens", () => {
+describe("the training screens", { timeout: 180_000 }, () => {
   it("a logged workout's sets show in this week's volume per muscle group, chart and table, in the exercise's history; recovery is checked before it is saved", async () => {
     const db = await database();
     const r = await relay(db);

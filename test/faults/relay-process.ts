@@ -4,7 +4,11 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+
 import { databaseUrl, withAdmin } from "../support/databases.js";
+
+/** A relay process that starts on a loaded two-core machine (CI beside other work) takes over 20 s. */
+const READY_TIMEOUT_MS = 60_000;
 
 export interface RelaySchema {
   name: string;
@@ -88,8 +92,8 @@ export async function startRelayProcess(options: RelayProcessOptions): Promise<R
     let buffer = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`relay process not ready within ${options.readyTimeoutMs ?? 20_000} ms:\n${output}`));
-    }, options.readyTimeoutMs ?? 20_000);
+      reject(new Error(`relay process not ready within ${options.readyTimeoutMs ?? READY_TIMEOUT_MS} ms:\n${output}`));
+    }, options.readyTimeoutMs ?? READY_TIMEOUT_MS);
     child.stdout.on("data", (chunk: Buffer) => {
       buffer += chunk.toString();
       keep(chunk.toString());
