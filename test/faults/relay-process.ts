@@ -4,7 +4,6 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
-
 import { databaseUrl, withAdmin } from "../support/databases.js";
 
 /** A relay process that starts on a loaded two-core machine (CI beside other work) takes over 20 s. */
