@@ -35,6 +35,7 @@ import { BENCH_AUTH } from "./support/account.js";
 import { Cleanup } from "./support/bounded.js";
 import { createBenchSchema, databaseUrl } from "./support/postgres.js";
 import { table } from "./report.js";
+import { envInt } from "./support/env.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TARGET_RATIO = 3;
@@ -44,13 +45,6 @@ const RAW_DATABASE = "ironflow-bench-raw";
 /** A document of the app's origin that does not start the app: the anchor reads from it. */
 const PLAIN_PAGE = "icon.svg";
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -43,6 +43,7 @@ import { cpuClock } from "./support/cpu.js";
 import { profileWindow } from "./support/cpu-profile.js";
 import { tempFolders } from "./support/temp.js";
 import { table } from "./report.js";
+import { envInt } from "./support/env.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TARGET_RATIO = 3;
@@ -55,13 +56,6 @@ const UNUSED_RELAY = "ws://127.0.0.1:9/sync";
 
 type StorageName = "file" | "fake-indexeddb";
 
-function envInt(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${raw}`);
-  return value;
-}
 
 function storagesFromEnv(): StorageName[] {
   const names = (process.env.COLD_START_STORAGES ?? "file,fake-indexeddb").split(",").map((s) => s.trim()).filter(Boolean);

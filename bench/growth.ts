@@ -44,16 +44,10 @@ import { createBenchSchema, databaseUrl, serverFacts, withAdmin } from "./suppor
 import { acknowledged, connectDevice, signInDevice, workoutCreate, type ProtocolDevice } from "./support/protocol-device.js";
 import { startBenchRelay, type BenchRelayProcess } from "./support/relay-process.js";
 import { EXERCISES, SETS_PER_EXERCISE, addedSet, workoutDocument } from "./workload.js";
+import { envInt } from "./support/env.js";
 
 type Workout = EntityDocument<"workout">;
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 function envList(name: string, fallback: number[]): number[] {
   const raw = process.env[name];

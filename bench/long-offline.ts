@@ -35,18 +35,12 @@ import { createBenchSchema, databaseUrl, serverFacts, withAdmin } from "./suppor
 import { fmtRatio, table } from "./report.js";
 import { runAutomergeRepoCatchUp, type AnchorCatchUp } from "./anchors/automerge-repo-catch-up.js";
 import { EXERCISES, SETS_PER_EXERCISE } from "./workload.js";
+import { envInt } from "./support/env.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TARGET_MS = 3_000;
 const TARGET_MB = 300;
 
-function envInt(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${raw}`);
-  return value;
-}
 
 
 /** The device process and a typed view of its messages. */

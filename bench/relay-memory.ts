@@ -48,16 +48,11 @@ import { createBenchSchema, databaseUrl } from "./support/postgres.js";
 import { collectGarbage, memoryUsage, writeHeapSnapshot } from "./support/remote-inspector.js";
 import { tempFolders } from "./support/temp.js";
 import { benchWorkout, workoutDocument } from "./workload.js";
+import { envInt } from "./support/env.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw ? Number(raw) : fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const DOCS = envInt("RELAY_MEMORY_DOCS", 100_000);
 const WARMUP = Math.min(envInt("RELAY_MEMORY_WARMUP", 5_000), Math.max(1, Math.floor(DOCS / 2)));

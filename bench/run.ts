@@ -22,17 +22,11 @@ import type { ScenarioOptions, ScenarioResult } from "./scenario.js";
 import { Cleanup } from "./support/bounded.js";
 import { createBenchSchema, databaseUrl, serverFacts } from "./support/postgres.js";
 import { EXERCISES, SETS_PER_EXERCISE } from "./workload.js";
+import { envInt } from "./support/env.js";
 
 const SECTIONS = ["floor", "postgres", "pglite", "automerge-repo"] as const;
 type Section = (typeof SECTIONS)[number];
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 const WAIT_MS = 60_000;
 // Edit loops are time-boxed (see ScenarioOptions.editBudgetMs) so a busy machine still finishes.

@@ -12,6 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fmtMs, fmtRatio, median, ratio, table } from "./report.js";
+import { envInt } from "./support/env.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -24,12 +25,6 @@ interface Start {
   rssMb: number;
 }
 
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw ? Number(raw) : fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 /** The command `npm start` runs (package.json's start script), split for spawn. */
 function startCommand(): string[] {

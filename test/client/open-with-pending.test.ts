@@ -90,7 +90,7 @@ describe("a device opened with changes waiting to sync", () => {
     const itemKey = ["_ironflow", "queue", suspect];
     const item = JSON.parse(new TextDecoder().decode(await storage.load(itemKey))) as { heads?: string[] };
     expect(item.heads).toBeDefined();
-    const stored = A.load<Record<string, unknown>>(concat((await storage.loadRange([suspect])).flatMap((c) => (c.data ? [c.data] : []))));
+    const stored = A.load<Record<string, unknown>>(Buffer.concat((await storage.loadRange([suspect])).flatMap((c) => (c.data ? [c.data] : []))));
     const ghost = A.change(stored, (d) => void (d["ghost"] = true));
     item.heads = A.getHeads(ghost);
     await storage.save(itemKey, new TextEncoder().encode(JSON.stringify(item)));
@@ -102,13 +102,3 @@ describe("a device opened with changes waiting to sync", () => {
     expect(third.status().queueDepth).toBe(14);
   });
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
