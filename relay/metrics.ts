@@ -55,7 +55,7 @@ export class RelayMetrics {
   /** The last report of each connected device's connection, by connection. */
   private readonly devices = new Map<object, DeviceHealth>();
 
-  constructor(sources: { connections: () => number; cachedDocuments: () => number }) {
+  constructor(sources: { connections: () => number; cachedDocuments: () => number; heldDocuments: () => number }) {
     const registers = [this.registry];
     this.syncRequests = new Counter({
       name: "ironflow_sync_requests_total",
@@ -176,6 +176,14 @@ export class RelayMetrics {
       registers,
       collect() {
         this.set(sources.cachedDocuments());
+      },
+    });
+    new Gauge({
+      name: "ironflow_document_cache_held_documents",
+      help: "Automerge documents the batches at work hold outside the document cache, counted against its bounds.",
+      registers,
+      collect() {
+        this.set(sources.heldDocuments());
       },
     });
     new Gauge({

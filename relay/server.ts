@@ -101,10 +101,12 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   // Filled once the socket server exists; the metrics read them at scrape time.
   let openConnections = (): number => 0;
   let cachedDocuments = (): number => 0;
-  const metrics = new RelayMetrics({ connections: () => openConnections(), cachedDocuments: () => cachedDocuments() });
+  let heldDocuments = (): number => 0;
+  const metrics = new RelayMetrics({ connections: () => openConnections(), cachedDocuments: () => cachedDocuments(), heldDocuments: () => heldDocuments() });
   const store = measuredStore(options.store, metrics);
   const service = new SyncService(store, fanout, limits, metrics, options.automergeProbe);
   cachedDocuments = () => service.cachedDocuments;
+  heldDocuments = () => service.heldDocuments;
   const readinessChecks: ReadinessCheck[] = [storeReadiness(options.store), automergeReadiness(options.automergeProbe), ...(options.readinessChecks ?? [])];
   const observer = new SyncObserver(metrics, log);
   const health = {

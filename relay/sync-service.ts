@@ -21,7 +21,7 @@ import { BatchGate } from "./batch-gate.js";
 import { automergeFailure, automergeUnavailable, type AutomergeProbeApi } from "./automerge-readiness.js";
 import { BatchRows } from "./batch-rows.js";
 import { CATALOG_OWNER } from "./catalog/catalog.js";
-import { DocumentCache, type CachedDocument, type RelayDoc } from "./document-cache.js";
+import { DocumentCache, type CacheLease, type CachedDocument, type RelayDoc } from "./document-cache.js";
 import type { Fanout } from "./fanout.js";
 import { answerBudget, pushBudget, type RelayLimits } from "./limits.js";
 import { applyChanges, type StoredDocument } from "./pipeline/apply-changes.js";
@@ -65,6 +65,11 @@ export class SyncService {
 
   get cachedDocuments(): number {
     return this.cache.size;
+  }
+
+  /** Documents the batches at work hold outside the cache (taken out, or loaded from the store). */
+  get heldDocuments(): number {
+    return this.cache.held.count;
   }
 
   async sync(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
@@ -133,6 +138,15 @@ export class SyncService {
   }
 
   private async syncItems(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
+    const lease = this.cache.lease(principal.userId);
+    try {
+      return await this.syncLeased(principal, request, lease);
+    } finally {
+      lease.end();
+    }
+  }
+
+  private async syncLeased(principal: Principal, request: SyncRequest, lease: CacheLease): Promise<SyncResult[]> {
     const { userId } = principal;
     // Conflict answers carry whole documents: together they must fit one frame.
     const budget: AnswerBudget = { left: answerBudget(this.limits), empty: true };
@@ -159,12 +173,14 @@ export class SyncService {
         results[index] = errorResult(item.entityId, Code.PERMISSION_DENIED, "this id belongs to the exercise library");
         continue;
       }
-      const current = await this.load(userId, item.entityId, item.baseVersion, rows);
+      const current = await this.load(item.entityId, item.baseVersion, rows, lease);
+      // A create loads the pushed history: counted before the load, like a stored row.
+      if (!current) lease.hold(item.entityId, item.changes.length);
       const outcome = applyChanges(item, current, pushBudget(this.limits), this.moduleFailure);
       switch (outcome.kind) {
         case "conflict":
           results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });
-          this.cache.put(userId, item.entityId, outcome.current);
+          lease.put(item.entityId, outcome.current);
           break;
         case "unchanged":
           // Already stored (a retry whose answer was lost): its version stands, nothing is written.
@@ -176,11 +192,11 @@ export class SyncService {
             serverTime: BigInt(outcome.current.updatedAt),
             cursor: outcome.current.cursor,
           });
-          this.cache.put(userId, item.entityId, outcome.current);
+          lease.put(item.entityId, outcome.current);
           break;
         case "rejected":
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
-          if (current && "doc" in current) this.cache.put(userId, item.entityId, current);
+          if (current && "doc" in current) lease.put(item.entityId, current);
           break;
         case "invalid":
           results[index] = errorResult(item.entityId, outcome.code, outcome.message);
@@ -204,11 +220,11 @@ export class SyncService {
           assertNever(outcome);
       }
     }
-    if (staged.length > 0) await this.storeStaged(principal, staged, results, budget);
+    if (staged.length > 0) await this.storeStaged(principal, staged, results, budget, lease);
     return results;
   }
 
-  private async storeStaged(principal: Principal, staged: Staged[], results: SyncResult[], budget: AnswerBudget): Promise<void> {
+  private async storeStaged(principal: Principal, staged: Staged[], results: SyncResult[], budget: AnswerBudget, lease: CacheLease): Promise<void> {
     const { userId, deviceId } = principal;
     let outcomes;
     try {
@@ -233,7 +249,7 @@ export class SyncService {
     const snapshots: EntitySnapshot[] = [];
     for (const [s, outcome] of pairOutcomes(staged, outcomes)) {
       if (outcome.kind === "stored") {
-        this.cache.put(userId, s.item.entityId, {
+        lease.put(s.item.entityId, {
           entityType: s.item.entityType,
           doc: s.doc,
           version: outcome.version,
@@ -284,14 +300,15 @@ export class SyncService {
    * it against the row inside the transaction). On any other version the copy may be stale, and
    * the answer (conflict, or "from the future") must come from the row: it is dropped and read.
    */
-  private async load(userId: string, entityId: string, baseVersion: number, rows: BatchRows): Promise<CachedDocument | StoredDocument | undefined> {
-    const cached = this.cache.take(userId, entityId);
+  private async load(entityId: string, baseVersion: number, rows: BatchRows, lease: CacheLease): Promise<CachedDocument | StoredDocument | undefined> {
+    const cached = lease.take(entityId);
     const usable = cached !== undefined && cached.version === baseVersion;
     this.observer?.cacheLookup(usable);
     if (usable) return cached;
     if (cached) A.free(cached.doc);
     const row = await rows.take(entityId);
     if (!row) return undefined;
+    lease.hold(entityId, row.doc.length);
     return {
       entityType: row.entityType,
       bytes: row.doc,

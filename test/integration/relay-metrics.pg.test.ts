@@ -155,6 +155,8 @@ describe("the relay's metrics and health", () => {
       'ironflow_document_cache_lookups_total{result="miss"}': 5,
     });
     expect(samples.get("ironflow_document_cache_documents")).toBe(3);
+    // Every batch gave back what it held: stored, conflicting, refused, and the one Postgres failed.
+    expect(samples.get("ironflow_document_cache_held_documents")).toBe(0);
     // prom-client's default metrics: the event loop's lag among them.
     expect(samples.has("nodejs_eventloop_lag_seconds")).toBe(true);
     expect(tablet.unasked().flatMap((f) => (f.body.case === "changes" ? f.body.value.entities : []))).toHaveLength(4);

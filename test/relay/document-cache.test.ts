@@ -1,5 +1,6 @@
 // The document cache's policy, on real Automerge documents: bounded by count (least recently used
-// out) and by saved bytes (biggest out first), every evicted document freed.
+// out) and by saved bytes (biggest out first), every evicted document freed; what batches hold
+// (leases) counts against both bounds.
 import * as A from "@automerge/automerge";
 import { describe, expect, it } from "vitest";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "../../relay/document-cache.js";
@@ -70,6 +71,60 @@ describe("DocumentCache", () => {
     cache.put("u", "a", a2);
     expect(isFreed(a)).toBe(true);
     expect(cache.bytes).toBe(70);
+    cache.clear();
+  });
+
+  it("documents a batch holds count against the count bound: loading one evicts the least recently used, and ending the lease gives the room back", () => {
+    const cache = new DocumentCache(3, 1_000_000);
+    const [a, b, c] = [entry(10), entry(10), entry(10)];
+    cache.put("u", "a", a);
+    cache.put("u", "b", b);
+    cache.put("u", "c", c);
+    const lease = cache.lease("v");
+    lease.hold("x", 10);
+    // Three cached plus one about to be loaded is over three: the oldest goes before the load.
+    expect(isFreed(a)).toBe(true);
+    expect(cache.size).toBe(2);
+    lease.hold("y", 10);
+    expect(isFreed(b)).toBe(true);
+    expect(cache.held).toEqual({ count: 2, bytes: 20 });
+    const x = entry(10);
+    lease.put("x", x);
+    // Put back when the lease ends, not before: still held.
+    expect(cache.held).toEqual({ count: 2, bytes: 20 });
+    expect(cache.size).toBe(1);
+    lease.end();
+    expect(cache.held).toEqual({ count: 0, bytes: 0 });
+    expect(cache.size).toBe(2);
+    expect(cache.take("u", "x")).toBeUndefined();
+    expect(cache.take("v", "x")).toBe(x);
+    expect(isFreed(c)).toBe(false);
+    A.free(x.doc);
+    cache.clear();
+  });
+
+  it("documents a batch holds count against the byte budget (biggest cached out first); taking one out and putting it back evicts nothing", () => {
+    const cache = new DocumentCache(100, 1_000);
+    const small = entry(100);
+    const big = entry(500);
+    cache.put("u", "small", small);
+    cache.put("u", "big", big);
+    const lease = cache.lease("u");
+    const taken = lease.take("small");
+    expect(taken).toBe(small);
+    expect(cache.held).toEqual({ count: 1, bytes: 100 });
+    lease.put("small", taken!);
+    expect(isFreed(big)).toBe(false);
+    // A row of 450 bytes about to be loaded: 500 cached + 100 held + 450 > 1,000, the cached 500-byte one goes.
+    lease.hold("row", 450);
+    expect(isFreed(big)).toBe(true);
+    expect(isFreed(small)).toBe(false);
+    // Held again (it grew): its weight is replaced, not added.
+    lease.hold("row", 460);
+    expect(cache.held).toEqual({ count: 2, bytes: 560 });
+    lease.end();
+    expect(cache.held).toEqual({ count: 0, bytes: 0 });
+    expect(cache.bytes).toBe(100);
     cache.clear();
   });
 });
