@@ -3,7 +3,8 @@
 // does not throw and is lost (the client drops its outgoing buffer on reconnect), so on every
 // reconnect the fan-out is told to check cursors at once.
 // Specification: docs/relay.md
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+// The NATS client is imported when NATS_URL asks for it: a relay without it does not pay its loading.
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { Backbone, BackboneHandlers, Topic } from "./backbone.js";
@@ -20,6 +21,7 @@ export interface NatsOptions {
 }
 
 export async function openNatsBackbone(options: NatsOptions, handlers: BackboneHandlers): Promise<Backbone> {
+  const { connect } = await import("@nats-io/transport-node");
   const nc = await connect({
     servers: options.url.split(","),
     name: "ironflow-relay",

@@ -3,7 +3,8 @@
 // per-user subjects is the one to use beyond). NOTIFY runs on its own connection, outside any
 // write transaction: the fan-out only sends after the commit returned.
 // Specification: docs/relay.md
-import { Client } from "pg";
+// pg is imported when this backbone is opened (a Postgres URL without NATS), not at the relay's start.
+import type { Client } from "pg";
 import type { Clock, TimerHandle } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { Backbone, BackboneHandlers, Topic } from "./backbone.js";
@@ -79,6 +80,7 @@ class PgNotifyBackbone implements Backbone {
   }
 
   private async openNotifier(): Promise<Client> {
+    const { Client } = await import("pg");
     const client = new Client({ connectionString: this.options.connectionString, application_name: "ironflow-fanout" });
     client.on("error", () => undefined); // a broken notifier is found by its next query
     await client.connect();
@@ -86,6 +88,7 @@ class PgNotifyBackbone implements Backbone {
   }
 
   private async connect(): Promise<void> {
+    const { Client } = await import("pg");
     const client = new Client({ connectionString: this.options.connectionString, application_name: "ironflow-fanout-listen" });
     client.on("notification", (msg) => {
       if (msg.channel === this.channel && msg.payload !== undefined) this.handlers.message(msg.payload);

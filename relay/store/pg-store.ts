@@ -1,8 +1,8 @@
 // The relay store on a Postgres server, through a pg Pool. A thin shim: the SQL and the error
 // mapping live in sql-store.ts.
 // Specification: docs/relay.md
-import { Pool } from "pg";
-import type { PoolClient, QueryConfig } from "pg";
+// pg is imported when a Postgres URL asks for it: `npm start` on PGlite does not pay its loading.
+import type { Pool, PoolClient, QueryConfig } from "pg";
 import { migrate, pendingMigrations } from "./migrate.js";
 import { createSqlAccountStore } from "./sql-account-store.js";
 import { createSqlStore, toSyncError } from "./sql-store.js";
@@ -37,6 +37,7 @@ export async function openPgStore(connectionString: string, opts: PgStoreOptions
   if (opts.searchPath !== undefined && !/^[a-z_][a-z0-9_]*$/.test(opts.searchPath)) {
     throw new Error(`searchPath must be a plain lower-case schema name, got ${JSON.stringify(opts.searchPath)}`);
   }
+  const { Pool } = await import("pg");
   const pool = new Pool({
     connectionString,
     max: opts.max ?? 16,
