@@ -17,11 +17,15 @@
 //
 // Measures only, never passes or fails on time. `npm run bench:browser-cold-start` (needs the
 // built app: `npm run build`); prints a table and writes bench/results/browser-cold-start.json.
-// Knobs: BROWSER_COLD_START_WORKOUTS (10000), BROWSER_COLD_START_ROUNDS (3).
+// Knobs: BROWSER_COLD_START_WORKOUTS (10000), BROWSER_COLD_START_ROUNDS (3),
+// BROWSER_COLD_START_CPU_PROF=<dir> (a CPU profile of the page's main thread over the last round's
+// open, through Chromium's DevTools protocol, written as <dir>/browser-cold-start.cpuprofile;
+// summarise it with bench/support/profile-summary.ts).
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { BrowserContext, Page } from "playwright-core";
 import { systemClock } from "../relay/clock.js";
 import { InProcessFanout } from "../relay/fanout.js";
 import { silentLogger } from "../relay/logger.js";
@@ -80,10 +84,28 @@ function watchColdStart(count: number): string {
   })();`;
 }
 
+/** Samples the page's main thread (it keeps its renderer across the same-origin navigation). */
+async function profilePage(context: BrowserContext, page: Page): Promise<{ stop(dir: string): Promise<string> }> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 500 });
+  await cdp.send("Profiler.start");
+  return {
+    async stop(dir) {
+      const { profile } = await cdp.send("Profiler.stop");
+      await cdp.detach();
+      const path = join(dir, "browser-cold-start.cpuprofile");
+      writeFileSync(path, JSON.stringify(profile));
+      return path;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   assertBrowserTestPrerequisites();
   const count = envInt("BROWSER_COLD_START_WORKOUTS", 10_000);
   const rounds = envInt("BROWSER_COLD_START_ROUNDS", 3);
+  const profileDir = process.env["BROWSER_COLD_START_CPU_PROF"] || null;
   const cleanup = new Cleanup();
   const load = { start: loadavg()[0]!, end: 0 };
   try {
@@ -180,7 +202,9 @@ async function main(): Promise<void> {
         },
         { name: RAW_DATABASE, count },
       );
+      const profiling = profileDir && r === rounds ? await profilePage(browser.context, page) : null;
       const result = { rawReadMs, listMs: await openApp("listAt") };
+      if (profiling) console.log(`CPU profile of this round's open: ${await profiling.stop(profileDir!)}`);
       if (r > 0) measured.push(result);
       console.log(`round ${r}${r === 0 ? " (warm-up)" : ""}: raw read ${rawReadMs.toFixed(0)} ms; list of ${count} ${result.listMs.toFixed(0)} ms after the navigation`);
     }

@@ -46,10 +46,10 @@ afterEach(async () => {
   for (const c of clients.splice(0)) await c.close();
 });
 
-async function open(storage: StorageAdapterInterface): Promise<IronFlowClient> {
+async function open(storage: StorageAdapterInterface, relay = new ScriptedRelay()): Promise<IronFlowClient> {
   const client = await IronFlowClient.open({
     storage,
-    transport: memoryTransport((far) => new ScriptedRelay().accept(far)),
+    transport: memoryTransport((far) => relay.accept(far)),
     auth: { api: offlineAuthApi, session: scriptedSession() },
     deviceName: "phone",
     timers: new FakeClock(),
@@ -100,5 +100,41 @@ describe("a device opened with changes waiting to sync", () => {
     expect([...checked.documentsRead]).toEqual([suspect]);
     expect(third.list("workout")).toHaveLength(14);
     expect(third.status().queueDepth).toBe(14);
+  });
+
+  it("reads no copy of a waiting document in its queue item, and still opens and pushes an item an earlier build wrote with one", async () => {
+    const name = "open-with-pending-no-copy";
+    const first = await open(new IndexedDbStorage(name));
+    const created = await first.create("workout", workout("Tuesday", [{ name: "Bench", sets: [[5, 80]] }]));
+    const edited = await first.create("workout", workout("Thursday", [{ name: "Row", sets: [[8, 60]] }]));
+    await first.update<"workout">(edited, (w) => void (w.title = "Thursday (heavy)"));
+    await first.importData(workoutsExportFile([workout("Archived", [])]));
+    const exported = await first.exportData();
+    await first.close();
+    clients.splice(0);
+
+    // What the device stores for each waiting change, and so reads and decrypts when it opens:
+    // the queue item holds no JSON of the document (the push never used it).
+    const storage = new IndexedDbStorage(name);
+    const stored = (await storage.loadRange(["_ironflow", "queue"])).map((c) => JSON.parse(new TextDecoder().decode(c.data)) as Record<string, unknown>);
+    expect(stored).toHaveLength(3);
+    for (const item of stored) expect(item).not.toHaveProperty("data");
+
+    // An item as an earlier build wrote it, with the document's JSON inside: it opens, waits, and
+    // reaches the relay like the others.
+    const oldKey = ["_ironflow", "queue", created];
+    const old = stored.find((item) => item["entityId"] === created)!;
+    old["data"] = exported.entities.find((e) => e.id === created)!.data;
+    await storage.save(oldKey, new TextEncoder().encode(JSON.stringify(old)));
+
+    const relay = new ScriptedRelay();
+    const again = await open(new IndexedDbStorage(name), relay);
+    expect(again.status().queueDepth).toBe(3);
+    expect(again.list("workout").map((w) => w.title).sort()).toEqual(["Archived", "Thursday (heavy)", "Tuesday"]);
+    for (const item of again.queueItems()) expect(item).not.toHaveProperty("data");
+    await again.syncNow();
+    const pushed = relay.frames.flatMap((f) => (f.case === "sync" ? f.value.items.map((i) => i.entityId) : []));
+    expect(pushed.sort()).toEqual([created, edited, exported.entities.find((e) => e.id !== created && e.id !== edited)!.id].sort());
+    expect(again.status().queueDepth).toBe(0);
   });
 });

@@ -89,18 +89,18 @@ export class DataTransfer {
   async takeIn(type: EntityType, id: string, bytes: Uint8Array): Promise<"added" | "merged" | "unchanged"> {
     const had = this.entities.record(id);
     if (had && had.type !== type) throw new SyncError(Code.INVALID_ARGUMENT, `this device has ${id} as a ${had.type}`);
-    const { doc, changed } = await this.entities.takeIn(type, id, bytes, () => this.queueIntent(type, id));
+    const { changed } = await this.entities.takeIn(type, id, bytes, () => this.queueIntent(type, id));
     this.entities.release(id);
     if (!changed) return "unchanged";
     // Written after the document and its record: the heads they stored say it landed whole.
     const record = this.entities.requireRecord(id);
-    await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", data: doc, timestamp: this.now(), version: record.serverVersion, heads: record.storedHeads });
+    await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: had ? "update" : "create", timestamp: this.now(), version: record.serverVersion, heads: record.storedHeads });
     return had ? "merged" : "added";
   }
 
   /** Queued before the document is written, as every local change is (local-changes.ts). */
   private async queueIntent(type: EntityType, id: string): Promise<void> {
     const record = this.entities.record(id);
-    await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: record ? "update" : "create", data: null, timestamp: this.now(), version: record?.serverVersion ?? 0 });
+    await this.queue.recordLocalChange({ entityType: type, entityId: id, operation: record ? "update" : "create", timestamp: this.now(), version: record?.serverVersion ?? 0 });
   }
 }

@@ -36,7 +36,7 @@ export class LocalChanges {
       let id: string | undefined;
       try {
         const { doc } = await this.entities.create(type, payload, async (doc, written) => {
-          await this.queue.recordLocalChange({ entityType: type, entityId: doc.id, operation: "create", data: doc, timestamp: this.now(), version: 0, unsynced: this.unsynced(doc.id, written), heads: written.heads });
+          await this.queue.recordLocalChange({ entityType: type, entityId: doc.id, operation: "create", timestamp: this.now(), version: 0, unsynced: this.unsynced(doc.id, written), heads: written.heads });
           id = doc.id;
         });
         return doc.id;
@@ -57,9 +57,9 @@ export class LocalChanges {
       try {
         await this.entities.change(id, mutate, {
           ...options,
-          beforeWrite: async (doc, written) => {
+          beforeWrite: async (_doc, written) => {
             const version = this.entities.requireRecord(id).serverVersion;
-            await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, data: doc, timestamp: this.now(), version, unsynced: this.unsynced(id, written), heads: written.heads });
+            await this.queue.recordLocalChange({ entityType: record.type, entityId: id, operation, timestamp: this.now(), version, unsynced: this.unsynced(id, written), heads: written.heads });
             intent.queued = true;
           },
         });

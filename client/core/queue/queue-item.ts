@@ -31,8 +31,12 @@ export interface SyncQueueItem {
   entityType: EntityType;
   entityId: string;
   operation: Operation;
-  /** The entity's JSON after its latest local change. */
-  data: unknown;
+  /**
+   * The entity's JSON after its latest local change: written by earlier builds only, and read by
+   * none (a push is computed from the document or from `unsynced`). Opening the device read and
+   * decrypted a copy of every waiting document for it; the queue drops it when it loads an item.
+   */
+  data?: unknown;
   /** When the latest local change was made (device clock, ms). */
   timestamp: number;
   /** The server version the pending changes build on. */

@@ -13,7 +13,11 @@ export class SyncQueue {
   constructor(private readonly store: RecordStore<SyncQueueItem>) {}
 
   async load(): Promise<void> {
-    for (const item of await this.store.all()) this.items.set(item.entityId, item);
+    for (const item of await this.store.all()) {
+      // A copy of the document an earlier build kept in the item: unread, and not written back.
+      delete item.data;
+      this.items.set(item.entityId, item);
+    }
   }
 
   get(entityId: string): SyncQueueItem | undefined {
@@ -62,7 +66,7 @@ export class SyncQueue {
    * are for failures), and an item the relay refused is tried again with it.
    */
   async recordLocalChange(
-    change: Pick<SyncQueueItem, "entityType" | "entityId" | "data" | "timestamp" | "version" | "heads"> & { operation: Operation; unsynced?: UnsyncedChanges | null },
+    change: Pick<SyncQueueItem, "entityType" | "entityId" | "timestamp" | "version" | "heads"> & { operation: Operation; unsynced?: UnsyncedChanges | null },
   ): Promise<SyncQueueItem> {
     const previous = this.items.get(change.entityId);
     const unsynced = previous && previous.status !== "synced";
@@ -92,7 +96,6 @@ export class SyncQueue {
       entityType,
       entityId,
       operation: previous && previous.status !== "synced" ? previous.operation : "update",
-      data: previous?.data ?? null,
       timestamp: previous?.timestamp ?? timestamp,
       version,
       status: "pending",

@@ -70,6 +70,35 @@ describe("encryption at rest", () => {
     await expect(new EncryptedStorage(plain, await newStorageKey()).load(["doc1", "snapshot", "s"])).rejects.toBeInstanceOf(StorageUnreadable);
     expect(await sealed.load(["doc1", "snapshot", "s"])).toEqual(new Uint8Array([1, 2, 3]));
   });
+
+  it("opens what the stored form says was sealed (the key's segments joined by NUL, UTF-8, as additional data), for keys of any length, one by one and by range", async () => {
+    const plain = new IndexedDBStorageAdapter(`sealed-${++databases}`);
+    const key = await newStorageKey();
+    // Sealed here as the stored form is specified, not by EncryptedStorage: what devices already keep.
+    const sealAsSpecified = async (storageKey: string[], value: Uint8Array) => {
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const additionalData = new TextEncoder().encode(storageKey.join("\u0000"));
+      const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, key, new Uint8Array(value)));
+      await plain.save(storageKey, new Uint8Array([1, ...iv, ...ciphertext]));
+    };
+    const short = ["_ironflow", "queue", "a"];
+    const long = ["_ironflow", "peer", `${"p".repeat(600)}~cursor`];
+    const values = [new TextEncoder().encode('{"title":"Leg day"}'), new TextEncoder().encode('{"cursor":42}')];
+    await sealAsSpecified(short, values[0]!);
+    await sealAsSpecified(long, values[1]!);
+    const sealed = new EncryptedStorage(plain, key);
+    expect(await sealed.load(short)).toEqual(values[0]);
+    expect(await sealed.load(long)).toEqual(values[1]);
+    const range = await sealed.loadRange(["_ironflow"]);
+    expect(range.map((c) => c.key.join("/")).sort()).toEqual([long, short].map((k) => k.join("/")).sort());
+    for (const chunk of range) expect(chunk.data).toEqual(chunk.key[1] === "peer" ? values[1] : values[0]);
+
+    // Moved under a key that differs from its own only past its 512th character: refused.
+    const moved = ["_ironflow", "peer", `${"p".repeat(600)}~cursox`];
+    await plain.save(moved, (await plain.load(long))!);
+    await expect(sealed.load(moved)).rejects.toBeInstanceOf(StorageUnreadable);
+    await expect(sealed.loadRange(["_ironflow", "peer"])).rejects.toBeInstanceOf(StorageUnreadable);
+  });
 });
 
 describe("Node's cipher beside WebCrypto's", () => {
