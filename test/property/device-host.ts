@@ -56,7 +56,9 @@ let generation = 0;
 const reported = new Set<string>();
 
 function send(message: HostMessage): void {
-  process.send?.(message);
+  // With the channel closed, send() raises an error event; the uncaughtException handler below
+  // would report it with another send(), and so on forever.
+  if (process.connected) process.send?.(message);
 }
 
 function open(): IronFlowClient {
@@ -158,7 +160,9 @@ process.on("uncaughtException", (err) => send({ event: "escaped", kind: "uncaugh
 process.on("unhandledRejection", (err) =>
   send({ event: "escaped", kind: "unhandledRejection", stack: err instanceof Error ? (err.stack ?? err.message) : String(err), generation, open: client !== undefined }),
 );
-// The test process went away: nothing is left to answer.
+// The test process went away: nothing is left to answer. A test process that ended while this
+// one was still loading closed the channel before this listener existed: no event comes then.
 process.on("disconnect", () => process.exit(0));
+if (!process.connected) process.exit(0);
 
 send({ event: "ready" });

@@ -151,16 +151,17 @@ export class FaultyLink {
 
   private receive(pair: Pair, direction: Direction, frame: Buffer): void {
     if (!pair.open) return;
-    const label = describe(direction, frame);
+    // Decoded for the trace only when a line names it: most frames pass with no line.
+    const label = () => describe(direction, frame);
     if (direction === "down" && this.holdingLive && readRequestId(frame) === 0) {
       this.heldLive.push({ pair, frame });
-      this.log(`#${pair.id} held ${label}`);
+      this.log(`#${pair.id} held ${label()}`);
       return;
     }
     const fault = this.armed[direction].shift();
     if (fault === "swap" && pair.swapped[direction] === undefined) {
       pair.swapped[direction] = frame;
-      this.log(`#${pair.id} holding ${label} behind the next frame`);
+      this.log(`#${pair.id} holding ${label()} behind the next frame`);
       return;
     }
     switch (fault) {
@@ -169,10 +170,10 @@ export class FaultyLink {
         this.forward(pair, direction, frame);
         break;
       case "drop":
-        this.log(`#${pair.id} dropped ${label}`);
+        this.log(`#${pair.id} dropped ${label()}`);
         break;
       case "cut":
-        this.log(`#${pair.id} dropped ${label}`);
+        this.log(`#${pair.id} dropped ${label()}`);
         this.cut(pair, "cut after a dropped frame");
         return;
       case "duplicate":

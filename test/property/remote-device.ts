@@ -156,7 +156,7 @@ export class HostProcess {
   async stop(): Promise<void> {
     if (!this.alive) return;
     this.killedOnPurpose = true;
-    this.child.disconnect();
+    if (this.child.connected) this.child.disconnect();
     const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
     await this.exited;
     clearTimeout(timer);
@@ -218,6 +218,8 @@ export class HostPool {
 
   async acquire(): Promise<HostProcess> {
     for (;;) {
+      // A run still going after the test gave up (a vitest timeout) starts no process after close.
+      if (this.closed) throw new HostGoneError("the host pool is closed (the test is over)");
       if (this.spawnError) throw this.spawnError;
       const host = this.idle.pop();
       if (host?.alive) {
@@ -250,12 +252,15 @@ export class HostPool {
   }
 
   private startOne(): void {
+    if (this.closed) return;
     const p = this.spawn();
     this.starting.add(p);
     p.then(
       (host) => {
         this.starting.delete(p);
-        this.idle.push(host);
+        // Ready after close: close() may already have stopped the others.
+        if (this.closed) void host.stop();
+        else this.idle.push(host);
       },
       (err: unknown) => {
         this.starting.delete(p);
