@@ -4,11 +4,10 @@
 import "fake-indexeddb/auto";
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
-import { IronFlowClient, type IronFlowClient as Client } from "../../client/core/index.js";
-import { memoryTransport } from "../../client/core/transport/memory-pair.js";
+import type { IronFlowClient as Client } from "../../client/core/index.js";
 import { Code, SyncStatus, type SyncItem } from "../../schema/protocol/frames.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
-import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
+import { openScriptedDevice } from "../support/scripted-device.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { workout } from "../support/devices.js";
 
@@ -19,14 +18,9 @@ afterEach(async () => {
 
 let stores = 0;
 async function device(relay: ScriptedRelay): Promise<Client> {
-  const client = await IronFlowClient.open({
-    storage: new IndexedDBStorageAdapter(`device-health-${++stores}`),
-    transport: memoryTransport((far) => relay.accept(far)),
-    auth: { api: offlineAuthApi, session: scriptedSession() },
-    deviceName: "phone",
+  const client = await openScriptedDevice(new IndexedDBStorageAdapter(`device-health-${++stores}`), relay, {
     timers: new FakeClock(Date.UTC(2026, 10, 25, 12), [0.5]),
     requestTimeoutMs: 5_000,
-    syncOnChange: false,
   });
   clients.push(client);
   return client;

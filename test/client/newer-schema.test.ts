@@ -8,13 +8,11 @@ import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-re
 import { afterEach, describe, expect, it } from "vitest";
 import { refusalInWords } from "../../client/app/failure-words.js";
 import { IndexedDbStorage, IronFlowClient } from "../../client/core/index.js";
-import { memoryTransport } from "../../client/core/transport/memory-pair.js";
 import { SCHEMA_VERSION, changeOptions, schemaTag } from "../../schema/document-version.js";
 import { Code, SyncStatus } from "../../schema/protocol/frames.js";
-import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
 import { workout } from "../support/devices.js";
-import { FakeClock } from "../support/fake-clock.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
+import { openScriptedDevice } from "../support/scripted-device.js";
 
 const clients: IronFlowClient[] = [];
 afterEach(async () => {
@@ -22,14 +20,7 @@ afterEach(async () => {
 });
 
 async function device(relay: ScriptedRelay): Promise<IronFlowClient> {
-  const client = await IronFlowClient.open({
-    storage: new IndexedDbStorage("newer-schema"),
-    transport: memoryTransport((far) => relay.accept(far)),
-    auth: { api: offlineAuthApi, session: scriptedSession() },
-    deviceName: "phone",
-    timers: new FakeClock(),
-    syncOnChange: false,
-  });
+  const client = await openScriptedDevice(new IndexedDbStorage("newer-schema"), relay);
   clients.push(client);
   return client;
 }

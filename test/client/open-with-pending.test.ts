@@ -8,12 +8,10 @@ import * as A from "@automerge/automerge";
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 import { afterEach, describe, expect, it } from "vitest";
 import { IndexedDbStorage, IronFlowClient } from "../../client/core/index.js";
-import { memoryTransport } from "../../client/core/transport/memory-pair.js";
-import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
 import { workout } from "../support/devices.js";
 import { workoutsExportFile } from "../support/export-file.js";
-import { FakeClock } from "../support/fake-clock.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
+import { openScriptedDevice } from "../support/scripted-device.js";
 
 /** The device's storage, noting which documents are read (records live under "_ironflow"). */
 class ReadsNoted implements StorageAdapterInterface {
@@ -47,14 +45,7 @@ afterEach(async () => {
 });
 
 async function open(storage: StorageAdapterInterface, relay = new ScriptedRelay()): Promise<IronFlowClient> {
-  const client = await IronFlowClient.open({
-    storage,
-    transport: memoryTransport((far) => relay.accept(far)),
-    auth: { api: offlineAuthApi, session: scriptedSession() },
-    deviceName: "phone",
-    timers: new FakeClock(),
-    syncOnChange: false,
-  });
+  const client = await openScriptedDevice(storage, relay);
   clients.push(client);
   return client;
 }

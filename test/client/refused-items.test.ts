@@ -4,12 +4,10 @@
 import "fake-indexeddb/auto";
 import { afterEach, describe, expect, it } from "vitest";
 import { IndexedDbStorage, IronFlowClient } from "../../client/core/index.js";
-import { memoryTransport } from "../../client/core/transport/memory-pair.js";
 import { Code, SyncStatus } from "../../schema/protocol/frames.js";
 import { workout } from "../support/devices.js";
-import { FakeClock } from "../support/fake-clock.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
-import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
+import { openScriptedDevice } from "../support/scripted-device.js";
 
 const clients: IronFlowClient[] = [];
 afterEach(async () => {
@@ -18,14 +16,7 @@ afterEach(async () => {
 
 let stores = 0;
 async function device(relay: ScriptedRelay): Promise<IronFlowClient> {
-  const client = await IronFlowClient.open({
-    storage: new IndexedDbStorage(`refused-${++stores}`),
-    transport: memoryTransport((far) => relay.accept(far)),
-    auth: { api: offlineAuthApi, session: scriptedSession() },
-    deviceName: "phone",
-    timers: new FakeClock(),
-    syncOnChange: false,
-  });
+  const client = await openScriptedDevice(new IndexedDbStorage(`refused-${++stores}`), relay);
   clients.push(client);
   return client;
 }

@@ -9,6 +9,7 @@ import { IronFlowClient, type IronFlowClient as Client } from "../../client/core
 import { memoryTransport } from "../../client/core/transport/memory-pair.js";
 import { Code, SyncStatus } from "../../schema/protocol/frames.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
+import { openScriptedDevice } from "../support/scripted-device.js";
 import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { workout } from "../support/devices.js";
@@ -20,11 +21,7 @@ afterEach(async () => {
 
 let stores = 0;
 async function device(relay: ScriptedRelay, clock: FakeClock, options: { syncOnChange?: boolean; maxBatchItems?: number } = {}): Promise<Client> {
-  const client = await IronFlowClient.open({
-    storage: new IndexedDBStorageAdapter(`engine-test-${++stores}`),
-    transport: memoryTransport((far) => relay.accept(far)),
-    auth: { api: offlineAuthApi, session: scriptedSession() },
-    deviceName: "phone",
+  const client = await openScriptedDevice(new IndexedDBStorageAdapter(`engine-test-${++stores}`), relay, {
     timers: clock,
     requestTimeoutMs: 5_000,
     syncOnChange: options.syncOnChange ?? false,
