@@ -12,7 +12,9 @@ import type { EntityDocument } from "../../schema/entities.js";
 import { Operation, SyncStatus, type SyncResult } from "../../schema/protocol/frames.js";
 import { startTestRelay } from "../support/accounts.js";
 import { freshPgStore } from "../support/databases.js";
-import { workout } from "../support/devices.js";
+import { tempDir, workout } from "../support/devices.js";
+import { openNodeClient } from "../../client/node/open-node-client.js";
+import { testAccount } from "../support/accounts.js";
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -121,5 +123,29 @@ describe("the relay stores pushed bytes and appended changes, and compacts them"
     const row = (await db.store.get(phone.userId, id))!;
     expect(row.version).toBe(2);
     expect(loaded(row.doc)).toEqual(A.toJS(onPhone.doc));
+  });
+
+  it("a workout made and edited before its first sync goes up as one compacted chunk, and is stored so", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const relay = await relayOn(db.store);
+    const dir = tempDir("stored-form-device");
+    cleanups.push(() => dir.remove());
+    // Signed in, then nothing syncs until asked: the edits pile up as they would offline.
+    const client = await openNodeClient({ dataDir: dir.path, relayUrl: relay.syncUrl, account: testAccount("stored-form-device"), deviceName: "phone", syncOnChange: false });
+    cleanups.push(() => client.close());
+    const id = await client.create("workout", workout("Offline legs", [{ name: "Back Squat", sets: [[5, 100]] }]));
+    for (let reps = 1; reps <= 4; reps++) {
+      await client.update<"workout">(id, (w) => {
+        w.exercises[0]!.sets.push({ id: `offline-set-${reps}`, reps, weight: 100, unit: "kg", rpe: null, completed: true });
+      });
+    }
+    const report = await client.syncNow();
+    expect(report).toMatchObject({ pushed: 1, errors: 0 });
+    const row = (await db.store.get(client.account().userId, id))!;
+    // Its first save and four raw changes would be five chunks, each applied one by one on load.
+    expect(countChunks(row.doc)).toBe(1);
+    const stored = loaded(row.doc) as EntityDocument<"workout">;
+    expect(stored.payload.exercises[0]!.sets.map((s) => s.id).slice(1)).toEqual(["offline-set-1", "offline-set-2", "offline-set-3", "offline-set-4"]);
   });
 });
