@@ -7,7 +7,7 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { afterEach, describe, expect, it } from "vitest";
 import { IronFlowClient, type IronFlowClient as Client } from "../../client/core/index.js";
 import { memoryTransport } from "../../client/core/transport/memory-pair.js";
-import { Code, SyncStatus } from "../../schema/protocol/frames.js";
+import { Code, SyncStatus, type RelayBodyInit } from "../../schema/protocol/frames.js";
 import { ScriptedRelay } from "../support/scripted-relay.js";
 import { openScriptedDevice } from "../support/scripted-device.js";
 import { offlineAuthApi, scriptedSession } from "../support/accounts.js";
@@ -56,6 +56,30 @@ function until(client: Client, predicate: () => boolean): Promise<void> {
     const stop = client.subscribe(check);
     check();
   });
+}
+
+/**
+ * Holds the relay's answers to sync requests (hello, pull and ping are answered) until released;
+ * afterwards it answers at once. `answer` makes each sync answer, the usual one by default.
+ */
+function holdSyncReplies(relay: ScriptedRelay, answer: (frame: Parameters<ScriptedRelay["answer"]>[0]) => RelayBodyInit = (frame) => relay.ok(frame)): { release(): void } {
+  let held: (() => void)[] | undefined = [];
+  relay.answer = (frame, reply) => {
+    if (frame.body.case !== "sync") {
+      reply(relay.ok(frame));
+      return;
+    }
+    const respond = () => reply(answer(frame));
+    if (held) held.push(respond);
+    else respond();
+  };
+  return {
+    release() {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const respond of waiting) respond();
+    },
+  };
 }
 
 describe("the sync engine's policy", () => {
@@ -129,6 +153,40 @@ describe("the sync engine's policy", () => {
     expect((await phone.syncNow()).pushed).toBe(1);
     expect(relay.count("hello")).toBe(2);
     expect(relay.count("sync")).toBe(2);
+  });
+
+  it("keeps two batches on the wire, never a third, and pushes them all", async () => {
+    const relay = new ScriptedRelay();
+    relay.maxBatchItems = 2;
+    const phone = await device(relay, new FakeClock());
+    await logWorkouts(phone, 6);
+    const held = holdSyncReplies(relay);
+    const run = phone.syncNow();
+    await relay.received("sync", 2);
+    for (let turn = 0; turn < 5; turn++) await drained();
+    expect(relay.count("sync")).toBe(2);
+    held.release();
+    expect((await run).pushed).toBe(6);
+    expect(relay.syncBatches()).toHaveLength(3);
+  });
+
+  it("two batches refused on an expired session: authenticated again once, and both sent again on the new one", async () => {
+    const relay = new ScriptedRelay();
+    relay.maxBatchItems = 2;
+    const phone = await device(relay, new FakeClock());
+    await logWorkouts(phone, 4);
+    let refusals = 0;
+    const held = holdSyncReplies(relay, (frame) => {
+      if (refusals === 2) return relay.ok(frame);
+      refusals += 1;
+      return { case: "error", value: { code: Code.UNAUTHENTICATED, message: "token expired" } };
+    });
+    const run = phone.syncNow();
+    await relay.received("sync", 2);
+    held.release();
+    expect((await run).pushed).toBe(4);
+    expect(relay.count("hello")).toBe(2);
+    expect(relay.count("sync")).toBe(4);
   });
 
   it("an item the relay refuses is flagged for review, not retried, and does not hold back the others", async () => {

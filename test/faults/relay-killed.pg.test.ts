@@ -2,6 +2,9 @@
 // batch reaches it, once after it committed a batch but before its reply reached the device.
 // Each time it is started again on the same port and database. Postgres, read directly, must end
 // up holding every workout exactly once, including every one the device saw acknowledged.
+// The device keeps two batches on the wire, so a kill finds one or two in flight (and maybe the
+// rest of a batch whose answer is being stored); each is stored whole or not at all. A run's
+// batches are its pending items in queue order (oldest first), BATCH at a time.
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
 import type { IronFlowClient } from "../../client/core/index.js";
@@ -37,6 +40,7 @@ describe("the relay process killed with SIGKILL in the middle of a batch", () =>
     cleanups.add(() => proxy.close());
     const phone = await openTestDevice(cleanups, "phone", proxy.syncUrl, { maxBatchItems: BATCH });
     const ids = await logWorkouts(phone, "Session", WORKOUTS);
+    const firstRun = batchesOf(ids);
     const kills: { acknowledged: Set<string>; inFlight: string[] }[] = [];
 
     // Kill 1: once two batches are acknowledged, the relay dies the moment the next batch reaches it.
@@ -53,16 +57,17 @@ describe("the relay process killed with SIGKILL in the middle of a batch", () =>
     await relay.exited;
     expect(proxy.stats.dropped.down).toBe(0);
     expect(kills).toHaveLength(1);
-    expect(kills[0]!.inFlight).toHaveLength(BATCH);
+    expect(kills[0]!.inFlight.length).toBeGreaterThan(0);
+    expect(kills[0]!.inFlight.length).toBeLessThanOrEqual(2 * BATCH);
     await expectStored(schema.name, kills[0]!.acknowledged);
-    // One transaction per batch: the batch the relay died with is stored whole or not at all.
-    const storedOfBatch = await storedAmong(schema.name, kills[0]!.inFlight);
-    expect([0, BATCH]).toContain(storedOfBatch);
+    // One transaction per batch: each batch the relay died with is stored whole or not at all.
+    for (const batch of touching(firstRun, kills[0]!.inFlight)) expect([0, BATCH]).toContain(await storedAmong(schema.name, batch));
 
     // Kill 2: on the next connection, once two more batches are acknowledged, the relay commits
     // the next batch and dies as its reply leaves; the device never hears the reply.
     relay = await startRelayProcess({ databaseUrl: schema.url, port });
     const before = acknowledged(phone).size;
+    const secondRun = batchesOf(ids.filter((id) => !acknowledged(phone).has(id)));
     const unsubscribe2 = phone.subscribe(() => {
       if (acknowledged(phone).size < before + 2 * BATCH) return;
       unsubscribe2();
@@ -76,10 +81,14 @@ describe("the relay process killed with SIGKILL in the middle of a batch", () =>
     await relay.exited;
     expect(proxy.stats.dropped.down).toBeGreaterThan(0); // the reply was on its way
     expect(kills).toHaveLength(2);
-    expect(kills[1]!.inFlight).toHaveLength(BATCH);
     await expectStored(schema.name, kills[1]!.acknowledged);
-    expect(await storedAmong(schema.name, kills[1]!.inFlight)).toBe(BATCH); // committed, never acknowledged
-    for (const id of kills[1]!.inFlight) expect(phone.queueItems().find((q) => q.entityId === id)?.status).toBe("pending");
+    const inFlight = touching(secondRun, kills[1]!.inFlight);
+    for (const batch of inFlight) expect([0, BATCH]).toContain(await storedAmong(schema.name, batch));
+    // The batch whose reply was cut: committed, never acknowledged, still pending on the device.
+    const pending = (id: string) => phone.queueItems().find((q) => q.entityId === id)?.status === "pending";
+    const cut = [];
+    for (const batch of inFlight) if ((await storedAmong(schema.name, batch)) === BATCH && batch.every(pending)) cut.push(batch);
+    expect(cut.length).toBeGreaterThanOrEqual(1); // (the other batch in flight may have committed too)
 
     // Back for good: the device pushes the rest; the committed-but-unacknowledged batch is
     // recognised by history (no conflict, no second version).
@@ -110,6 +119,18 @@ describe("the relay process killed with SIGKILL in the middle of a batch", () =>
 async function expectStored(schema: string, ids: Set<string>): Promise<void> {
   const stored = new Set((await relayRows(schema)).map((r) => r.entityId));
   expect([...ids].filter((id) => !stored.has(id))).toEqual([]);
+}
+
+/** A run's batches: its pending items in queue order, BATCH at a time. */
+function batchesOf(pendingInOrder: string[]): string[][] {
+  const batches: string[][] = [];
+  for (let i = 0; i < pendingInOrder.length; i += BATCH) batches.push(pendingInOrder.slice(i, i + BATCH));
+  return batches;
+}
+
+/** The batches holding any of `ids`. */
+function touching(batches: string[][], ids: string[]): string[][] {
+  return batches.filter((batch) => batch.some((id) => ids.includes(id)));
 }
 
 async function storedAmong(schema: string, ids: string[]): Promise<number> {

@@ -37,6 +37,8 @@ interface Prepared extends Candidate {
 
 export class Pusher {
   private readonly inFlight = new Set<string>();
+  /** The session this push renewed, and the renewed one. */
+  private renewal: { from: RelaySession; to: Promise<RelaySession> } | undefined;
   progress: SyncProgress | undefined;
 
   constructor(private readonly o: PusherOptions) {}
@@ -48,24 +50,50 @@ export class Pusher {
   async push(session: RelaySession, candidates: Candidate[], limits: BatchLimits, report: SyncReport): Promise<void> {
     const progress: SyncProgress = { done: 0, total: candidates.length };
     this.progress = progress;
+    const longCatchUp = isLongCatchUp(candidates.length, limits);
+    // Two batches in flight: the relay works on one while this device stores the answers to the
+    // other and prepares the next (one at a time, the relay sat idle for a quarter of a long
+    // catch-up). A failed batch stops the sending; the push waits for the other one, then throws.
+    let earlier: Promise<void> = Promise.resolve();
+    const stopped = { failed: false };
     try {
       let rest = candidates;
       while (rest.length > 0) {
         const batch = await this.prepareBatch(rest, limits);
         rest = rest.slice(batch.taken);
         progress.done += batch.taken - batch.prepared.length;
-        if (batch.prepared.length > 0) await this.sendBatch(session, batch.prepared, report);
-        // A long catch-up touches every queued document once: let go of the ones now synced (a
-        // short push keeps them, for the next edit). Letting go never writes.
-        if (isLongCatchUp(candidates.length, limits)) {
-          for (const p of batch.prepared) if (this.o.queue.get(p.item.entityId)?.status === "synced") this.o.entities.release(p.item.entityId);
-        }
-        progress.done += batch.prepared.length;
-        this.o.notify();
+        // Nothing more is sent once a batch failed (found out while this one was prepared).
+        if (stopped.failed) break;
+        const sent = this.pushBatch(session, batch.prepared, report, progress, longCatchUp);
+        sent.catch(() => {
+          stopped.failed = true;
+        });
+        const previous = earlier;
+        earlier = sent;
+        await previous;
       }
+      await earlier;
+    } catch (err) {
+      // Whatever failed, the batch still on its way is waited for: its answers are applied (or
+      // its failure recorded) before the push ends.
+      await earlier.catch(() => undefined);
+      throw err;
     } finally {
       this.progress = undefined;
+      this.renewal = undefined;
     }
+  }
+
+  /** Sends one batch and applies its results. */
+  private async pushBatch(session: RelaySession, prepared: Prepared[], report: SyncReport, progress: SyncProgress, longCatchUp: boolean): Promise<void> {
+    if (prepared.length > 0) await this.sendBatch(session, prepared, report);
+    // A long catch-up touches every queued document once: let go of the ones now synced (a
+    // short push keeps them, for the next edit). Letting go never writes.
+    if (longCatchUp) {
+      for (const p of prepared) if (this.o.queue.get(p.item.entityId)?.status === "synced") this.o.entities.release(p.item.entityId);
+    }
+    progress.done += prepared.length;
+    this.o.notify();
   }
 
   private async sendBatch(session: RelaySession, prepared: Prepared[], report: SyncReport): Promise<void> {
@@ -83,7 +111,10 @@ export class Pusher {
     }
   }
 
-  /** Sends one batch. An expired session is authenticated again and the batch sent once more. */
+  /**
+   * Sends one batch. An expired session is authenticated again and the batch sent once more; so
+   * is a batch whose connection that renewal closed (the other batch in flight renewed it).
+   */
   private async send(session: RelaySession, prepared: Prepared[]): Promise<SyncResult[]> {
     this.o.log.event("sync_attempt", { device_id: this.o.deviceId, items_count: prepared.length });
     const items = prepared.map((p) => p.wire);
@@ -91,9 +122,9 @@ export class Pusher {
       return await session.sync(items);
     } catch (err) {
       let error = asSyncError(err);
-      if (error.code === Code.UNAUTHENTICATED) {
+      if (error.code === Code.UNAUTHENTICATED || this.renewal?.from === session) {
         try {
-          return await (await this.o.reconnect()).sync(items);
+          return await (await this.renewed(session)).sync(items);
         } catch (retryErr) {
           error = asSyncError(retryErr);
         }
@@ -105,6 +136,12 @@ export class Pusher {
       });
       throw error;
     }
+  }
+
+  /** One renewal of an expired session, shared by the batches in flight on it. */
+  private renewed(session: RelaySession): Promise<RelaySession> {
+    if (this.renewal?.from !== session) this.renewal = { from: session, to: this.o.reconnect() };
+    return this.renewal.to;
   }
 
   private async prepareBatch(candidates: Candidate[], limits: BatchLimits): Promise<{ prepared: Prepared[]; taken: number }> {
