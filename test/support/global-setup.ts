@@ -1,0 +1,35 @@
+// Vitest's globalSetup (vitest.config.ts): what every test process would otherwise make for
+// itself, made once per `vitest run` in the main process before any file starts.
+//
+// The PGlite template: an initdb'd, empty data folder as a tarball, written to a temp file whose
+// path test processes get through inject("pgliteTemplate") (test/support/databases.ts loads it).
+// initdb costs seconds of CPU (17 s seen on a loaded 2-core machine); paid in each process that
+// opens a PGlite store, it came while other files ran beside it and pushed a test past its timeout.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { TestProject } from "vitest/node";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A file holding PGlite's data folder right after initdb (dumpDataDir, uncompressed). */
+    pgliteTemplate: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => void> {
+  const dir = mkdtempSync(join(tmpdir(), "ironflow-pglite-template-"));
+  const file = join(dir, "template.tar");
+  const db = await PGlite.create();
+  try {
+    const image = await db.dumpDataDir("none");
+    writeFileSync(file, new Uint8Array(await image.arrayBuffer()));
+  } finally {
+    await db.close();
+  }
+  project.provide("pgliteTemplate", file);
+  return () => {
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
