@@ -5,9 +5,14 @@
 // path test processes get through inject("pgliteTemplate") (test/support/databases.ts loads it).
 // initdb costs seconds of CPU (17 s seen on a loaded 2-core machine); paid in each process that
 // opens a PGlite store, it came while other files ran beside it and pushed a test past its timeout.
+//
+// The relay as `npm start` runs it: relay/build.mjs (prestart) builds dist-relay/ when a source
+// changed; the fault tests start relay processes from it (test/faults/relay-process.ts).
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import type { TestProject } from "vitest/node";
 
@@ -21,6 +26,14 @@ declare module "vitest" {
 export default async function setup(project: TestProject): Promise<() => void> {
   const dir = mkdtempSync(join(tmpdir(), "ironflow-pglite-template-"));
   const file = join(dir, "template.tar");
+  await Promise.all([writePgliteTemplate(file), buildRelay(project.config.root)]);
+  project.provide("pgliteTemplate", file);
+  return () => {
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+async function writePgliteTemplate(file: string): Promise<void> {
   const db = await PGlite.create();
   try {
     const image = await db.dumpDataDir("none");
@@ -28,8 +41,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   } finally {
     await db.close();
   }
-  project.provide("pgliteTemplate", file);
-  return () => {
-    rmSync(dir, { recursive: true, force: true });
-  };
+}
+
+async function buildRelay(root: string): Promise<void> {
+  await promisify(execFile)(process.execPath, ["relay/build.mjs"], { cwd: root });
 }
