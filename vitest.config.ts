@@ -27,10 +27,13 @@ export default defineConfig({
     pool: "forks",
     // Two files at a time, whatever the cores (Vitest's default on the 2-core CI machine is one):
     // most files spend their time waiting on relay and device processes, Postgres, sockets and
-    // Chromium, so one at a time left a core idle for most of the run.
+    // Chromium, so one at a time left a core idle for most of the run. (Not projects: Vitest runs
+    // projects of different groupOrder one after another, and one group shares one maxWorkers.)
     maxWorkers: 2,
     sequence: { sequencer: PropertyTestFirst },
-    // Fixtures every process would otherwise build for itself (the PGlite template), made once.
+    // Made once per run before any file starts: the PGlite template (an initdb in every process
+    // slowed files running beside the property test past their timeouts) and the relay build the
+    // fault tests start (dist-relay, as `npm start` runs it).
     globalSetup: ["test/support/global-setup.ts"],
     // Vitest's summary, then the plain "N passed, N failed, N skipped" line CI reads for counts.
     reporters: ["default", new CountsReporter()],
