@@ -1,10 +1,16 @@
-// The relay as `npm start` runs it (relay/main.ts), in its own process, so a test can kill it
-// with SIGKILL: nothing in it gets to clean up, flush or answer. Its database is any DATABASE_URL,
-// e.g. a fresh schema on the machine's Postgres from freshRelaySchema (`options=-c search_path=...`).
+// The relay as `npm start` runs it (dist-relay/relay/main.js, relay/build.mjs's build of
+// relay/main.ts, made once per test run by test/support/global-setup.ts), in its own process, so
+// a test can kill it with SIGKILL: nothing in it gets to clean up, flush or answer. Its database
+// is any DATABASE_URL, e.g. a fresh schema on the machine's Postgres from freshRelaySchema
+// (`options=-c search_path=...`). Started from the build, a relay is ready on about 0.7 s of CPU;
+// through tsx's loader it took about 2 s, and the fault tests start a dozen.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { databaseUrl, withAdmin } from "../support/databases.js";
+
+/** What `npm start` runs; test/support/global-setup.ts builds it before any test file starts. */
+const BUILT_RELAY = "dist-relay/relay/main.js";
 
 /** A relay process that starts on a loaded two-core machine (CI beside other work) takes over 20 s. */
 const READY_TIMEOUT_MS = 60_000;
@@ -53,15 +59,15 @@ export interface RelayProcessOptions {
   env?: Record<string, string>;
   /** Told each line the relay logs (JSON lines on stdout, anything on stderr). */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
-  /** The script to run instead of relay/main.ts (it must log the same relay_ready line). */
+  /** The script to run instead of the built relay (it must log the same relay_ready line). */
   entry?: string;
-  /** Node's options before the script; default ["--import", "tsx"] (none for plain JavaScript). */
+  /** Node's options before the script; default ["--enable-source-maps"], as `npm start` has. */
   execArgv?: string[];
 }
 
-/** Starts relay/main.ts on `port`; resolves once it logged relay_ready. */
+/** Starts the built relay (or options.entry) on `port`; resolves once it logged relay_ready. */
 export async function startRelayProcess(options: RelayProcessOptions): Promise<RelayProcess> {
-  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [...(options.execArgv ?? ["--import", "tsx"]), options.entry ?? "relay/main.ts"], {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [...(options.execArgv ?? ["--enable-source-maps"]), options.entry ?? BUILT_RELAY], {
     env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl, PORT: String(options.port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,9 +1,12 @@
 // Fresh, isolated relay stores for tests, on both backends. Each call gets its own database
 // state: a new schema on the machine's Postgres, or a new PGlite loaded from an image of a data
-// folder made once per process (initdb costs seconds; loading the image about one).
+// folder made once per test run by global-setup.ts (initdb costs seconds; loading the image
+// about one).
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { Client } from "pg";
+import { inject } from "vitest";
 import { openPgStore } from "../../relay/store/pg-store.js";
 import type { PgStoreOptions } from "../../relay/store/pg-store.js";
 import { openPgliteStoreOn } from "../../relay/store/pglite-store.js";
@@ -69,16 +72,9 @@ function dropSchema(schema: string) {
 
 let template: Promise<Blob> | undefined;
 
-/** An initdb'd, empty data folder as a tarball, made once per process. */
+/** An initdb'd, empty data folder as a tarball: global-setup.ts's file, read once per process. */
 function pgliteTemplate(): Promise<Blob> {
-  template ??= (async () => {
-    const db = await PGlite.create();
-    try {
-      return await db.dumpDataDir("none");
-    } finally {
-      await db.close();
-    }
-  })();
+  template ??= readFile(inject("pgliteTemplate")).then((bytes) => new Blob([bytes]));
   return template;
 }
 
