@@ -2,7 +2,8 @@
 // test process by esbuild (tsx's own compiler) and started with plain node. The same code runs; a
 // process start costs about half the CPU it costs through tsx's loader (device host 0.65 s instead
 // of 1.4 s, relay about 1 s instead of 2 s on this machine), and every kill of a device or of the
-// relay pays one. PROPERTY_TSX=1 starts them with `node --import tsx` instead.
+// relay pays one. PROPERTY_TSX=1 starts them with `node --import tsx` instead. The long-offline
+// bench starts its device process the same way (bench/long-offline.ts).
 //
 // The packages the code imports are bundled too, except those that load files beside their own
 // code (Automerge's WebAssembly, native add-ons): with them external, Node's module loader

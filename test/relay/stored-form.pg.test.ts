@@ -1,7 +1,8 @@
 // What the relay stores for an accepted push (relay/stored-form.ts): a create keeps the bytes the
 // device pushed, an update appends its changes to the row, and the row is compacted before its
 // chunks pile up. Whatever the form, the stored bytes load to the device's document, a relay with
-// an empty cache carries on from them, and a losing concurrent push adds nothing.
+// an empty cache carries on from them, and a losing concurrent push adds nothing. A workout a
+// device made and edited before its first sync arrives, and stays, as one compacted chunk.
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
 import { countChunks } from "../../relay/pipeline/automerge-chunks.js";
@@ -10,11 +11,10 @@ import type { RelayStore } from "../../relay/store/store.js";
 import { MAX_STORED_CHUNKS } from "../../relay/stored-form.js";
 import type { EntityDocument } from "../../schema/entities.js";
 import { Operation, SyncStatus, type SyncResult } from "../../schema/protocol/frames.js";
-import { startTestRelay } from "../support/accounts.js";
+import { openNodeClient } from "../../client/node/open-node-client.js";
+import { startTestRelay, testAccount } from "../support/accounts.js";
 import { freshPgStore } from "../support/databases.js";
 import { tempDir, workout } from "../support/devices.js";
-import { openNodeClient } from "../../client/node/open-node-client.js";
-import { testAccount } from "../support/accounts.js";
 import { RawRelaySocket, entityDoc, idFor } from "../support/raw-relay-socket.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
