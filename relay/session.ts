@@ -93,14 +93,17 @@ export class Session {
   }
 
   /**
-   * A frame arrived: it is queued behind the connection's earlier frames. A request id already
-   * waiting for its answer is refused at once (two answers would carry one id).
+   * A frame arrived: it is queued behind the connection's earlier frames. A frame whose request id
+   * is still waiting for its answer is dropped, not answered: one id gets one answer, the first
+   * frame's. A refusal sent back on that id reached the device before the first frame's answer
+   * and was taken as it: a push the relay went on to store was recorded on the device as refused
+   * (the convergence property caught it with a duplicated frame).
    */
   accept(frame: Uint8Array): Promise<void> {
     this.lastHeard = this.clock.now();
     const requestId = readRequestId(frame);
     if (requestId !== 0 && this.pending.has(requestId)) {
-      this.sendError(requestId, new SyncError(Code.INVALID_ARGUMENT, `request id ${requestId} is still waiting for its answer; use a new id`));
+      this.log.info("duplicate_request_dropped", { request_id: requestId });
       return this.queue;
     }
     if (this.draining) {

@@ -82,6 +82,11 @@ export class RawRelaySocket {
     }
   }
 
+  /** Replies carrying requestId that arrived and were not taken by `reply`. */
+  untaken(requestId: number): number {
+    return this.replies.filter((r) => r.requestId === requestId).length;
+  }
+
   close(): void {
     this.socket.close();
   }
