@@ -67,9 +67,9 @@ describe("the workout list with thousands of workouts", () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.locator('[aria-posinset="1"] [data-testid="workout-item"]').focus();
     const steps = 60;
-    // One press per drawn row, as a person tabs: each waits for focus to reach the next row (on a
-    // loaded machine, 60 presses sent at once outran the virtualiser drawing the rows ahead, and
-    // focus left the list).
+    // One press at a time, as a person tabs: each waits for focus to reach the next row, so a
+    // step that goes wrong fails where it happens (60 presses at once ended on row 27, not 61,
+    // once on a loaded machine, with nothing to say which press went astray).
     for (let i = 0; i < steps; i++) {
       await page.keyboard.press("Tab");
       await page.waitForFunction((place) => document.activeElement?.parentElement?.getAttribute("aria-posinset") === place, String(i + 2));
