@@ -97,7 +97,8 @@ export function WorkoutEditor({ device, id }: { device: AppDevice; id: string })
 
   const remove = async () => {
     if (!window.confirm(`Delete "${doc.payload.title}"?`)) return;
-    if (await busy(() => device.delete(id), (err) => notSaved(err, "Not deleted"))) navigate({ screen: "list" });
+    // On what the screen showed: a set that arrived meanwhile is kept in a record, restorable.
+    if (await busy(() => device.delete(id, heads), (err) => notSaved(err, "Not deleted"))) navigate({ screen: "list" });
   };
 
   const state = device.syncState(id);

@@ -108,9 +108,12 @@ export class IronFlowClient {
     this.afterLocalChange();
   }
 
-  /** Marks an entity deleted (a tombstone that syncs like any change). */
-  async delete(id: string): Promise<void> {
-    await this.device.changes.delete(id);
+  /**
+   * Marks an entity deleted (a tombstone that syncs like any change). With `basedOn` (the heads
+   * read() gave the screen), what arrived meanwhile is named in a resolution record, restorable.
+   */
+  async delete(id: string, options: { basedOn?: string[] } = {}): Promise<void> {
+    await this.device.changes.delete(id, options);
     this.afterLocalChange();
   }
 

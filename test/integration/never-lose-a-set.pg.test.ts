@@ -373,6 +373,30 @@ describe("an edit based on what the screen showed never silently overwrites a ne
       expect(d.resolutions()).toMatchObject([{ kind: "overwritten", path: ["payload", "exercises", "[ex]", "sets", "[s1]", "weight"], lost: { value: 110 }, losing: { name: "phone" } }]);
     }
   });
+
+  // Found by the convergence property under load: the other device's set arrived between the
+  // tablet's read of the workout and its delete, so the delete took a set the person never saw,
+  // as a plain write on the newer version (no conflict anywhere, no record).
+  it("a delete of a workout a set reached meanwhile keeps that set in a record on every device, restorable", async () => {
+    const setup = await relay();
+    const a = await device(setup, "phone", { syncOnChange: true });
+    const b = await device(setup, "tablet", { syncOnChange: true });
+    const id = await a.create("workout", { ...workout("Legs", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100)] }] });
+    await a.syncNow();
+    await b.syncNow();
+    const shown = (await b.read<"workout">(id))!; // the tablet's screen shows s1 only
+    await a.update<"workout">(id, addSet("ex", set("sA", 5, 105)));
+    await waitFor(b, async () => setIds(await b.get(id)).includes("sA"));
+    await b.delete(id, { basedOn: shown.heads });
+    await waitFor(a, async () => (await a.get(id))?.deleted != null);
+    for (const d of [a, b]) {
+      expect(d.resolutions()).toMatchObject([{ kind: "edit_lost_to_delete", entityId: id, losing: { name: "phone" }, lost: { sets: [{ set: { id: "sA" } }] }, restorable: true }]);
+    }
+    expect((await inPostgres(setup, id)).deleted).not.toBeNull();
+    await a.restoreResolution(a.resolutions()[0]!.id);
+    await waitFor(b, async () => (await b.get(id))?.deleted === null);
+    expect(setIds(await b.get(id))).toEqual(["s1", "sA"]);
+  });
 });
 
 describe("merge both never makes a set nobody entered (defect 7)", () => {

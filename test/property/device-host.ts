@@ -32,8 +32,9 @@ const CLIENT = {
   subscribe: (c: IronFlowClient, listener: () => void) => c.subscribe(listener),
   create: (c: IronFlowClient, type: EntityType, payload: Payloads[EntityType]) => c.create(type, payload),
   update: (c: IronFlowClient, id: string, mutate: (payload: unknown) => void) => c.update(id, mutate),
-  delete: (c: IronFlowClient, id: string) => c.delete(id),
+  delete: (c: IronFlowClient, id: string, basedOn: string[] | undefined) => c.delete(id, { basedOn }),
   get: (c: IronFlowClient, id: string) => c.get(id),
+  read: (c: IronFlowClient, id: string) => c.read(id),
   list: (c: IronFlowClient, type: EntityType | undefined, includeDeleted: boolean) => c.list(type, { includeDeleted }),
   conflicts: (c: IronFlowClient) => c.conflicts(),
   resolveConflict: (c: IronFlowClient, id: string, choice: ConflictChoice) => c.resolveConflict(id, choice),
@@ -102,8 +103,9 @@ const handlers: Handlers = {
     });
     return applied;
   },
-  delete: ({ id }) => CLIENT.delete(open(), id),
+  delete: ({ id, basedOn }) => CLIENT.delete(open(), id, basedOn),
   get: ({ id }) => CLIENT.get(open(), id),
+  read: ({ id }) => CLIENT.read(open(), id),
   list: ({ type, includeDeleted }) => CLIENT.list(open(), type, includeDeleted ?? false),
   async readAll() {
     const c = open();

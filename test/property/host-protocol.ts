@@ -49,8 +49,11 @@ export interface Ops {
   setClock: [{ now: number }, void];
   create: [{ type: EntityType; payload: Payloads[EntityType] }, string];
   update: [{ id: string; mutation: Mutation }, Applied];
-  delete: [{ id: string }, void];
+  /** basedOn: the heads of what the step read, as the app's editor passes what its screen showed. */
+  delete: [{ id: string; basedOn?: string[] }, void];
   get: [{ id: string }, EntityDocument | undefined];
+  /** The document and its heads (client.read). */
+  read: [{ id: string }, { doc: EntityDocument; heads: string[] } | undefined];
   list: [{ type?: EntityType; includeDeleted?: boolean }, EntityListItem[]];
   /** list(undefined, { includeDeleted: true }), then get() of each, in the host. */
   readAll: [Record<string, never>, { items: EntityListItem[]; docs: ReadBack[] }];

@@ -431,11 +431,14 @@ export class RemoteDevice implements HostOwner {
   update(id: string, mutation: Mutation) {
     return this.call("update", { id, mutation });
   }
-  delete(id: string) {
-    return this.call("delete", { id });
+  delete(id: string, basedOn?: string[]) {
+    return this.call("delete", { id, basedOn });
   }
   get(id: string) {
     return this.call("get", { id });
+  }
+  read(id: string) {
+    return this.call("read", { id });
   }
   list(type?: EntityType, options: { includeDeleted?: boolean } = {}) {
     return this.call("list", { type, includeDeleted: options.includeDeleted });

@@ -236,8 +236,11 @@ async function localChange(ctx: StepContext, device: Device, step: LocalStep, sa
     case "delete_workout": {
       const workout = pick(await live(remote, ledger, "workout"), step.target);
       if (!workout) { say("has no workout to delete"); return; }
-      const shown = setIdsOf(await remote.get(workout.id));
-      await remote.delete(workout.id);
+      // The person deletes what the screen shows: a set that reaches the device between the read
+      // and the delete (a live change) is theirs to see in a record, not taken silently.
+      const read = await remote.read(workout.id);
+      const shown = setIdsOf(read?.doc);
+      await remote.delete(workout.id, read?.heads);
       ledger.markRemoved(shown, `workout ${workout.id} deleted by ${where}`, workout.id);
       say(`deleted workout ${workout.id} (${shown.join(", ") || "no sets"})${killedNote(remote)}`); return;
     }

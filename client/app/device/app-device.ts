@@ -81,7 +81,8 @@ export interface DeviceCalls {
   updateEntity<T extends EntityType>(id: string, type: T, patch: Partial<Payloads[T]>): Promise<void>;
   /** "Finish workout": records `at` as its completion and syncs right away when online. */
   completeWorkout(id: string, at: number): Promise<void>;
-  delete(id: string): Promise<void>;
+  /** With `basedOn` (the heads the screen showed), what arrived meanwhile is kept in a resolution record. */
+  delete(id: string, basedOn?: string[]): Promise<void>;
   resolveConflict(id: string, choice: ConflictChoice): Promise<void>;
   restoreResolution(resolutionId: string): Promise<void>;
   markResolutionsSeen(ids?: string[]): Promise<void>;

@@ -68,8 +68,8 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   completeWorkout(id: string, at: number) {
     return this.client.completeWorkout(id, at);
   }
-  delete(id: string) {
-    return this.client.delete(id);
+  delete(id: string, basedOn?: string[]) {
+    return this.client.delete(id, { basedOn });
   }
   resolveConflict(id: string, choice: Parameters<DeviceCalls["resolveConflict"]>[1]) {
     return this.client.resolveConflict(id, choice);

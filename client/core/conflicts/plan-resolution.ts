@@ -8,14 +8,13 @@ import {
   assertNever,
   type DeviceRef,
   type EntityDocument,
-  type LostSet,
   type Payloads,
   type WorkoutSet,
 } from "../../../schema/entities.js";
 import { deepEqual } from "../../../schema/json.js";
 import { ResolutionKind } from "../../../schema/protocol/frames.js";
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
-import { lostValue, type ResolutionDraft } from "../entities/entity-store.js";
+import { changedSets, deviceOf, editLostToDelete, lostValue, setsOf, type ResolutionDraft } from "../entities/lost-work.js";
 import { conflictingLeaves, getAt, setAt, type JsonPath } from "../entities/three-way.js";
 
 export interface Sides {
@@ -149,12 +148,7 @@ function deleteAgainstEdit({ base, local, server }: Sides, merged: EntityDocumen
   const edited = base === undefined || restored || !deepEqual(editor.payload, base.payload);
   if (!edited) return { deleted: deleter.deleted, winner: deleter, records: [] };
   if (isLater(tombstoneKey(deleter), writeKey(editor))) {
-    const lost: ResolutionDraft["lost"] = editor.type === "workout" ? { sets: changedSets(base, editor) } : lostValue(editor.payload);
-    return {
-      deleted: deleter.deleted,
-      winner: deleter,
-      records: [{ kind: "edit_lost_to_delete", path: ["payload"], lost, losing: deviceOf(editor) }],
-    };
+    return { deleted: deleter.deleted, winner: deleter, records: [editLostToDelete(base, editor)] };
   }
   return {
     deleted: null,
@@ -267,23 +261,8 @@ function sameValues(a: WorkoutSet, b: WorkoutSet): boolean {
   return a.reps === b.reps && a.weight === b.weight && a.unit === b.unit && a.rpe === b.rpe && a.completed === b.completed;
 }
 
-/** Sets new or changed on `side` since `base`, with their exercise. */
-export function changedSets(base: EntityDocument | undefined, side: EntityDocument): LostSet[] {
-  const before = new Map(setsOf(base).map((entry) => [entry.set.id, entry.set]));
-  return setsOf(side).filter((entry) => !deepEqual(before.get(entry.set.id), entry.set));
-}
-
-function setsOf(doc: EntityDocument | undefined): LostSet[] {
-  if (doc?.type !== "workout") return [];
-  return doc.payload.exercises.flatMap((e) => e.sets.map((set) => ({ exerciseId: e.id, exerciseName: e.name, set })));
-}
-
 function hasSet(doc: EntityDocument, setId: string): boolean {
   return setsOf(doc).some((entry) => entry.set.id === setId);
-}
-
-function deviceOf(doc: EntityDocument): DeviceRef {
-  return { id: doc.deviceId, name: doc.deviceName };
 }
 
 function copyStamp(from: EntityDocument, to: EntityDocument): void {

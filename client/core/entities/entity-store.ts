@@ -26,9 +26,8 @@ import type { EntityRecord } from "./entity-record.js";
 import { applyJsonDiff } from "./json-diff.js";
 import { plainJson } from "../../../schema/plain-json.js";
 import { conflictingLeaves, setAt } from "./three-way.js";
+import { deviceOf, editLostToDelete, lostValue, type ResolutionDraft } from "./lost-work.js";
 
-/** A resolution record before it is given its id, time and settling device. */
-export type ResolutionDraft = Omit<Resolution, "id" | "at" | "by" | "restoredAt">;
 
 export interface ChangeOptions {
   /**
@@ -510,7 +509,13 @@ function rebaseEdit(current: AnyDoc, basedOn: string[], mutate: (doc: EntityDocu
     const { newDoc } = A.changeAt(fork, basedOn, changeOptions(), (draft) => applyJsonDiff(asObject(draft), asObject(stored), asObject(after)));
     const target = documentJson(newDoc);
     const records: ResolutionDraft[] = [];
-    const losing: DeviceRef = { id: now.deviceId, name: now.deviceName };
+    const losing = deviceOf(now);
+    // A delete of what the screen showed, when an edit arrived meanwhile: the delete is the
+    // person's latest act and wins, and what the edit brought (sets they never saw) is recorded
+    // as a delete won over a concurrent edit is, so it is named on every device and restorable.
+    if (after.deleted !== null && before.deleted === null && now.deleted === null && !deepEqual(now.payload, before.payload)) {
+      records.push(editLostToDelete(before, now));
+    }
     for (const conflict of conflictingLeaves(before.payload, after.payload, now.payload, () => false, ["payload"])) {
       if (!setAt(target, conflict.path, conflict.local)) continue;
       records.push({ kind: "overwritten", path: conflict.path, lost: lostValue(conflict.server), losing });
@@ -535,10 +540,6 @@ function droppedSets(before: EntityDocument, after: EntityDocument, target: Enti
   );
 }
 
-/** A losing value as a record keeps it (an absent value: nothing to keep). */
-export function lostValue(value: unknown): Resolution["lost"] {
-  return value === undefined ? {} : { value: structuredClone(value) as Resolution["lost"]["value"] };
-}
 
 function sameHeads(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((h) => b.includes(h));

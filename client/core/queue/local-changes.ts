@@ -120,12 +120,21 @@ export class LocalChanges {
     });
   }
 
-  /** Marks the entity deleted: a tombstone that syncs like any change (the content stays, restorable). */
-  delete(id: string): Promise<void> {
-    return this.change(id, "delete", (doc) => {
-      // hlc and baseVersion: stamped with this change's (entity-store.ts).
-      doc.deleted = { at: this.now(), hlc: "", deviceId: this.entities.device.id, baseVersion: 0 };
-    });
+  /**
+   * Marks the entity deleted: a tombstone that syncs like any change (the content stays,
+   * restorable). With `basedOn`, what arrived since the screen showed it is recorded as lost to
+   * the delete.
+   */
+  delete(id: string, options: Pick<ChangeOptions, "basedOn"> = {}): Promise<void> {
+    return this.change(
+      id,
+      "delete",
+      (doc) => {
+        // hlc and baseVersion: stamped with this change's (entity-store.ts).
+        doc.deleted = { at: this.now(), hlc: "", deviceId: this.entities.device.id, baseVersion: 0 };
+      },
+      options,
+    );
   }
 }
 
