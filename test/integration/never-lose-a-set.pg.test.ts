@@ -351,14 +351,20 @@ describe("a save made while the device is connecting (defect 5)", () => {
 });
 
 describe("an edit based on what the screen showed never silently overwrites a newer change (defect 6)", () => {
-  it("a field typed over a change that arrived meanwhile is kept and the other value recorded; an untouched field keeps the newer change", async () => {
+  /** A phone and a tablet syncing on every change share a workout with s1; the tablet's screen opens it. */
+  async function tabletShowsWorkout() {
     const setup = await relay();
     const a = await device(setup, "phone", { syncOnChange: true });
     const b = await device(setup, "tablet", { syncOnChange: true });
     const id = await a.create("workout", { ...workout("Legs", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100)] }] });
     await a.syncNow();
     await b.syncNow();
-    const shown = (await b.read<"workout">(id))!; // the tablet's screen opens the workout
+    const shown = (await b.read<"workout">(id))!;
+    return { setup, a, b, id, shown };
+  }
+
+  it("a field typed over a change that arrived meanwhile is kept and the other value recorded; an untouched field keeps the newer change", async () => {
+    const { a, b, id, shown } = await tabletShowsWorkout();
     await a.update<"workout">(id, (w) => {
       Object.assign(w.exercises[0]!.sets[0]!, { reps: 6, weight: 110 });
     });
@@ -378,13 +384,7 @@ describe("an edit based on what the screen showed never silently overwrites a ne
   // tablet's read of the workout and its delete, so the delete took a set the person never saw,
   // as a plain write on the newer version (no conflict anywhere, no record).
   it("a delete of a workout a set reached meanwhile keeps that set in a record on every device, restorable", async () => {
-    const setup = await relay();
-    const a = await device(setup, "phone", { syncOnChange: true });
-    const b = await device(setup, "tablet", { syncOnChange: true });
-    const id = await a.create("workout", { ...workout("Legs", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100)] }] });
-    await a.syncNow();
-    await b.syncNow();
-    const shown = (await b.read<"workout">(id))!; // the tablet's screen shows s1 only
+    const { setup, a, b, id, shown } = await tabletShowsWorkout(); // s1 only
     await a.update<"workout">(id, addSet("ex", set("sA", 5, 105)));
     await waitFor(b, async () => setIds(await b.get(id)).includes("sA"));
     await b.delete(id, { basedOn: shown.heads });
