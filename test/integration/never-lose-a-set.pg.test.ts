@@ -380,6 +380,18 @@ describe("an edit based on what the screen showed never silently overwrites a ne
     }
   });
 
+  it("an edit on what the screen showed, after a set arrived meanwhile, keeps that set once", async () => {
+    const { a, b, id, shown } = await tabletShowsWorkout(); // s1 only
+    await a.update<"workout">(id, addSet("ex", set("sA", 5, 105)));
+    await waitFor(b, async () => setIds(await b.get(id)).includes("sA"));
+    await b.update<"workout">(id, (w) => {
+      w.exercises[0]!.sets[0]!.weight = 102.5;
+    }, { basedOn: shown.heads });
+    expect(setIds(await b.get(id))).toEqual(["s1", "sA"]);
+    await waitFor(a, async () => (await a.get<"workout">(id))?.payload.exercises[0]?.sets[0]?.weight === 102.5);
+    expect(setIds(await a.get(id))).toEqual(["s1", "sA"]);
+  });
+
   // Found by the convergence property under load: the other device's set arrived between the
   // tablet's read of the workout and its delete, so the delete took a set the person never saw,
   // as a plain write on the newer version (no conflict anywhere, no record).
@@ -388,6 +400,9 @@ describe("an edit based on what the screen showed never silently overwrites a ne
     await a.update<"workout">(id, addSet("ex", set("sA", 5, 105)));
     await waitFor(b, async () => setIds(await b.get(id)).includes("sA"));
     await b.delete(id, { basedOn: shown.heads });
+    // Each set once: Automerge's materialised root after changeAt showed sA twice, and the
+    // delete wrote that as a second sA (3 runs in 4 before the fix).
+    expect(setIds(await b.get(id))).toEqual(["s1", "sA"]);
     await waitFor(a, async () => (await a.get(id))?.deleted != null);
     for (const d of [a, b]) {
       expect(d.resolutions()).toMatchObject([{ kind: "edit_lost_to_delete", entityId: id, losing: { name: "phone" }, lost: { sets: [{ set: { id: "sA" } }] }, restorable: true }]);

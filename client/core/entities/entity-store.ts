@@ -507,7 +507,11 @@ function rebaseEdit(current: AnyDoc, basedOn: string[], mutate: (doc: EntityDocu
   const fork = A.clone(current);
   try {
     const { newDoc } = A.changeAt(fork, basedOn, changeOptions(), (draft) => applyJsonDiff(asObject(draft), asObject(stored), asObject(after)));
-    const target = documentJson(newDoc);
+    // Read from Automerge itself, not from the root it keeps materialised: after changeAt on a
+    // document that has moved on, that root shows an element inserted since `basedOn` twice
+    // (Automerge 3.5.0; A.toJS and a reload show it once), and writing that target over the
+    // document made the set a real duplicate (never-lose-a-set, "reached meanwhile").
+    const target = upgradeDocument(A.toJS(newDoc) as unknown as EntityDocument);
     const records: ResolutionDraft[] = [];
     const losing = deviceOf(now);
     // A delete of what the screen showed, when an edit arrived meanwhile: the delete is the
