@@ -388,8 +388,9 @@ export class IronFlowClient {
     // storage is let go of: a run that went on after close would write into a folder that the
     // next client opened on it no longer watches.
     await this.device.engine.stop();
-    // Whatever was being written finishes before the storage is let go of.
-    await this.device.lock.run(() => Promise.resolve());
+    // Whatever was being written finishes before the storage is let go of; the last sync time is
+    // written too, best effort (storage that refuses it loses only the time shown).
+    await this.device.lock.run(() => this.device.state.flush().catch(() => undefined));
     this.listeners.clear();
   }
 

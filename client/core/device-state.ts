@@ -16,11 +16,19 @@ export interface DeviceState {
   clockOffsetMs?: number;
 }
 
+/** How stale the stored last-sync time may get before a sync writes it. */
+const SYNC_TIME_WRITE_MS = 60_000;
+
 export class DeviceStateStore {
+  /** The last sync time in storage (state.lastSyncAt is the latest, in memory). */
+  private storedSyncAt: number | null;
+
   private constructor(
     private readonly store: RecordStore<DeviceState>,
     readonly state: DeviceState,
-  ) {}
+  ) {
+    this.storedSyncAt = state.lastSyncAt ?? null;
+  }
 
   /**
    * The device's state, made on first open. The device id is the one the relay registered
@@ -65,8 +73,14 @@ export class DeviceStateStore {
     return this.save();
   }
 
+  /**
+   * Every sync updates the time in memory; storage takes it when what it holds is a minute old.
+   * A sync after every edit wrote this record on every edit (one of the eight writes an edit
+   * reaching another device made); after a reopen the time shown may be up to a minute early.
+   */
   recordSync(at: number): Promise<void> {
     this.state.lastSyncAt = at;
+    if (this.storedSyncAt !== null && at >= this.storedSyncAt && at - this.storedSyncAt < SYNC_TIME_WRITE_MS) return Promise.resolve();
     return this.save();
   }
 
@@ -75,8 +89,15 @@ export class DeviceStateStore {
     return this.save();
   }
 
-  private save(): Promise<void> {
-    return this.store.put("self", this.state);
+  /** Writes what memory holds that storage does not yet (the latest sync time). */
+  async flush(): Promise<void> {
+    if ((this.state.lastSyncAt ?? null) !== this.storedSyncAt) await this.save();
+  }
+
+  private async save(): Promise<void> {
+    const syncedAt = this.state.lastSyncAt ?? null;
+    await this.store.put("self", this.state);
+    this.storedSyncAt = syncedAt;
   }
 }
 

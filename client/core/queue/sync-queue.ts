@@ -145,15 +145,27 @@ export class SyncQueue {
     });
   }
 
-  /** The relay stored the item's changes (or there were none to push). */
+  /**
+   * The relay stored the item's changes (or there were none to push). A synced item leaves
+   * storage (it stays in memory for this session): an entity without an item is synced, and
+   * nothing of a synced item is read again, so a delete replaces a write on every push. In the
+   * Node device's files a write is a new file and a rename, 0.4-0.9 ms of kernel CPU on this
+   * machine kind, an unlink 0.01 ms; an edit reaching another device was eight writes.
+   */
   async markSynced(entityId: string, stillPending: boolean, version?: number): Promise<void> {
-    await this.update(entityId, {
+    const item = this.items.get(entityId);
+    if (!item) return;
+    const next: SyncQueueItem = {
+      ...item,
       status: stillPending ? "pending" : "synced",
       ...(version === undefined ? {} : { version }),
       retryCount: 0,
       nextAttemptAt: null,
       lastError: null,
-    });
+    };
+    if (stillPending) return this.put(next);
+    await this.store.remove(entityId);
+    this.items.set(entityId, next);
   }
 
   /** The person asks to try a refused item again (after fixing it, or because it may now pass). */
