@@ -4,7 +4,9 @@
 import { join } from "node:path";
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
+import type { DeviceState } from "../../client/core/device-state.js";
 import { EncryptedStorage } from "../../client/core/storage/encrypted-storage.js";
+import { RecordStore } from "../../client/core/storage/record-store.js";
 import { FileStorage } from "../../client/node/file-storage.js";
 import { storageKeyFromFile } from "../../client/node/storage-key.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
@@ -490,3 +492,72 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+describe("what a device writes on a synced edit (each was a file write per edit)", () => {
+  /** The device's own record of itself, read from its folder as the next open would. */
+  async function storedState(dataDir: string): Promise<DeviceState | undefined> {
+    const key = await storageKeyFromFile(join(dataDir, "storage.key"));
+    return new RecordStore<DeviceState>(new EncryptedStorage(new FileStorage(join(dataDir, "store")), key), "device").get("self");
+  }
+
+  function folder(): string {
+    const dir = tempDir("device-writes");
+    cleanups.push(() => dir.remove());
+    return dir.path;
+  }
+
+  it("a synced queue item leaves storage: after a reopen the entity is synced, with no item and nothing to push", async () => {
+    const setup = await relay();
+    const dataDir = folder();
+    const phone = await device(setup, "phone", { dataDir });
+    const id = await phone.create("workout", workout("Legs", [{ name: "Squat", sets: [[5, 100]] }]));
+    expect((await phone.syncNow()).pushed).toBe(1);
+    await phone.update<"workout">(id, (w) => {
+      w.notes = "heavy";
+    });
+    expect(phone.queueItems()).toMatchObject([{ entityId: id, status: "pending", operation: "update" }]);
+    expect((await phone.syncNow()).pushed).toBe(1);
+    expect(phone.syncState(id)).toBe("synced");
+    await phone.close();
+
+    const again = await device(setup, "phone", { dataDir });
+    expect(again.queueItems()).toEqual([]);
+    expect(again.syncState(id)).toBe("synced");
+    expect((await again.syncNow()).pushed).toBe(0);
+    expect((await again.get<"workout">(id))?.payload.notes).toBe("heavy");
+    // The next change is an update again, as for any synced entity.
+    await again.update<"workout">(id, (w) => {
+      w.notes = "heavier";
+    });
+    expect(again.queueItems()).toMatchObject([{ entityId: id, operation: "update" }]);
+  });
+
+  it("the last sync time is written at most once a minute while syncing, and when the device closes", async () => {
+    const setup = await relay();
+    const dataDir = folder();
+    const clock = new FakeClock(Date.now());
+    const phone = await device(setup, "phone", { dataDir, timers: clock });
+    const first = clock.now();
+    const stored = async () => (await storedState(dataDir))?.lastSyncAt;
+    await phone.syncNow();
+    expect(await stored()).toBe(first);
+
+    // Syncs within the minute change the time in memory only. (Steps shorter than the 5 s
+    // heartbeat keep the one connection: a new one writes the state anyway, with its clock offset.)
+    for (let at = 4_000; at < 60_000; at += 4_000) {
+      clock.advance(4_000);
+      await phone.syncNow();
+      expect(phone.status().lastSyncAt).toBe(first + at);
+      expect(await stored()).toBe(first);
+    }
+    clock.advance(4_000);
+    await phone.syncNow();
+    expect(await stored()).toBe(first + 60_000);
+
+    clock.advance(4_000);
+    await phone.syncNow();
+    expect(await stored()).toBe(first + 60_000);
+    await phone.close();
+    expect(await stored()).toBe(first + 64_000);
+  });
+});
