@@ -48,6 +48,11 @@ export async function openPgStore(connectionString: string, opts: PgStoreOptions
   });
   const onIdleError = opts.onIdleError;
   pool.on("error", (err) => onIdleError?.(err));
+  // A new connection is handed over with no 'error' listener until withClient's, an await later;
+  // a shutdown notice read with its "ready" message (a Postgres fast restart) fell in between and
+  // ended the process. Every connection keeps this one for its life, and withClient treats a
+  // connection it marked as broken (its statement answered UNAVAILABLE, the connection dropped).
+  pool.on("connect", (connection) => connection.on("error", () => failedConnections.add(connection)));
   const client = new PgSqlClient(pool, opts.queryTimeoutMillis ?? 10_000);
   try {
     // Without the bound: a migration may rightly run long on a big table, or wait for another
@@ -79,6 +84,9 @@ function withConnectionCode(err: unknown, code: string): unknown {
   const existing = typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
   return typeof existing === "string" ? err : new ConnectionError(code, err);
 }
+
+/** Connections that reported an error at any time (see the pool's "connect" listener). */
+const failedConnections = new WeakSet<object>();
 
 class PgSqlClient implements SqlClient {
   #ending: Promise<void> | undefined;
@@ -165,6 +173,7 @@ class PgSqlClient implements SqlClient {
       connection.broken = true;
     };
     client.on("error", onError);
+    if (failedConnections.has(client)) connection.broken = true;
     try {
       return await fn(client, onError);
     } catch (err) {

@@ -16,6 +16,9 @@
 // cutOnNextReply() arms a cut for the moment the relay next sends bytes (the bytes are dropped):
 // what the relay did is done, the device never hears of it. onNextRequest() runs a callback as
 // soon as the next bytes from a device have been handed to the relay's socket.
+// lastWordsAfter() makes the upstream's next chunk that ends with given bytes its last: more bytes
+// follow in the same write and the upstream's side closes (a server that says why it goes away
+// right after its previous message, as Postgres does when it shuts down).
 //
 // Real time is used only for the proxy's own behaviour (the delay); the test waits on events.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
@@ -55,6 +58,7 @@ export class TcpProxy {
   private readonly pipes = new Set<Pipe>();
   private mode: ProxyMode = { kind: "pass" };
   private cutArmed: { before: () => void } | undefined;
+  private lastWords: { after: Buffer; words: Buffer } | undefined;
   private requestArmed: (() => void) | undefined;
   private readonly listeners = new Set<() => void>();
   readonly stats: ProxyStats = { accepted: 0, open: 0, forwarded: { up: 0, down: 0 }, dropped: { up: 0, down: 0 }, cuts: 0 };
@@ -116,6 +120,14 @@ export class TcpProxy {
    */
   cutOnNextReply(before: () => void = () => undefined): void {
     this.cutArmed = { before };
+  }
+
+  /**
+   * The next chunk from the upstream that ends with `after` is written on with `words` appended,
+   * in one write, and the upstream's side of that connection then ends.
+   */
+  lastWordsAfter(after: Buffer, words: Buffer): void {
+    this.lastWords = { after, words };
   }
 
   /** Runs `fn` once the next bytes from a device have been written to the relay's socket. */
@@ -185,6 +197,13 @@ export class TcpProxy {
       this.stats.dropped.down += chunk.length;
       before();
       this.cut();
+      return;
+    }
+    const last = direction === "down" && chunk !== "end" ? this.lastWords : undefined;
+    if (last && chunk !== "end" && chunk.subarray(chunk.length - last.after.length).equals(last.after)) {
+      this.lastWords = undefined;
+      this.write(pipe, direction, Buffer.concat([chunk, last.words]));
+      this.write(pipe, direction, "end");
       return;
     }
     if (pipe.poisoned || this.mode.kind === "blackhole") {
