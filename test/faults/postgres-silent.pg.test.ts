@@ -46,6 +46,18 @@ async function push(socket: RawRelaySocket, label: string): Promise<string> {
   return body.value.results.map((r) => SyncStatus[r.status]).join(", ");
 }
 
+/** A fresh schema of the machine's Postgres, and its address through a proxy of the test's. */
+async function schemaBehindProxy(): Promise<{ proxy: TcpProxy; url: string }> {
+  const schema = await freshRelaySchema();
+  cleanups.add(() => schema.drop());
+  const direct = new URL(schema.url);
+  const proxy = await TcpProxy.open({ port: Number(direct.port || 5432) });
+  cleanups.add(() => proxy.close());
+  const viaProxy = new URL(direct);
+  viaProxy.port = String(proxy.port);
+  return { proxy, url: viaProxy.toString() };
+}
+
 /** Postgres's ReadyForQuery (idle): the end of a new connection's start-up. */
 const READY_FOR_QUERY = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
 
@@ -66,16 +78,10 @@ function adminShutdown(): Buffer {
 
 describe("Postgres shuts down just as a new connection of the relay becomes ready", () => {
   it("the statement waiting for it fails, the relay process goes on, and the next statement is answered", async () => {
-    const schema = await freshRelaySchema();
-    cleanups.add(() => schema.drop());
-    const direct = new URL(schema.url);
-    const proxy = await TcpProxy.open({ port: Number(direct.port || 5432) });
-    cleanups.add(() => proxy.close());
-    const viaProxy = new URL(direct);
-    viaProxy.port = String(proxy.port);
+    const { proxy, url } = await schemaBehindProxy();
     let idleGone = (): void => undefined;
     const gone = new Promise<void>((resolve) => (idleGone = resolve));
-    const store = await openPgStore(viaProxy.toString(), { max: 1, onIdleError: () => idleGone() });
+    const store = await openPgStore(url, { max: 1, onIdleError: () => idleGone() });
     cleanups.add(() => store.close());
     // The migration's connection goes (the pool drops it), so the next statement opens a new one.
     proxy.cut();
@@ -88,15 +94,9 @@ describe("Postgres shuts down just as a new connection of the relay becomes read
 
 describe("the path from the relay to Postgres goes silent", () => {
   it("a push whose statement gets no answer is answered UNAVAILABLE, and the person's next push is stored", async () => {
-    const schema = await freshRelaySchema();
-    cleanups.add(() => schema.drop());
-    const direct = new URL(schema.url);
-    const proxy = await TcpProxy.open({ port: Number(direct.port || 5432) });
-    cleanups.add(() => proxy.close());
-    const viaProxy = new URL(direct);
-    viaProxy.port = String(proxy.port);
+    const { proxy, url } = await schemaBehindProxy();
     // One connection: the push below is sure to take the one that goes silent, not a new one.
-    const store = await openPgStore(viaProxy.toString(), { max: 1, onIdleError: () => undefined, queryTimeoutMillis: QUERY_TIMEOUT_MS });
+    const store = await openPgStore(url, { max: 1, onIdleError: () => undefined, queryTimeoutMillis: QUERY_TIMEOUT_MS });
     const relay = await startTestRelay({ store });
     cleanups.add(() => relay.close());
     const phone = await RawRelaySocket.hello(relay.syncUrl, "ada", "phone");
