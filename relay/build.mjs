@@ -12,14 +12,20 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
+/**
+ * Left to node_modules (bundle-external.json, shared with the property test's bundles): packages
+ * that load files beside their own code (Automerge's and PGlite's WebAssembly and data files), and
+ * optional native add-ons.
+ */
+const EXTERNAL = JSON.parse(readFileSync("relay/bundle-external.json", "utf8"));
 const OUT = "dist-relay/relay/main.js";
 const META = "dist-relay/meta.json";
 
 function upToDate() {
   if (!existsSync(OUT) || !existsSync(META)) return false;
   const built = statSync(OUT).mtimeMs;
-  // This script is an input too: a change of how the relay is built builds it again.
-  const inputs = [...Object.keys(JSON.parse(readFileSync(META, "utf8")).inputs ?? {}), "relay/build.mjs"];
+  // This script and its list are inputs too: a change of how the relay is built builds it again.
+  const inputs = [...Object.keys(JSON.parse(readFileSync(META, "utf8")).inputs ?? {}), "relay/build.mjs", "relay/bundle-external.json"];
   return inputs.length > 0 && inputs.every((file) => existsSync(file) && statSync(file).mtimeMs <= built);
 }
 
@@ -31,17 +37,7 @@ if (!upToDate()) {
     platform: "node",
     format: "esm",
     target: "node20",
-    external: [
-      "@automerge/automerge",
-      "@automerge/automerge/*",
-      "@automerge/automerge-wasm",
-      "@electric-sql/pglite",
-      "@electric-sql/pglite/*",
-      "bufferutil",
-      "utf-8-validate",
-      "pg-native",
-      "cbor-extract",
-    ],
+    external: EXTERNAL,
     // Bundled CommonJS packages require Node's own modules; an ES module has no `require`.
     banner: { js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);' },
     sourcemap: "linked",

@@ -48,10 +48,11 @@ export async function openPgStore(connectionString: string, opts: PgStoreOptions
   });
   const onIdleError = opts.onIdleError;
   pool.on("error", (err) => onIdleError?.(err));
-  // A new connection is handed over with no 'error' listener until withClient's, an await later;
-  // a shutdown notice read with its "ready" message (a Postgres fast restart) fell in between and
-  // ended the process. Every connection keeps this one for its life, and withClient treats a
-  // connection it marked as broken (its statement answered UNAVAILABLE, the connection dropped).
+  // Every connection listens for errors from the moment the pool has it to its end, checked out
+  // or not: an 'error' event with no listener ends the process (a listener added at checkout came
+  // an await too late for a shutdown notice read with a new connection's "ready" message, on a
+  // Postgres fast restart). withClient answers a statement on a failed connection UNAVAILABLE and
+  // drops the connection.
   pool.on("connect", (connection) => connection.on("error", () => failedConnections.add(connection)));
   const client = new PgSqlClient(pool, opts.queryTimeoutMillis ?? 10_000);
   try {
@@ -85,7 +86,7 @@ function withConnectionCode(err: unknown, code: string): unknown {
   return typeof existing === "string" ? err : new ConnectionError(code, err);
 }
 
-/** Connections that reported an error at any time (see the pool's "connect" listener). */
+/** Connections that reported an error at any time (the pool's "connect" listener), or were discarded. */
 const failedConnections = new WeakSet<object>();
 
 class PgSqlClient implements SqlClient {
@@ -164,25 +165,19 @@ class PgSqlClient implements SqlClient {
     } catch (err) {
       throw withConnectionCode(err, this.#ending === undefined ? "08001" : "08003");
     }
-    // A checked-out client has no pool listener: an 'error' event here (the server went away
-    // mid-query) would otherwise be thrown by the EventEmitter and end the process.
-    // An object, not a `let`: the flag is set from a listener, which control-flow analysis
-    // cannot see, so a plain `false` would read as always false.
-    const connection = { broken: false };
-    const onError = (): void => {
-      connection.broken = true;
+    // A connection that reported an error (the pool's "connect" listener, openPgStore), whenever
+    // it did, or that the work discarded, is never reused.
+    const discard = (): void => {
+      failedConnections.add(client);
     };
-    client.on("error", onError);
-    if (failedConnections.has(client)) connection.broken = true;
     try {
-      return await fn(client, onError);
+      return await fn(client, discard);
     } catch (err) {
-      // A statement unanswered in time: the connection may be dead, and is never reused.
-      if (isQueryTimeout(err)) connection.broken = true;
-      throw connection.broken ? withConnectionCode(err, "08006") : err;
+      // A statement unanswered in time: the connection may be dead.
+      if (isQueryTimeout(err)) discard();
+      throw failedConnections.has(client) ? withConnectionCode(err, "08006") : err;
     } finally {
-      client.off("error", onError);
-      client.release(connection.broken);
+      client.release(failedConnections.has(client));
     }
   }
 }

@@ -199,8 +199,8 @@ export class TcpProxy {
       this.cut();
       return;
     }
-    const last = direction === "down" && chunk !== "end" ? this.lastWords : undefined;
-    if (last && chunk !== "end" && chunk.subarray(chunk.length - last.after.length).equals(last.after)) {
+    const last = this.lastWords;
+    if (last && direction === "down" && chunk !== "end" && chunk.subarray(chunk.length - last.after.length).equals(last.after)) {
       this.lastWords = undefined;
       this.write(pipe, direction, Buffer.concat([chunk, last.words]));
       this.write(pipe, direction, "end");

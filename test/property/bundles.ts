@@ -11,7 +11,7 @@
 // again. Bundled, a device host is ready on 0.45-0.49 s of CPU instead of 0.92-0.98 s, and the
 // relay on 0.58-0.67 s instead of 1.18-1.30 s (means of 4-6 starts each, side by side, at load
 // 10-11).
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -26,10 +26,11 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 // repository, so the bundles' bare imports resolve to its node_modules. test-results/ is ignored.
 const DIR = join(REPO, "test-results", "property-bundles");
 /**
- * Left to node_modules (the bundle sits inside the repository, so they resolve there): packages
- * that load files relative to their own folder, and optional native add-ons.
+ * Left to node_modules (the bundle sits inside the repository, so they resolve there): the relay
+ * build's list (relay/bundle-external.json), packages that load files relative to their own
+ * folder and optional native add-ons.
  */
-const EXTERNAL = ["@automerge/automerge", "@automerge/automerge/*", "@automerge/automerge-wasm", "cbor-extract", "bufferutil", "utf-8-validate", "pg-native"];
+const EXTERNAL = JSON.parse(readFileSync(join(REPO, "relay", "bundle-external.json"), "utf8")) as string[];
 const cache = new Map<string, Promise<Command>>();
 const made: string[] = [];
 

@@ -28,7 +28,6 @@ import { plainJson } from "../../../schema/plain-json.js";
 import { conflictingLeaves, setAt } from "./three-way.js";
 import { deviceOf, editLostToDelete, lostValue, type ResolutionDraft } from "./lost-work.js";
 
-
 export interface ChangeOptions {
   /**
    * The heads of the document the person was looking at when they made this change. When the
@@ -543,7 +542,6 @@ function droppedSets(before: EntityDocument, after: EntityDocument, target: Enti
       .map((set) => ({ exerciseId: exercise.id, exerciseName: exercise.name, set })),
   );
 }
-
 
 function sameHeads(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((h) => b.includes(h));
