@@ -7,6 +7,7 @@ runTimersSuite("system", () => ({
   timers: systemTimers,
   // The real clock's time passes only by waiting for it: this suite tests exactly that.
   advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms + 5)),
+  resolutionMs: 1,
 }));
 
 runTimersSuite("fake clock (tests)", () => {
@@ -17,5 +18,6 @@ runTimersSuite("fake clock (tests)", () => {
       clock.advance(ms);
       return Promise.resolve();
     },
+    resolutionMs: 0,
   };
 });
