@@ -125,7 +125,7 @@ export class IronFlowClient {
   async read<T extends EntityType = EntityType>(id: string): Promise<{ doc: EntityDocument<T>; heads: string[] } | undefined> {
     const { entities } = this.device;
     if (!entities.record(id)) return undefined;
-    const [doc, heads] = await Promise.all([entities.json(id), entities.heads(id)]);
+    const { doc, heads } = await entities.jsonWithHeads(id);
     return { doc: doc as EntityDocument<T>, heads };
   }
 

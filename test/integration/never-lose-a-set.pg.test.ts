@@ -416,6 +416,28 @@ describe("an edit based on what the screen showed never silently overwrites a ne
   });
 });
 
+describe("a possible duplicate deleted on what the review showed", () => {
+  it("keeps a set that reached the deleted workout after the review opened, in a record on every device", async () => {
+    const setup = await relay();
+    const a = await device(setup, "phone", { syncOnChange: true });
+    const b = await device(setup, "tablet", { syncOnChange: true });
+    const onPhone = await a.create("workout", { ...workout("Evening", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100)] }] });
+    const onTablet = await b.create("workout", workout("Evening", [{ name: "Row", sets: [[8, 60]] }]));
+    await a.syncNow();
+    await b.syncNow();
+    expect(b.duplicates()).toHaveLength(1);
+    const shown = Object.fromEntries(await Promise.all([onPhone, onTablet].map(async (id) => [id, (await b.read(id))!.heads] as const)));
+    await a.update<"workout">(onPhone, addSet("ex", set("sA", 5, 105)));
+    await waitFor(b, async () => setIds(await b.get(onPhone)).includes("sA"));
+    await b.resolveDuplicate(b.duplicates()[0]!.id, { kind: "delete", keep: onTablet, shown });
+    await waitFor(a, async () => (await a.get(onPhone))?.deleted != null);
+    for (const d of [a, b]) {
+      expect(d.resolutions()).toMatchObject([{ kind: "edit_lost_to_delete", entityId: onPhone, losing: { name: "phone" }, lost: { sets: [{ set: { id: "sA" } }] }, restorable: true }]);
+    }
+    expect(b.duplicates()).toEqual([]);
+  });
+});
+
 describe("merge both never makes a set nobody entered (defect 7)", () => {
   it("a set changed differently on both sides is kept twice, marked; a set changed on one side takes that change", async () => {
     const setup = await relay();

@@ -14,6 +14,8 @@ export function DuplicateReview({ device, flagId }: { device: AppDevice; flagId:
   const version = useDeviceVersion(device);
   const flag = device.duplicates().find((f) => f.id === flagId);
   const [docs, setDocs] = useState<Workout[] | undefined>(undefined);
+  // Each workout's heads as shown: a set arriving after this render is not deleted unseen.
+  const [shown, setShown] = useState<Record<string, string[]>>({});
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const ids = flag?.entityIds.join("+");
@@ -26,6 +28,7 @@ export function DuplicateReview({ device, flagId }: { device: AppDevice; flagId:
         if (!live) return;
         // The one logged first is shown first: the one "Merge" keeps.
         setDocs(found.flatMap((f) => (f ? [f.doc] : [])).sort((a, b) => a.createdAt - b.createdAt));
+        setShown(Object.fromEntries(found.flatMap((f) => (f ? [[f.doc.id, f.heads]] : []))));
       },
       (err: unknown) => live && setProblem(`Could not open these workouts: ${(err as Error).message}`),
     );
@@ -88,7 +91,7 @@ export function DuplicateReview({ device, flagId }: { device: AppDevice; flagId:
               </ul>
               {other && (
                 <div className="version-actions">
-                  <button type="button" className="button button-danger" disabled={busy} onClick={() => void act({ kind: "delete", keep: other.id })}>
+                  <button type="button" className="button button-danger" disabled={busy} onClick={() => void act({ kind: "delete", keep: other.id, shown })}>
                     Delete this one
                   </button>
                 </div>

@@ -7,7 +7,11 @@ import type { LocalChanges } from "../queue/local-changes.js";
 import type { NoticeBoard } from "./notice-board.js";
 import type { DuplicateFlag } from "./notices.js";
 
-export type DuplicateAction = { kind: "keep_both" } | { kind: "delete" | "merge"; keep: string };
+/**
+ * `shown`: each workout's heads as the screen showed them. A change that reaches the deleted one
+ * after that is kept in a record (edit lost to delete), not taken silently.
+ */
+export type DuplicateAction = { kind: "keep_both" } | { kind: "delete" | "merge"; keep: string; shown?: Record<string, string[]> };
 
 export class Duplicates {
   constructor(
@@ -34,15 +38,18 @@ export class Duplicates {
     if (action.kind !== "keep_both") {
       const other = flag.entityIds.find((id) => id !== action.keep);
       if (!other || !flag.entityIds.includes(action.keep)) throw new SyncError(Code.INVALID_ARGUMENT, "keep must be one of the pair");
+      let basedOn = action.shown?.[other];
       if (action.kind === "merge") {
-        const source = await this.entities.json(other);
+        const { doc: source, heads } = await this.entities.jsonWithHeads(other);
+        // What is merged is what was read; a change arriving after the read is the delete's to record.
+        basedOn = heads;
         await this.changes.change(action.keep, "update", (doc) => {
           if (doc.type !== "workout" || source.type !== "workout") return;
           const known = new Set(doc.payload.exercises.map((e) => e.id));
           for (const exercise of source.payload.exercises) if (!known.has(exercise.id)) doc.payload.exercises.push(structuredClone(exercise));
         }, { refuseDeleted: true });
       }
-      await this.changes.delete(other);
+      await this.changes.delete(other, { basedOn });
     }
     await this.board.dismissDuplicate(flagId);
   }

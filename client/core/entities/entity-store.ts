@@ -114,6 +114,12 @@ export class EntityStore {
     return this.read(id, (doc) => documentJson(doc));
   }
 
+  /** The document and its heads, read together: a change arriving in between cannot split them. */
+  async jsonWithHeads(id: string): Promise<{ doc: EntityDocument; heads: string[] }> {
+    await this.requireReadable(id);
+    return this.read(id, (doc) => ({ doc: documentJson(doc), heads: A.getHeads(doc) }));
+  }
+
   /** The document as it was at `heads`, or undefined when this device does not have them. */
   async jsonAt(id: string, heads: string[]): Promise<EntityDocument | undefined> {
     if (heads.length === 0) return undefined;
