@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import { openPgliteStoreOn } from "../../relay/store/index.js";
+import { EMBEDDED_PGLITE, openPgliteStoreOn } from "../../relay/store/index.js";
 import type { RelayStore } from "../../relay/store/index.js";
 
 /** The installed PGlite's version (its package.json is not in its exports map). */
@@ -39,6 +39,6 @@ export async function openPgliteStoreFromTemplate(dataDir: string): Promise<{ st
       await db.close();
     }
   }
-  const db = await PGlite.create(dataDir, { loadDataDir: new Blob([readFileSync(file)]) });
+  const db = await PGlite.create(dataDir, { ...EMBEDDED_PGLITE, loadDataDir: new Blob([readFileSync(file)]) });
   return { store: await openPgliteStoreOn(db), madeTemplate };
 }

@@ -19,6 +19,6 @@ export function openStore(config: StoreConfig): Promise<RelayStore> {
 
 export { openPgStore } from "./pg-store.js";
 export type { PgStoreOptions } from "./pg-store.js";
-export { openPgliteStore, openPgliteStoreOn } from "./pglite-store.js";
+export { EMBEDDED_PGLITE, openPgliteStore, openPgliteStoreOn } from "./pglite-store.js";
 export { RETRY_AFTER_MS, toSyncError } from "./sql-store.js";
 export type { ChangesPage, EntityWrite, RelayStore, StoredEntity, VersionsPage, WriteOutcome } from "./store.js";

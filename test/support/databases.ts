@@ -9,7 +9,7 @@ import { Client } from "pg";
 import { inject } from "vitest";
 import { openPgStore } from "../../relay/store/pg-store.js";
 import type { PgStoreOptions } from "../../relay/store/pg-store.js";
-import { openPgliteStoreOn } from "../../relay/store/pglite-store.js";
+import { EMBEDDED_PGLITE, openPgliteStoreOn } from "../../relay/store/pglite-store.js";
 import type { RelayStore } from "../../relay/store/store.js";
 
 export const databaseUrl = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test";
@@ -83,7 +83,7 @@ function pgliteTemplate(): Promise<Blob> {
  * costs a third more CPU per test to write and delete).
  */
 export async function freshPgliteStore(): Promise<StoreFixture> {
-  let db = await PGlite.create({ loadDataDir: await pgliteTemplate() });
+  let db = await PGlite.create({ ...EMBEDDED_PGLITE, loadDataDir: await pgliteTemplate() });
   let store = await openPgliteStoreOn(db);
   return {
     get store() {
@@ -93,7 +93,7 @@ export async function freshPgliteStore(): Promise<StoreFixture> {
       // An in-memory database outlives its instance only as an image of its data folder.
       const image = await db.dumpDataDir("none");
       await store.close();
-      db = await PGlite.create({ loadDataDir: image });
+      db = await PGlite.create({ ...EMBEDDED_PGLITE, loadDataDir: image });
       store = await openPgliteStoreOn(db);
       return store;
     },
