@@ -24,7 +24,7 @@ import { LocalChanges } from "./queue/local-changes.js";
 import type { SyncQueueItem } from "./queue/queue-item.js";
 import { SyncQueue } from "./queue/sync-queue.js";
 import { DocumentStore } from "./storage/document-store.js";
-import { BlobStore, RecordStore } from "./storage/record-store.js";
+import { BlobStore, RecordStore, type UnreadableRecord } from "./storage/record-store.js";
 import { Mutex } from "./storage/write-lock.js";
 import { RemoteChanges } from "./sync/remote-changes.js";
 import { SyncEngine, type SyncLogger } from "./sync/sync-engine.js";
@@ -101,8 +101,12 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     new RecordStore<DuplicateFlag>(options.storage, "duplicate"),
     new RecordStore<{ id: string }>(options.storage, "seen"),
   );
-  await Promise.all([entities.load(), queue.load(), board.load()]);
+  const unreadable = (await Promise.all([entities.load(), queue.load(), board.load()])).flat();
   await recoverInterruptedWrites(entities, queue);
+  const log = options.log ?? { event: () => undefined };
+  await recoverUnreadableRecords(entities, queue, unreadable, now, (damaged, recovered) =>
+    log.event("storage_unreadable", { device_id: deviceId, kind: damaged.kind, id: damaged.id, reason: damaged.reason, recovered }),
+  );
 
   const lock = new Mutex();
   const changes = new LocalChanges(entities, queue, lock, now);
@@ -125,7 +129,6 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
     // The engine is made below; this runs only once it exists.
     onNewWork: () => engine.queueNewWork(),
   });
-  const log = options.log ?? { event: () => undefined };
   const requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
   const engine = new SyncEngine({
     transport: options.transport,
@@ -209,6 +212,33 @@ async function recoverInterruptedWrites(entities: EntityStore, queue: SyncQueue)
     // not in the document, and must not be pushed.
     const kept = item.unsynced;
     if (kept && !sameHeads(await entities.heads(item.entityId), kept.heads)) await queue.forgetUnsynced(item.entityId);
+  }
+}
+
+/**
+ * A stored record that does not read (a damaged value) neither keeps the device from opening nor
+ * loses what it described: an entity's record is made again from its document, and the entity
+ * queued to push on whatever version the relay holds (a device holding the relay's version pushes
+ * on it: reconcile.ts); a lost queue item's entity is queued again, its changes computed from
+ * the document. A notice, duplicate flag or seen mark is left out. `report` hears of each, and
+ * whether what it held was recovered.
+ */
+async function recoverUnreadableRecords(
+  entities: EntityStore,
+  queue: SyncQueue,
+  unreadable: UnreadableRecord[],
+  now: () => number,
+  report: (damaged: UnreadableRecord, recovered: boolean) => void,
+): Promise<void> {
+  for (const damaged of unreadable) {
+    let recovered = false;
+    if (damaged.kind === "entity" || damaged.kind === "queue") {
+      // A queued entity's missing record was made again above (recoverInterruptedWrites).
+      recovered = entities.record(damaged.id) !== undefined || (damaged.kind === "entity" && (await entities.rebuildRecord(damaged.id)));
+      const record = entities.record(damaged.id);
+      if (record && (damaged.kind === "queue" || !queue.get(damaged.id))) await queue.markPending(damaged.id, record.type, record.serverVersion, now());
+    }
+    report(damaged, recovered);
   }
 }
 

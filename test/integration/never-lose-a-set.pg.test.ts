@@ -11,6 +11,7 @@ import { FileStorage } from "../../client/node/file-storage.js";
 import { storageKeyFromFile } from "../../client/node/storage-key.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import type { EntityDocument, IronFlowClient, Payloads, WorkoutSet } from "../../client/core/index.js";
+import type { SyncLogger } from "../../client/core/sync/sync-types.js";
 import type { Relay } from "../../relay/server.js";
 import { startTestRelay, testAccount } from "../support/accounts.js";
 import { freshPgStore, type PgStoreFixture } from "../support/databases.js";
@@ -45,6 +46,7 @@ interface DeviceKnobs {
   dataDir?: string;
   url?: string;
   maxBatchItems?: number;
+  log?: SyncLogger;
 }
 
 async function device(setup: Setup, name: string, knobs: DeviceKnobs = {}): Promise<IronFlowClient> {
@@ -63,6 +65,7 @@ async function device(setup: Setup, name: string, knobs: DeviceKnobs = {}): Prom
     timers: knobs.timers,
     syncOnChange: knobs.syncOnChange ?? false,
     maxBatchItems: knobs.maxBatchItems,
+    log: knobs.log,
   });
   cleanups.push(() => client.close());
   relayUser = client.account().userId;
@@ -502,6 +505,43 @@ describe("a queue item whose change never reached the document (stopped between 
     expect(report.errors).toBe(0);
     expect(setIds(await inPostgres(setup, id))).toEqual(["s1", "s2"]);
     expect(setIds(await again.get(id))).toEqual(["s1", "s2"]);
+  });
+});
+
+describe("a damaged stored record (a value that no longer opens)", () => {
+  it("keeps neither the device from opening nor a set from the relay: records are made again from the documents, and lost queue items queued again", async () => {
+    const setup = await relay();
+    const dir = tempDir("phone");
+    cleanups.push(() => dir.remove());
+    const phone = await device(setup, "phone", { dataDir: dir.path });
+    const synced = await phone.create("workout", { ...workout("Synced", []), exercises: [{ id: "ex", name: "Squat", sets: [set("s1", 5, 100)] }] });
+    const waiting = await phone.create("workout", { ...workout("Waiting", []), exercises: [{ id: "ex", name: "Row", sets: [set("r1", 8, 60)] }] });
+    await phone.syncNow();
+    await phone.update<"workout">(waiting, addSet("ex", set("r2", 8, 62))); // saved, not synced
+    await phone.close();
+
+    // Bytes that are not a sealed value where the synced workout's record and the waiting
+    // change's queue item were.
+    const raw = new FileStorage(join(dir.path, "store"));
+    await raw.save(["_ironflow", "entity", synced], new Uint8Array(64).fill(7));
+    await raw.save(["_ironflow", "queue", waiting], new TextEncoder().encode("{ torn"));
+
+    const events: { kind: unknown; id: unknown; recovered: unknown }[] = [];
+    const log: SyncLogger = { event: (name, fields) => name === "storage_unreadable" && events.push({ kind: fields["kind"], id: fields["id"], recovered: fields["recovered"] }) };
+    const again = await device(setup, "phone", { dataDir: dir.path, log });
+    expect(events.sort((x, y) => String(x.kind).localeCompare(String(y.kind)))).toEqual([
+      { kind: "entity", id: synced, recovered: true },
+      { kind: "queue", id: waiting, recovered: true },
+    ]);
+    expect(again.list("workout").map((w) => w.title).sort()).toEqual(["Synced", "Waiting"]);
+    expect((await again.syncNow()).errors).toBe(0);
+    expect(setIds(await inPostgres(setup, waiting))).toEqual(["r1", "r2"]);
+    // The rebuilt record knew no relay version: its first push found the relay's, already held.
+    await again.update<"workout">(synced, addSet("ex", set("s2", 5, 105)));
+    expect((await again.syncNow()).errors).toBe(0);
+    expect(setIds(await inPostgres(setup, synced))).toEqual(["s1", "s2"]);
+    expect(again.conflicts()).toEqual([]);
+    expect(again.resolutions()).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@
 // person has seen here: in memory for the app to read, written through to storage.
 // Specification: docs/conflicts.md
 import type { EntityRecord } from "../entities/entity-record.js";
-import type { RecordStore } from "../storage/record-store.js";
+import type { RecordStore, UnreadableRecord } from "../storage/record-store.js";
 import type { DuplicateFlag, LibraryNotice } from "./notices.js";
 
 export class NoticeBoard {
@@ -16,11 +16,14 @@ export class NoticeBoard {
     private readonly seenStore: RecordStore<{ id: string }>,
   ) {}
 
-  async load(): Promise<void> {
+  /** Reads what the board keeps; a notice, flag or mark that does not read is returned and left out. */
+  async load(): Promise<UnreadableRecord[]> {
+    const [notices, duplicates, seen] = await Promise.all([this.noticeStore.readable(), this.duplicateStore.readable(), this.seenStore.readable()]);
     // Notices of other kinds were written before resolution records moved into the documents.
-    for (const n of await this.noticeStore.all()) if ((n as { kind: string }).kind === "library_updated") this.notices.set(n.id, n);
-    for (const d of await this.duplicateStore.all()) this.duplicates.set(d.id, d);
-    for (const s of await this.seenStore.all()) this.seen.add(s.id);
+    for (const n of notices.values) if ((n as { kind: string }).kind === "library_updated") this.notices.set(n.id, n);
+    for (const d of duplicates.values) this.duplicates.set(d.id, d);
+    for (const s of seen.values) this.seen.add(s.id);
+    return [...notices.unreadable, ...duplicates.unreadable, ...seen.unreadable];
   }
 
   libraryNotices(): LibraryNotice[] {

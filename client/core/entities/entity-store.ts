@@ -6,6 +6,7 @@
 import * as A from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import {
+  isEntityType,
   MAX_RESOLUTIONS,
   summarize,
   validateDocument,
@@ -21,7 +22,7 @@ import { deepEqual } from "../../../schema/json.js";
 import { Code, SyncError } from "../../../schema/status.js";
 import type { HybridLogicalClock } from "../clock/hlc.js";
 import { DocumentMissing, type AnyDoc, type DocumentStore } from "../storage/document-store.js";
-import type { RecordStore } from "../storage/record-store.js";
+import type { RecordStore, UnreadableRecord } from "../storage/record-store.js";
 import type { EntityRecord } from "./entity-record.js";
 import { applyJsonDiff } from "./json-diff.js";
 import { plainJson } from "../../../schema/plain-json.js";
@@ -79,8 +80,34 @@ export class EntityStore {
     private readonly now: () => number,
   ) {}
 
-  async load(): Promise<void> {
-    for (const record of await this.recordStore.all()) this.records.set(record.id, record);
+  /** Reads every record; those that do not read are returned (rebuildRecord makes them again). */
+  async load(): Promise<UnreadableRecord[]> {
+    const { values, unreadable } = await this.recordStore.readable();
+    for (const record of values) this.records.set(record.id, record);
+    return unreadable;
+  }
+
+  /**
+   * A record again for a document whose record did not read: what the document says of itself,
+   * on no relay version (the next push finds the relay's and, holding it already, pushes on it:
+   * reconcile.ts). False when the document is missing or does not read either.
+   */
+  async rebuildRecord(id: string): Promise<boolean> {
+    let type: unknown;
+    try {
+      type = await this.read(id, (doc) => doc["type"]);
+    } catch {
+      return false;
+    }
+    if (typeof type !== "string" || !isEntityType(type)) return false;
+    await this.putRecord({ id, type, summary: { type, id, date: 0, title: "", deleted: false }, serverVersion: 0, syncedHeads: [], serverTime: null });
+    try {
+      await this.refreshRecord(id, await this.json(id));
+    } catch (err) {
+      // Written by a newer version of the app: listed as it is until this one is updated.
+      if (!(err instanceof SchemaTooNew)) throw err;
+    }
+    return true;
   }
 
   record(id: string): EntityRecord | undefined {

@@ -3,7 +3,7 @@
 // Specification: docs/sync-engine.md
 import { CONFLICT_STRATEGIES } from "../../../schema/strategies.js";
 import { codeName, isRetryable, type SyncError } from "../../../schema/status.js";
-import type { RecordStore } from "../storage/record-store.js";
+import type { RecordStore, UnreadableRecord } from "../storage/record-store.js";
 import type { Operation, SyncQueueItem, UnsyncedChanges } from "./queue-item.js";
 import { nextAttemptAt, waitsForManualSync } from "./retry-schedule.js";
 
@@ -12,12 +12,15 @@ export class SyncQueue {
 
   constructor(private readonly store: RecordStore<SyncQueueItem>) {}
 
-  async load(): Promise<void> {
-    for (const item of await this.store.all()) {
+  /** Reads every item; those that do not read are returned (their entities are queued again at open). */
+  async load(): Promise<UnreadableRecord[]> {
+    const { values, unreadable } = await this.store.readable();
+    for (const item of values) {
       // A copy of the document an earlier build kept in the item: unread, and not written back.
       delete item.data;
       this.items.set(item.entityId, item);
     }
+    return unreadable;
   }
 
   get(entityId: string): SyncQueueItem | undefined {

@@ -17,6 +17,8 @@
 // - Keys are arrays of non-empty strings of letters, digits and . _ : # + - ~ (no "/"; the peer
 //   state's records are keyed `<peer>~cursor`).
 // - A failure (storage full, storage gone) rejects the call; nothing half-written is reported.
+// - EncryptedStorage rejects a load or loadRange holding a value that does not open
+//   (StorageUnreadable); its loadReadableRange sets such values apart instead (records only).
 // Specification: docs/device-storage.md
 import type { StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 

@@ -16,7 +16,10 @@ const encoder = new TextEncoder();
 
 export class StorageUnreadable extends Error {
   override readonly name = "StorageUnreadable";
-  constructor(readonly key: StorageKey, reason: string) {
+  constructor(
+    readonly key: StorageKey,
+    readonly reason: string,
+  ) {
     super(`stored value ${key.join("/")} cannot be opened: ${reason}`);
   }
 }
@@ -74,8 +77,26 @@ export class EncryptedStorage implements StorageAdapterInterface {
    * on the page's thread (bench/README.md, browser cold start).
    */
   async loadRange(prefix: StorageKey): Promise<Chunk[]> {
+    const { chunks, unreadable } = await this.loadReadableRange(prefix);
+    if (unreadable[0]) throw unreadable[0];
+    return chunks;
+  }
+
+  /**
+   * loadRange with the values that do not open set apart, not failing the whole range: one
+   * damaged record must not keep a device from opening (record-store.ts). Documents are read with
+   * loadRange: a document missing one of its chunks is not the document.
+   */
+  async loadReadableRange(prefix: StorageKey): Promise<{ chunks: Chunk[]; unreadable: StorageUnreadable[] }> {
     const chunks = await this.inner.loadRange(prefix);
-    return Promise.all(chunks.map((chunk) => (chunk.data ? this.open(chunk.key, chunk.data).then((data) => ({ key: chunk.key, data })) : Promise.resolve(chunk))));
+    const unreadable: StorageUnreadable[] = [];
+    const setApart = (err: unknown) => {
+      if (!(err instanceof StorageUnreadable)) throw err;
+      unreadable.push(err);
+      return undefined;
+    };
+    const opened = await Promise.all(chunks.map((chunk) => (chunk.data ? this.open(chunk.key, chunk.data).then((data) => ({ key: chunk.key, data }), setApart) : Promise.resolve(chunk))));
+    return { chunks: opened.filter((chunk) => chunk !== undefined), unreadable };
   }
 
   removeRange(prefix: StorageKey): Promise<void> {

@@ -71,6 +71,18 @@ describe("encryption at rest", () => {
     expect(await sealed.load(["doc1", "snapshot", "s"])).toEqual(new Uint8Array([1, 2, 3]));
   });
 
+  it("a range with a value that does not open: loadRange refuses it whole, loadReadableRange sets that value apart with its key and reads the rest", async () => {
+    const plain = new IndexedDBStorageAdapter(`sealed-${++databases}`);
+    const sealed = new EncryptedStorage(plain, await newStorageKey());
+    await sealed.save(["_ironflow", "entity", "a"], new Uint8Array([1]));
+    await sealed.save(["_ironflow", "entity", "b"], new Uint8Array([2]));
+    await plain.save(["_ironflow", "entity", "c"], new Uint8Array(40).fill(9));
+    await expect(sealed.loadRange(["_ironflow", "entity"])).rejects.toBeInstanceOf(StorageUnreadable);
+    const { chunks, unreadable } = await sealed.loadReadableRange(["_ironflow", "entity"]);
+    expect(chunks.map((c) => [c.key.at(-1), [...c.data!]]).sort()).toEqual([["a", [1]], ["b", [2]]]);
+    expect(unreadable.map((e) => [e.key, e.reason])).toEqual([[["_ironflow", "entity", "c"], "not a sealed value"]]);
+  });
+
   it("opens what the stored form says was sealed (the key's segments joined by NUL, UTF-8, as additional data), for keys of any length, one by one and by range", async () => {
     const plain = new IndexedDBStorageAdapter(`sealed-${++databases}`);
     const key = await newStorageKey();
