@@ -152,6 +152,8 @@ export class SyncService {
     const budget: AnswerBudget = { left: answerBudget(this.limits), empty: true };
     const results: SyncResult[] = [];
     const staged: Staged[] = [];
+    // Versions this batch answers with but does not store: published again (publishAgain).
+    const answeredHeld: EntitySnapshot[] = [];
     const seen = new Set<string>();
     // Read once per batch, when it first creates something.
     let library: Set<string> | undefined;
@@ -178,10 +180,13 @@ export class SyncService {
       if (!current) lease.hold(item.entityId, item.changes.length);
       const outcome = applyChanges(item, current, pushBudget(this.limits), this.moduleFailure);
       switch (outcome.kind) {
-        case "conflict":
-          results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes: A.save(outcome.current.doc) });
+        case "conflict": {
+          const bytes = A.save(outcome.current.doc);
+          results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes });
+          answeredHeld.push(snapshotOfRow({ ...outcome.current, entityId: item.entityId, doc: bytes, deviceId: "" }));
           lease.put(item.entityId, outcome.current);
           break;
+        }
         case "unchanged":
           // Already stored (a retry whose answer was lost): its version stands, nothing is written.
           results[index] = create(SyncResultSchema, {
@@ -192,6 +197,7 @@ export class SyncService {
             serverTime: BigInt(outcome.current.updatedAt),
             cursor: outcome.current.cursor,
           });
+          answeredHeld.push(snapshotOfRow({ ...outcome.current, entityId: item.entityId, doc: A.save(outcome.current.doc), deviceId: "" }));
           lease.put(item.entityId, outcome.current);
           break;
         case "rejected":
@@ -220,11 +226,44 @@ export class SyncService {
           assertNever(outcome);
       }
     }
-    if (staged.length > 0) await this.storeStaged(principal, staged, results, budget, lease);
+    if (staged.length > 0) await this.storeStaged(principal, staged, results, budget, lease, answeredHeld);
+    this.publishAgain(userId, principal.deviceId, answeredHeld);
     return results;
   }
 
-  private async storeStaged(principal: Principal, staged: Staged[], results: SyncResult[], budget: AnswerBudget, lease: CacheLease): Promise<void> {
+  /**
+   * Versions a batch answered with but did not store (a push the relay already held: a retry
+   * whose answer was lost; or one built on an older version) are published again. The relay
+   * that stored such a version may have lost its poke (its link to the other relays down, or
+   * killed between its commit and the poke), and the retry may be the first the relays hear of it
+   * since; the cursor check would bring it only when next due. A device that holds the version
+   * skips it. Whole documents: published in parts of at most one answer's document bytes, as one
+   * frame carries each part to a device.
+   */
+  private publishAgain(userId: string, deviceId: string, snapshots: EntitySnapshot[]): void {
+    const most = answerBudget(this.limits);
+    let part: EntitySnapshot[] = [];
+    let bytes = 0;
+    for (const snapshot of snapshots) {
+      if (part.length > 0 && bytes + snapshot.data.length > most) {
+        this.fanout.publish(userId, deviceId, part);
+        part = [];
+        bytes = 0;
+      }
+      part.push(snapshot);
+      bytes += snapshot.data.length;
+    }
+    this.fanout.publish(userId, deviceId, part);
+  }
+
+  private async storeStaged(
+    principal: Principal,
+    staged: Staged[],
+    results: SyncResult[],
+    budget: AnswerBudget,
+    lease: CacheLease,
+    answeredHeld: EntitySnapshot[],
+  ): Promise<void> {
     const { userId, deviceId } = principal;
     let outcomes;
     try {
@@ -286,6 +325,7 @@ export class SyncService {
         results[s.index] = row
           ? conflictWithin(budget, row.entityId, { bytes: row.doc, version: row.version, updatedAt: row.updatedAt, cursor: row.cursor })
           : errorResult(s.item.entityId, Code.UNAVAILABLE, "the entity changed while storing; retry");
+        if (row) answeredHeld.push(snapshotOfRow(row));
       }
     }
     this.fanout.publish(userId, deviceId, snapshots);
@@ -334,7 +374,8 @@ export class SyncService {
 }
 
 /** A stored row as devices receive it: the whole document. */
-export function snapshotOfRow(row: StoredEntity): EntitySnapshot {
+/** A stored version as devices receive it, whole. `deviceId` is "" where the relay does not know whose push made it. */
+export function snapshotOfRow(row: Pick<StoredEntity, "entityType" | "entityId" | "doc" | "version" | "updatedAt" | "cursor" | "deviceId">): EntitySnapshot {
   return create(EntitySnapshotSchema, {
     entityType: row.entityType,
     entityId: row.entityId,

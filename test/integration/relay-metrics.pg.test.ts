@@ -140,9 +140,10 @@ describe("the relay's metrics and health", () => {
     expect(family(samples, "ironflow_sync_conflicts_total")).toEqual({
       'ironflow_sync_conflicts_total{entity_type="workout",strategy="user_choice"}': 1,
     });
-    // One observation per answered request; one per snapshot handed to the tablet.
+    // One observation per answered request; one per snapshot handed to the tablet: the two
+    // creates, the edit, the version the conflict was answered with (published again), the retry.
     expect(samples.get("ironflow_sync_push_to_ack_seconds_count")).toBe(5);
-    expect(samples.get("ironflow_fanout_lag_seconds_count")).toBe(4);
+    expect(samples.get("ironflow_fanout_lag_seconds_count")).toBe(5);
     expect(samples.get("ironflow_open_connections")).toBe(2);
     // Stored: the two creates, the edit, the retry (the conflict and the refusal never reach it).
     expect(samples.get('ironflow_store_seconds_count{operation="write_batch",result="ok"}')).toBe(3);
@@ -159,7 +160,15 @@ describe("the relay's metrics and health", () => {
     expect(samples.get("ironflow_document_cache_held_documents")).toBe(0);
     // prom-client's default metrics: the event loop's lag among them.
     expect(samples.has("nodejs_eventloop_lag_seconds")).toBe(true);
-    expect(tablet.unasked().flatMap((f) => (f.body.case === "changes" ? f.body.value.entities : []))).toHaveLength(4);
+    const handed = tablet.unasked().flatMap((f) => (f.body.case === "changes" ? f.body.value.entities : []));
+    expect(handed.map((e) => [e.entityId === squat.id, e.version])).toEqual([
+      [true, 1],
+      [false, 1],
+      [true, 2],
+      [true, 2], // the version the conflict was answered with, whole, published again
+      [false, 1],
+    ]);
+    expect(handed[3]?.data).not.toHaveLength(0);
   });
 
   it("a batch reads the rows of the documents it does not have cached a group at a time, not one round trip per item", async () => {

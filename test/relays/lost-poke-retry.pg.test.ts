@@ -1,0 +1,109 @@
+// A relay stores a push, and the poke telling the other relays of it is lost (its link to them
+// broke at that moment; a relay killed right after its commit loses it the same way), and the
+// pushing device never hears the answer. No cursor check is due. When the device pushes the same
+// changes again, the relay answers with the version it already holds, and that version is
+// published again: a device on the other relay gets it live, not at the next cursor check.
+// Real parts: two relays' SyncServices and cross-relay fan-outs on LISTEN/NOTIFY over one schema,
+// devices on real sockets; the faults are proxies that cut connections (relay A's link to
+// Postgres for its fan-out, and the phone's answer).
+import { afterEach, describe, expect, it } from "vitest";
+import { Code } from "../../schema/status.js";
+import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
+import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
+import type { Logger } from "../../relay/logger.js";
+import { openPgStore } from "../../relay/store/pg-store.js";
+import type { IronFlowClient } from "../../client/core/index.js";
+import { startTestRelay } from "../support/accounts.js";
+import { databaseUrl, freshPgStore } from "../support/databases.js";
+import { waitFor } from "../support/devices.js";
+import { FakeClock } from "../support/fake-clock.js";
+import { Cleanups, guard, logWorkouts, openTestDevice, relayRows } from "../faults/fixtures.js";
+import { TcpProxy } from "../faults/tcp-proxy.js";
+
+const cleanups = new Cleanups();
+afterEach(() => cleanups.run());
+
+/** A logger whose events a test can wait for. */
+class Events implements Logger {
+  readonly seen: string[] = [];
+  private waiters: (() => void)[] = [];
+  info = (event: string): void => this.push(event);
+  error = (event: string): void => this.push(event);
+  async count(event: string, n: number): Promise<void> {
+    while (this.seen.filter((e) => e === event).length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+  private push(event: string): void {
+    this.seen.push(event);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+function schemaUrl(base: string, schema: string): string {
+  const url = new URL(base);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return url.toString();
+}
+
+function has(client: IronFlowClient, id: string): boolean {
+  return client.list("workout").some((w) => w.id === id);
+}
+
+describe("a push stored by a relay whose poke was lost", { timeout: 60_000 }, () => {
+  it("reaches the other relay's devices live when the pushing device pushes it again", async () => {
+    const db = await freshPgStore();
+    cleanups.add(db.close);
+    // Relay A's fan-out reaches Postgres through a proxy the test can cut; relay B's directly.
+    const postgres = new URL(databaseUrl);
+    const linkOfA = await TcpProxy.open({ host: postgres.hostname, port: Number(postgres.port || 5432) });
+    cleanups.add(() => linkOfA.close());
+    const proxied = new URL(databaseUrl);
+    proxied.port = String(linkOfA.port);
+    // The fake clock never comes due: no cursor check and no reconnect run in this test.
+    const clock = new FakeClock();
+    const eventsOfA = new Events();
+    const fanout = async (url: string, log: Logger): Promise<CrossRelayFanout> => {
+      const opened = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url, clock, log }, handlers), {
+        store: db.store,
+        clock,
+        log,
+        cursorCheckMs: 3_600_000,
+      });
+      cleanups.add(() => opened.close());
+      return opened;
+    };
+    const relayA = await startTestRelay({ store: db.store, fanout: await fanout(schemaUrl(proxied.toString(), db.schema), eventsOfA) });
+    cleanups.add(() => relayA.close());
+    const storeOfB = await openPgStore(databaseUrl, { searchPath: db.schema });
+    const relayB = await startTestRelay({ store: storeOfB, fanout: await fanout(schemaUrl(databaseUrl, db.schema), { info: () => undefined, error: () => undefined }) });
+    cleanups.add(() => relayB.close());
+    const toA = await TcpProxy.open({ port: relayA.port });
+    cleanups.add(() => toA.close());
+
+    const phone = await openTestDevice(cleanups, "phone", toA.syncUrl);
+    const tablet = await openTestDevice(cleanups, "tablet", relayB.syncUrl);
+    await phone.syncNow();
+    await tablet.syncNow(); // connected to B, and subscribed to its fan-out
+
+    // Live across relays: this also opens relay A's connection for sending pokes.
+    const [first] = await logWorkouts(phone, "Monday", 1);
+    await phone.syncNow();
+    await guard(waitFor(tablet, () => has(tablet, first!)), 20_000, () => "the first workout never reached the tablet");
+
+    // A's link to Postgres breaks; then the phone's push is stored, its poke fails to go out, and
+    // the answer never reaches the phone.
+    linkOfA.cut();
+    const [second] = await logWorkouts(phone, "Tuesday", 1);
+    toA.cutOnNextReply();
+    await expect(phone.syncNow()).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+    await eventsOfA.count("fanout_send_failed", 1);
+    expect((await relayRows(db.schema)).find((r) => r.entityId === second)).toMatchObject({ version: 1 });
+    expect(has(tablet, second!)).toBe(false);
+
+    // The phone pushes it again (version 0 against the relay's 1: answered with the relay's
+    // document, which holds the push). That answer's version goes out again, on a new link.
+    await phone.syncNow();
+    expect(phone.queueItems().find((q) => q.entityId === second)).toMatchObject({ status: "synced", version: 1 });
+    await guard(waitFor(tablet, () => has(tablet, second!)), 20_000, () => `the tablet holds ${tablet.list("workout").length} workouts, not Tuesday's`);
+    expect(tablet.conflicts()).toEqual([]);
+  });
+});
