@@ -7,7 +7,7 @@
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
-import { databaseUrl, withAdmin } from "../support/databases.js";
+import { schemaUrl, withAdmin } from "../support/databases.js";
 
 /** What `npm start` runs; test/support/global-setup.ts builds it before any test file starts. */
 const BUILT_RELAY = "dist-relay/relay/main.js";
@@ -25,11 +25,9 @@ export interface RelaySchema {
 export async function freshRelaySchema(): Promise<RelaySchema> {
   const name = `fault_${process.pid}_${randomBytes(6).toString("hex")}`;
   await withAdmin((admin) => admin.query(`CREATE SCHEMA ${name}`));
-  const url = new URL(databaseUrl);
-  url.searchParams.set("options", `-c search_path=${name}`);
   return {
     name,
-    url: url.toString(),
+    url: schemaUrl(name),
     drop: () => withAdmin((admin) => admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`)).then(() => undefined),
   };
 }

@@ -9,7 +9,7 @@ import { openCrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js
 import { openNatsBackbone } from "../../relay/backbone/nats-backbone.js";
 import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
 import type { OpenBackbone } from "../../relay/backbone/backbone.js";
-import { databaseUrl, freshPgStore } from "../support/databases.js";
+import { freshPgStore, schemaUrl } from "../support/databases.js";
 import { startPrivateNats, type PrivateNats } from "../support/private-nats.js";
 import { runFanoutSuite, type FanoutHarness } from "./fanout-suite.js";
 
@@ -30,12 +30,6 @@ async function twoRelays(backbone: (searchPath: string) => OpenBackbone): Promis
       await db.close();
     },
   };
-}
-
-function schemaUrl(schema: string): string {
-  const url = new URL(databaseUrl);
-  url.searchParams.set("options", `-c search_path=${schema}`);
-  return url.toString();
 }
 
 runFanoutSuite("CrossRelayFanout on LISTEN/NOTIFY", () =>

@@ -10,39 +10,19 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
 import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
 import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
-import type { Logger } from "../../relay/logger.js";
+import { silentLogger, type Logger } from "../../relay/logger.js";
 import { openPgStore } from "../../relay/store/pg-store.js";
 import type { IronFlowClient } from "../../client/core/index.js";
 import { startTestRelay } from "../support/accounts.js";
-import { databaseUrl, freshPgStore } from "../support/databases.js";
+import { databaseUrl, freshPgStore, schemaUrl } from "../support/databases.js";
 import { waitFor } from "../support/devices.js";
 import { FakeClock } from "../support/fake-clock.js";
+import { RelayEvents } from "../support/relay-events.js";
 import { Cleanups, guard, logWorkouts, openTestDevice, relayRows } from "../faults/fixtures.js";
 import { TcpProxy } from "../faults/tcp-proxy.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
-
-/** A logger whose events a test can wait for. */
-class Events implements Logger {
-  readonly seen: string[] = [];
-  private waiters: (() => void)[] = [];
-  info = (event: string): void => this.push(event);
-  error = (event: string): void => this.push(event);
-  async count(event: string, n: number): Promise<void> {
-    while (this.seen.filter((e) => e === event).length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  private push(event: string): void {
-    this.seen.push(event);
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-}
-
-function schemaUrl(base: string, schema: string): string {
-  const url = new URL(base);
-  url.searchParams.set("options", `-c search_path=${schema}`);
-  return url.toString();
-}
 
 function has(client: IronFlowClient, id: string): boolean {
   return client.list("workout").some((w) => w.id === id);
@@ -60,7 +40,7 @@ describe("a push stored by a relay whose poke was lost", { timeout: 60_000 }, ()
     proxied.port = String(linkOfA.port);
     // The fake clock never comes due: no cursor check and no reconnect run in this test.
     const clock = new FakeClock();
-    const eventsOfA = new Events();
+    const eventsOfA = new RelayEvents();
     const fanout = async (url: string, log: Logger): Promise<CrossRelayFanout> => {
       const opened = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url, clock, log }, handlers), {
         store: db.store,
@@ -71,10 +51,10 @@ describe("a push stored by a relay whose poke was lost", { timeout: 60_000 }, ()
       cleanups.add(() => opened.close());
       return opened;
     };
-    const relayA = await startTestRelay({ store: db.store, fanout: await fanout(schemaUrl(proxied.toString(), db.schema), eventsOfA) });
+    const relayA = await startTestRelay({ store: db.store, fanout: await fanout(schemaUrl(db.schema, proxied.toString()), eventsOfA) });
     cleanups.add(() => relayA.close());
     const storeOfB = await openPgStore(databaseUrl, { searchPath: db.schema });
-    const relayB = await startTestRelay({ store: storeOfB, fanout: await fanout(schemaUrl(databaseUrl, db.schema), { info: () => undefined, error: () => undefined }) });
+    const relayB = await startTestRelay({ store: storeOfB, fanout: await fanout(schemaUrl(db.schema), silentLogger) });
     cleanups.add(() => relayB.close());
     const toA = await TcpProxy.open({ port: relayA.port });
     cleanups.add(() => toA.close());

@@ -11,8 +11,9 @@ import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js
 import type { Logger } from "../../relay/logger.js";
 import type { Subscriber } from "../../relay/fanout.js";
 import type { RelayStore } from "../../relay/store/store.js";
-import { databaseUrl, freshPgStore } from "../support/databases.js";
+import { freshPgStore, schemaUrl } from "../support/databases.js";
 import { FakeClock } from "../support/fake-clock.js";
+import { RelayEvents } from "../support/relay-events.js";
 import { startPrivateNats, type PrivateNats } from "../support/private-nats.js";
 
 const cleanups: (() => unknown)[] = [];
@@ -41,21 +42,6 @@ class Inbox implements Subscriber {
   }
 }
 
-/** A logger whose events a test can wait for. */
-class Events implements Logger {
-  readonly seen: string[] = [];
-  private waiters: (() => void)[] = [];
-  info = (event: string): void => this.push(event);
-  error = (event: string): void => this.push(event);
-  async count(event: string, n: number): Promise<void> {
-    while (this.seen.filter((e) => e === event).length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  private push(event: string): void {
-    this.seen.push(event);
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-}
-
 /** Stores version `base + 1` of a workout, as the phone's push through relay A would. */
 async function store(db: RelayStore, entityId: string, base: number): Promise<EntitySnapshot> {
   const [outcome] = await db.writeBatch(USER, [
@@ -72,13 +58,13 @@ describe("cross-relay fan-out when pokes are lost (NATS stopped mid-run)", { tim
     const db = await freshPgStore();
     cleanups.push(db.close);
     const clock = new FakeClock();
-    const events = new Events();
+    const events = new RelayEvents();
     const open = async (log: Logger): Promise<CrossRelayFanout> => {
       const fanout = await openCrossRelayFanout((handlers) => openNatsBackbone({ url: nats.url, clock, log, prefix: "lost" }, handlers), { store: db.store, clock, log, cursorCheckMs: CHECK_MS });
       cleanups.push(() => fanout.close());
       return fanout;
     };
-    const eventsOfA = new Events();
+    const eventsOfA = new RelayEvents();
     const a = await open(eventsOfA);
     const b = await open(events);
     const tablet = new Inbox("tablet");
@@ -126,12 +112,10 @@ describe("cross-relay fan-out when pokes are lost (NATS stopped mid-run)", { tim
 async function notifyRelays(inlineBytes: number): Promise<{ db: RelayStore; a: CrossRelayFanout; b: CrossRelayFanout }> {
   const fixture = await freshPgStore();
   cleanups.push(fixture.close);
-  const url = new URL(databaseUrl);
-  url.searchParams.set("options", `-c search_path=${fixture.schema}`);
   const clock = new FakeClock();
   const log = { info: () => undefined, error: () => undefined };
   const open = async (): Promise<CrossRelayFanout> => {
-    const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url.toString(), clock, log }, handlers), { store: fixture.store, clock, log, inlineBytes });
+    const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: schemaUrl(fixture.schema), clock, log }, handlers), { store: fixture.store, clock, log, inlineBytes });
     cleanups.push(() => fanout.close());
     return fanout;
   };

@@ -14,6 +14,13 @@ import type { RelayStore } from "../../relay/store/store.js";
 
 export const databaseUrl = process.env["DATABASE_URL"] || "postgres://postgres@127.0.0.1:5432/test";
 
+/** A connection URL (the test database's, or `base`) whose tables are those of `schema`. */
+export function schemaUrl(schema: string, base: string = databaseUrl): string {
+  const url = new URL(base);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return url.toString();
+}
+
 export interface StoreFixture {
   store: RelayStore;
   /** Closes the current store and opens the same database again (migrations run again). */
