@@ -11,6 +11,7 @@ import { validateDocument, type Payloads } from "../../schema/entities.js";
 import { deepEqual } from "../../schema/json.js";
 import { EntitySnapshotSchema } from "../../schema/protocol/frames.js";
 import { Code, SyncError } from "../../schema/status.js";
+import { BatchRows } from "../batch-rows.js";
 import type { Clock } from "../clock.js";
 import type { Fanout } from "../fanout.js";
 import { pairOutcomes, type EntityWrite, type RelayStore } from "../store/store.js";
@@ -42,9 +43,11 @@ export async function publishExerciseLibrary(
 ): Promise<number> {
   const writes: EntityWrite[] = [];
   const now = clock.now();
-  for (const entry of entries) {
-    const id = catalogEntityId(entry.key);
-    const row = await store.get(CATALOG_OWNER, id);
+  const keyed = entries.map((entry) => ({ entry, id: catalogEntityId(entry.key) }));
+  // The stored entries are read a group at a time, not one query each: this runs on every start.
+  const rows = new BatchRows(store, CATALOG_OWNER, keyed.map(({ id }) => id));
+  for (const { entry, id } of keyed) {
+    const row = await rows.take(id);
     let doc: A.Doc<Record<string, unknown>>;
     if (!row) {
       // A.from, with the change message naming this schema version (A.from takes none).
