@@ -182,8 +182,10 @@ export class SyncService {
       switch (outcome.kind) {
         case "conflict": {
           const bytes = A.save(outcome.current.doc);
-          results[index] = conflictWithin(budget, item.entityId, { ...outcome.current, bytes });
-          answeredHeld.push(snapshotOfRow({ ...outcome.current, entityId: item.entityId, doc: bytes, deviceId: "" }));
+          const answer = conflictWithin(budget, item.entityId, { ...outcome.current, bytes });
+          results[index] = answer;
+          // Only what the answer carried: a batch of stale pushes republishes no more than one answer's bytes.
+          if (answer.status === SyncStatus.CONFLICT) answeredHeld.push(snapshotOfRow({ ...outcome.current, entityId: item.entityId, doc: bytes, deviceId: "" }));
           lease.put(item.entityId, outcome.current);
           break;
         }
@@ -325,7 +327,7 @@ export class SyncService {
         results[s.index] = row
           ? conflictWithin(budget, row.entityId, { bytes: row.doc, version: row.version, updatedAt: row.updatedAt, cursor: row.cursor })
           : errorResult(s.item.entityId, Code.UNAVAILABLE, "the entity changed while storing; retry");
-        if (row) answeredHeld.push(snapshotOfRow(row));
+        if (row && results[s.index]?.status === SyncStatus.CONFLICT) answeredHeld.push(snapshotOfRow(row));
       }
     }
     this.fanout.publish(userId, deviceId, snapshots);

@@ -344,7 +344,8 @@ describe("documents and answers fit a frame", () => {
 
   it("pull pages and conflict answers carry at most a frame's worth of documents", async () => {
     const maxFrameBytes = 64 * 1024;
-    const socket = await connect(await relay({ maxFrameBytes }));
+    const r = await relay({ maxFrameBytes });
+    const socket = await connect(r);
     const docs = Array.from({ length: 8 }, (_, i) => bulky(`bulky-${i}`, 15));
     for (const d of docs) expect(await sync(socket, [d.item])).toEqual([stored(1)]);
 
@@ -364,6 +365,7 @@ describe("documents and answers fit a frame", () => {
     expect(seen).toEqual(docs.map((d) => d.id));
 
     // Eight stale pushes: each conflict answer would carry a 15 KB document.
+    const tablet = await connect(r, "user-1", "device-b");
     const stale = docs.map((d) => ({ ...d.item, operation: Operation.UPDATE, version: 0, data: new Uint8Array([1]) }));
     const results = await sync(socket, stale);
     const conflicts = results.filter((x) => x.status === SyncStatus.CONFLICT);
@@ -372,6 +374,22 @@ describe("documents and answers fit a frame", () => {
     const rest = results.filter((x) => x.status !== SyncStatus.CONFLICT);
     expect(rest.length).toBeGreaterThan(0);
     for (const x of rest) expect(x).toEqual(refused(Code.RESOURCE_EXHAUSTED));
+
+    // The versions the conflicts were answered with go out again to the person's other devices
+    // (docs/relay.md: a retry brings a lost poke back), only those the answer carried, within a
+    // frame. A create after them marks the end of what the tablet was sent.
+    const marker = created("after-the-stale-pushes");
+    expect(await sync(socket, [marker.item])).toEqual([stored(1)]);
+    const republished: string[] = [];
+    for (let seenMarker = false; !seenMarker; ) {
+      const frame = await tablet.reply(0);
+      if (frame.body.case !== "changes") throw new Error(`unasked ${frame.body.case}`);
+      const entities = frame.body.value.entities.filter((e) => e.entityId !== marker.id);
+      seenMarker = entities.length < frame.body.value.entities.length;
+      expect(entities.reduce((sum, e) => sum + e.data.length, 0)).toBeLessThanOrEqual(maxFrameBytes);
+      republished.push(...entities.map((e) => e.entityId));
+    }
+    expect(republished).toEqual(conflicts.map((x) => x.entityId));
   });
 });
 
