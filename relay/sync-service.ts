@@ -152,8 +152,8 @@ export class SyncService {
     const budget: AnswerBudget = { left: answerBudget(this.limits), empty: true };
     const results: SyncResult[] = [];
     const staged: Staged[] = [];
-    // Versions this batch answers with but does not store: published again (publishAgain).
-    const answeredHeld: EntitySnapshot[] = [];
+    // Versions this batch answers as conflicts: published again (publishAgain).
+    const answeredConflicts: EntitySnapshot[] = [];
     const seen = new Set<string>();
     // Read once per batch, when it first creates something.
     let library: Set<string> | undefined;
@@ -185,7 +185,7 @@ export class SyncService {
           const answer = conflictWithin(budget, item.entityId, { ...outcome.current, bytes });
           results[index] = answer;
           // Only what the answer carried: a batch of stale pushes republishes no more than one answer's bytes.
-          if (answer.status === SyncStatus.CONFLICT) answeredHeld.push(snapshotOfRow({ ...outcome.current, entityId: item.entityId, doc: bytes, deviceId: "" }));
+          if (answer.status === SyncStatus.CONFLICT) answeredConflicts.push(snapshotOfRow({ ...outcome.current, entityId: item.entityId, doc: bytes, deviceId: "" }));
           lease.put(item.entityId, outcome.current);
           break;
         }
@@ -199,7 +199,6 @@ export class SyncService {
             serverTime: BigInt(outcome.current.updatedAt),
             cursor: outcome.current.cursor,
           });
-          answeredHeld.push(snapshotOfRow({ ...outcome.current, entityId: item.entityId, doc: A.save(outcome.current.doc), deviceId: "" }));
           lease.put(item.entityId, outcome.current);
           break;
         case "rejected":
@@ -228,19 +227,19 @@ export class SyncService {
           assertNever(outcome);
       }
     }
-    if (staged.length > 0) await this.storeStaged(principal, staged, results, budget, lease, answeredHeld);
-    this.publishAgain(userId, principal.deviceId, answeredHeld);
+    if (staged.length > 0) await this.storeStaged(principal, staged, results, budget, lease, answeredConflicts);
+    this.publishAgain(userId, principal.deviceId, answeredConflicts);
     return results;
   }
 
   /**
-   * Versions a batch answered with but did not store (a push the relay already held: a retry
-   * whose answer was lost; or one built on an older version) are published again. The relay
-   * that stored such a version may have lost its poke (its link to the other relays down, or
-   * killed between its commit and the poke), and the retry may be the first the relays hear of it
-   * since; the cursor check would bring it only when next due. A device that holds the version
-   * skips it. Whole documents: published in parts of at most one answer's document bytes, as one
-   * frame carries each part to a device.
+   * The versions a batch's conflict answers carried are published again (a retry whose answer
+   * was lost is answered so: its base is the version before the one it made). The relay that
+   * stored such a version may have lost its poke (its link to the other relays down, or killed
+   * between its commit and the poke), and the retry may be the first the relays hear of it since;
+   * the cursor check would bring it only when next due. A device that holds the version skips
+   * it. Whole documents: published in parts of at most one answer's document bytes, as one frame
+   * carries each part to a device.
    */
   private publishAgain(userId: string, deviceId: string, snapshots: EntitySnapshot[]): void {
     const most = answerBudget(this.limits);
@@ -264,7 +263,7 @@ export class SyncService {
     results: SyncResult[],
     budget: AnswerBudget,
     lease: CacheLease,
-    answeredHeld: EntitySnapshot[],
+    answeredConflicts: EntitySnapshot[],
   ): Promise<void> {
     const { userId, deviceId } = principal;
     let outcomes;
@@ -327,7 +326,7 @@ export class SyncService {
         results[s.index] = row
           ? conflictWithin(budget, row.entityId, { bytes: row.doc, version: row.version, updatedAt: row.updatedAt, cursor: row.cursor })
           : errorResult(s.item.entityId, Code.UNAVAILABLE, "the entity changed while storing; retry");
-        if (row && results[s.index]?.status === SyncStatus.CONFLICT) answeredHeld.push(snapshotOfRow(row));
+        if (row && results[s.index]?.status === SyncStatus.CONFLICT) answeredConflicts.push(snapshotOfRow(row));
       }
     }
     this.fanout.publish(userId, deviceId, snapshots);
@@ -375,7 +374,6 @@ export class SyncService {
   }
 }
 
-/** A stored row as devices receive it: the whole document. */
 /** A stored version as devices receive it, whole. `deviceId` is "" where the relay does not know whose push made it. */
 export function snapshotOfRow(row: Pick<StoredEntity, "entityType" | "entityId" | "doc" | "version" | "updatedAt" | "cursor" | "deviceId">): EntitySnapshot {
   return create(EntitySnapshotSchema, {
