@@ -8,7 +8,7 @@ import { EntitySnapshotSchema, type EntitySnapshot } from "../../schema/protocol
 import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
 import { openNatsBackbone } from "../../relay/backbone/nats-backbone.js";
 import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
-import type { Logger } from "../../relay/logger.js";
+import { silentLogger, type Logger } from "../../relay/logger.js";
 import type { Subscriber } from "../../relay/fanout.js";
 import type { RelayStore } from "../../relay/store/store.js";
 import { freshPgStore, schemaUrl } from "../support/databases.js";
@@ -113,7 +113,7 @@ async function notifyRelays(inlineBytes: number): Promise<{ db: RelayStore; a: C
   const fixture = await freshPgStore();
   cleanups.push(fixture.close);
   const clock = new FakeClock();
-  const log = { info: () => undefined, error: () => undefined };
+  const log = silentLogger;
   const open = async (): Promise<CrossRelayFanout> => {
     const fanout = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: schemaUrl(fixture.schema), clock, log }, handlers), { store: fixture.store, clock, log, inlineBytes });
     cleanups.push(() => fanout.close());
