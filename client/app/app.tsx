@@ -63,6 +63,9 @@ export function App({ device, settings, onSwitchUser }: Props) {
           </a>
         </p>
       </header>
+      {/* Above the status and the prompts, whose rows come and go as sync runs: a tab does not
+          move between the press and the release of a tap (a click lost so failed a browser test). */}
+      <ScreenTabs device={device} route={route} />
       <StatusBar device={device} />
       <SignedOutPrompt device={device} settings={settings} />
       <UpdatePrompt />
@@ -72,7 +75,6 @@ export function App({ device, settings, onSwitchUser }: Props) {
         </p>
       )}
       {!reviewing && <ReviewPrompt device={device} />}
-      <ScreenTabs device={device} route={route} />
       <main>
         <Screen device={device} route={route} settings={settings} onSwitchUser={onSwitchUser} />
       </main>
