@@ -146,7 +146,10 @@ export class AppPage {
 
   /** Opens one of the screens from the screen tabs. */
   async screen(name: "Workouts" | "Review" | "Activity" | "Data"): Promise<void> {
-    await this.page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: new RegExp(`^${name}`) }).click();
+    const tab = this.page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: new RegExp(`^${name}`) });
+    await tab.click();
+    // The tab marks the screen it shows: a tap that went nowhere fails here, not at the next wait.
+    await tab.and(this.page.locator('[aria-current="page"]')).waitFor();
   }
 
   /** Waits until the status bar counts `count` conflicts to resolve. */

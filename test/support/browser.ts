@@ -35,6 +35,8 @@ export interface TestBrowser {
   page: Page;
   /** Uncaught errors thrown in the page; a passing test expects none. */
   pageErrors: Error[];
+  /** Every navigation of the page (hash changes and reloads too), for a failure to say where it went. */
+  navigations: string[];
   close(): Promise<void>;
 }
 
@@ -61,10 +63,17 @@ export async function openBrowser(options: BrowserOptions = {}): Promise<TestBro
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: Error[] = [];
   page.on("pageerror", (err) => pageErrors.push(err));
+  const started = Date.now();
+  const navigations: string[] = [];
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations.push(`+${Date.now() - started} ms ${new URL(frame.url()).hash || "(no hash)"}`);
+  });
+  page.on("load", () => navigations.push(`+${Date.now() - started} ms load`));
   return {
     context,
     page,
     pageErrors,
+    navigations,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
