@@ -40,8 +40,8 @@ describe("a delete against an edit", () => {
       [phone.app, phone.chromium],
       [tablet, tabletBrowser],
     ] as const) {
-      // Failed twice in CI (the count was 1, then the list stayed on screen where the record was
-      // awaited) and never here in 20 runs, loaded or not: a failure says where the page went.
+      // Failed twice in CI: the count came, the tap on Activity was lost as the status grew under
+      // it (screen-tabs.e2e.test.ts), the list stayed. Should it fail again, it says where it went.
       try {
         await device.page.locator('[data-testid="activity-count"][data-count="1"]').waitFor();
         await device.screen("Activity");
