@@ -21,7 +21,7 @@
 // BROWSER_COLD_START_CPU_PROF=<dir> (a CPU profile of the page's main thread over the last round's
 // open, through Chromium's DevTools protocol, written as <dir>/browser-cold-start.cpuprofile;
 // summarise it with bench/support/profile-summary.ts).
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,6 +94,7 @@ async function profilePage(context: BrowserContext, page: Page): Promise<{ stop(
     async stop(dir) {
       const { profile } = await cdp.send("Profiler.stop");
       await cdp.detach();
+      mkdirSync(dir, { recursive: true });
       const path = join(dir, "browser-cold-start.cpuprofile");
       writeFileSync(path, JSON.stringify(profile));
       return path;
