@@ -40,8 +40,6 @@ export class FollowerDevice implements DeviceReads {
   private leader: string | undefined;
   private firstSnapshot: (() => void) | undefined;
   private closed = false;
-  /** The leader this tab last said hello to, when it knew which. */
-  private greeted: string | undefined;
   /** Resolves once the leader has sent what the screens show. */
   readonly ready: Promise<void>;
 
@@ -55,9 +53,6 @@ export class FollowerDevice implements DeviceReads {
     this.offs.push(
       channel.on("snapshot", (m) => {
         if (this.leader !== undefined && m.leader !== this.leader) return; // a stale leader, thawed
-        // A leader that never heard this tab's hello (it was still opening the store) sends
-        // snapshots only once it does.
-        if (this.greeted !== m.leader) this.hello(m.leader);
         this.leader = m.leader;
         this.snapshot = m.snapshot;
         this.reads = readsOf(m.snapshot);
@@ -72,13 +67,19 @@ export class FollowerDevice implements DeviceReads {
         if (m.result.ok) pending.resolve(m.result.value);
         else pending.reject(fromWire(m.result.error));
       }),
+      // The hello said while the leader was still opening the store was not heard, whether or not
+      // this tab knew which leader it was: said again, the leader sends snapshots from now on.
+      channel.on("serving", (m) => {
+        if (this.leader !== undefined && m.leader !== this.leader) return; // a stale leader, thawed
+        this.hello();
+      }),
       channel.on("leading", (m) => {
         if (m.leader === channel.tabId) return;
         // A new leader never saw the calls sent to the old one: they fail, and the tab retries
         // those that are safe to run twice (tab-device.ts).
         this.leader = m.leader;
         this.failPending();
-        this.hello(m.leader);
+        this.hello();
       }),
     );
     this.hello();
@@ -120,8 +121,7 @@ export class FollowerDevice implements DeviceReads {
     });
   }
 
-  private hello(leader?: string): void {
-    this.greeted = leader;
+  private hello(): void {
     this.channel.post({ kind: "hello", from: this.channel.tabId, active: this.isActive() });
   }
 

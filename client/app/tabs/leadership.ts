@@ -63,6 +63,7 @@ export class TabLeadership {
       }),
       channel.on("pong", (m) => this.heardFrom(m.leader)),
       channel.on("snapshot", (m) => this.heardFrom(m.leader)),
+      channel.on("serving", (m) => this.heardFrom(m.leader)),
       channel.on("leading", (m) => this.onLeading(m.leader, m.since)),
       channel.on("leaving", (m) => this.onLeaving(m.leader)),
     );

@@ -12,6 +12,8 @@ export type TabMessage =
   | { kind: "leaving"; leader: string }
   // The device, served by the leader to the others (leader-hub.ts, follower-device.ts).
   | { kind: "hello"; from: string; active: boolean }
+  /** The leader has opened the store and answers now: a hello sent before went unheard. */
+  | { kind: "serving"; leader: string }
   | { kind: "snapshot"; leader: string; snapshot: DeviceSnapshot }
   | { kind: "call"; from: string; callId: number; call: DeviceCall }
   | { kind: "reply"; to: string; callId: number; result: { ok: true; value: unknown } | { ok: false; error: WireError } };
