@@ -65,6 +65,8 @@ export interface ProxiedBrowser {
   app: AppPage;
   chromium: TestBrowser;
   url: string;
+  /** The proxy between this device and the relay, for faults beyond offline() (a blackhole). */
+  proxy: TcpProxy;
   /** Off the network: new connections fail, the open one is reset. Resolves once the app shows it. */
   offline(): Promise<void>;
   /** Back on the network (the browser's `online` event starts a sync). */
@@ -83,6 +85,7 @@ export async function proxiedBrowser(r: Relay, userId: string, deviceName: strin
     app,
     chromium,
     url,
+    proxy,
     async offline() {
       await chromium.context.setOffline(true);
       proxy.cut();
