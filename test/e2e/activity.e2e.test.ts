@@ -41,7 +41,7 @@ describe("a delete against an edit", () => {
       [tablet, tabletBrowser],
     ] as const) {
       // Failed twice in CI: the count came, the tap on Activity was lost as the status grew under
-      // it (screen-tabs.e2e.test.ts), the list stayed. Should it fail again, it says where it went.
+      // it (steady-layout.e2e.test.ts), the list stayed. Should it fail again, it says where it went.
       try {
         await device.page.locator('[data-testid="activity-count"][data-count="1"]').waitFor();
         await device.screen("Activity");
