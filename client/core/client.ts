@@ -182,8 +182,9 @@ export class IronFlowClient {
   }
 
   /** Keeps this device's version, the other device's, or Automerge's merge of both. */
-  async resolveConflict(id: string, choice: ConflictChoice): Promise<void> {
-    await this.device.lock.run(() => this.device.settler.choose(id, choice));
+  /** `seenServerVersion`: the relay's version the person was shown (settle.ts: refused when it moved on). */
+  async resolveConflict(id: string, choice: ConflictChoice, seenServerVersion?: number): Promise<void> {
+    await this.device.lock.run(() => this.device.settler.choose(id, choice, seenServerVersion));
     this.afterLocalChange();
   }
 

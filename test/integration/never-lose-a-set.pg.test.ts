@@ -20,6 +20,7 @@ import { tempDir, waitFor, workout } from "../support/devices.js";
 import { freePort } from "../support/ports.js";
 import { guard } from "../faults/fixtures.js";
 import { TcpProxy } from "../faults/tcp-proxy.js";
+import { Code } from "../../schema/status.js";
 
 const USER = "user-1";
 const cleanups: (() => unknown)[] = [];
@@ -416,6 +417,44 @@ describe("an edit based on what the screen showed never silently overwrites a ne
     await a.restoreResolution(a.resolutions()[0]!.id);
     await waitFor(b, async () => (await b.get(id))?.deleted === null);
     expect(setIds(await b.get(id))).toEqual(["s1", "sA"]);
+  });
+});
+
+describe("a choice made on a conflict whose other side changed while it was shown", () => {
+  // Found by the property (seed 20261202, run 62, under load): a newer version replaced the kept
+  // conflict between the listing and the choice, and "keep mine" dropped a set nobody had seen.
+  it("is refused, and the set that arrived meanwhile stays; made again on what is shown now, it is the person's", async () => {
+    const setup = await relay();
+    const { a, b, c, id } = await threeDevices(setup);
+    await b.update<"workout">(id, (w) => {
+      w.title = "Legs (tablet)";
+    });
+    await b.syncNow();
+    await a.update<"workout">(id, (w) => {
+      w.title = "Legs (phone)";
+    });
+    await a.syncNow();
+    const shown = a.conflicts()[0]!.conflict!;
+    expect(setIds(shown.serverData)).toEqual(["s1", "s2"]);
+    // The laptop takes the tablet's version in and adds a set: the phone's kept conflict follows.
+    await c.syncNow();
+    await c.update<"workout">(id, addSet("ex", set("s3", 3, 120)));
+    await c.syncNow();
+    await a.syncNow();
+    const now = a.conflicts()[0]!.conflict!;
+    expect(setIds(now.serverData)).toEqual(["s1", "s2", "s3"]);
+
+    await expect(a.resolveConflict(id, "mine", shown.serverVersion)).rejects.toMatchObject({ code: Code.FAILED_PRECONDITION });
+    await syncAll(a, b, c);
+    expect(setIds(await inPostgres(setup, id))).toEqual(["s1", "s2", "s3"]);
+    expect(a.conflicts()).toHaveLength(1);
+
+    await a.resolveConflict(id, "mine", now.serverVersion);
+    await syncAll(a, b, c);
+    for (const doc of [await a.get<"workout">(id), await b.get<"workout">(id), await c.get<"workout">(id), await inPostgres(setup, id)]) {
+      expect(doc?.payload.title).toBe("Legs (phone)");
+      expect(setIds(doc)).toEqual(["s1", "s2"]); // s3 seen and not chosen: dropped on purpose
+    }
   });
 });
 

@@ -37,7 +37,7 @@ const CLIENT = {
   read: (c: IronFlowClient, id: string) => c.read(id),
   list: (c: IronFlowClient, type: EntityType | undefined, includeDeleted: boolean) => c.list(type, { includeDeleted }),
   conflicts: (c: IronFlowClient) => c.conflicts(),
-  resolveConflict: (c: IronFlowClient, id: string, choice: ConflictChoice) => c.resolveConflict(id, choice),
+  resolveConflict: (c: IronFlowClient, id: string, choice: ConflictChoice, seenServerVersion: number | undefined) => c.resolveConflict(id, choice, seenServerVersion),
   resolutions: (c: IronFlowClient): Resolution[] =>
     c.resolutions().map((r) => ({ id: r.id, entityId: r.entityId, entityType: r.entityType, kind: r.kind, path: r.path.join("."), lost: r.lost, at: r.at, restoredAt: r.restoredAt, restorable: r.restorable })),
   restoreResolution: (c: IronFlowClient, id: string) => c.restoreResolution(id),
@@ -121,7 +121,7 @@ const handlers: Handlers = {
     return { items, docs };
   },
   conflicts: () => CLIENT.conflicts(open()),
-  resolveConflict: ({ id, choice }) => CLIENT.resolveConflict(open(), id, choice),
+  resolveConflict: ({ id, choice, seenServerVersion }) => CLIENT.resolveConflict(open(), id, choice, seenServerVersion),
   resolutions: () => CLIENT.resolutions(open()),
   restoreResolution: ({ id }) => CLIENT.restoreResolution(open(), id),
   syncNow: () => CLIENT.syncNow(open()),

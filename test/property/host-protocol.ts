@@ -58,7 +58,7 @@ export interface Ops {
   /** list(undefined, { includeDeleted: true }), then get() of each, in the host. */
   readAll: [Record<string, never>, { items: EntityListItem[]; docs: ReadBack[] }];
   conflicts: [Record<string, never>, SyncQueueItem[]];
-  resolveConflict: [{ id: string; choice: ConflictChoice }, void];
+  resolveConflict: [{ id: string; choice: ConflictChoice; seenServerVersion?: number }, void];
   resolutions: [Record<string, never>, Resolution[]];
   restoreResolution: [{ id: string }, void];
   syncNow: [Record<string, never>, SyncReport];

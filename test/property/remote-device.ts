@@ -449,8 +449,8 @@ export class RemoteDevice implements HostOwner {
   conflicts() {
     return this.call("conflicts", {});
   }
-  resolveConflict(id: string, choice: ConflictChoice) {
-    return this.call("resolveConflict", { id, choice });
+  resolveConflict(id: string, choice: ConflictChoice, seenServerVersion?: number) {
+    return this.call("resolveConflict", { id, choice, ...(seenServerVersion === undefined ? {} : { seenServerVersion }) });
   }
   resolutions() {
     return this.call("resolutions", {});

@@ -308,7 +308,8 @@ export async function resolveConflict(device: Device, item: SyncQueueItem, choic
   const mine = await remote.get(item.entityId);
   const theirs = item.conflict?.serverData;
   try {
-    await remote.resolveConflict(item.entityId, choice);
+    // On the version the person was shown: a newer one may have replaced it since it was listed.
+    await remote.resolveConflict(item.entityId, choice, item.conflict?.serverVersion);
   } catch (err) {
     // A background sync may have settled the conflict meanwhile; anything else is a failure.
     if (err instanceof HostCallError && err.code === "FAILED_PRECONDITION") { trace.add(`${device.name} resolve refused: ${err.message}`); return; }

@@ -83,7 +83,8 @@ export interface DeviceCalls {
   completeWorkout(id: string, at: number): Promise<void>;
   /** With `basedOn` (the heads the screen showed), what arrived meanwhile is kept in a resolution record. */
   delete(id: string, basedOn?: string[]): Promise<void>;
-  resolveConflict(id: string, choice: ConflictChoice): Promise<void>;
+  /** `seenServerVersion`: the other device's version the screen showed; refused when it moved on. */
+  resolveConflict(id: string, choice: ConflictChoice, seenServerVersion: number): Promise<void>;
   restoreResolution(resolutionId: string): Promise<void>;
   markResolutionsSeen(ids?: string[]): Promise<void>;
   dismissLibraryNotice(id: string): Promise<void>;

@@ -71,8 +71,8 @@ export class LocalDevice implements DeviceReads, DeviceCalls {
   delete(id: string, basedOn?: string[]) {
     return this.client.delete(id, { basedOn });
   }
-  resolveConflict(id: string, choice: Parameters<DeviceCalls["resolveConflict"]>[1]) {
-    return this.client.resolveConflict(id, choice);
+  resolveConflict(id: string, choice: Parameters<DeviceCalls["resolveConflict"]>[1], seenServerVersion: number) {
+    return this.client.resolveConflict(id, choice, seenServerVersion);
   }
   restoreResolution(id: string) {
     return this.client.restoreResolution(id);

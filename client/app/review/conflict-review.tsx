@@ -70,7 +70,7 @@ export function ConflictReview({ device, id, deviceName }: Props) {
     setChoosing(choice);
     setProblem(null);
     try {
-      await device.resolveConflict(id, choice);
+      await device.resolveConflict(id, choice, conflict.serverVersion);
       const next = device.queueItems().find((i) => i.status === "conflict" && i.entityId !== id);
       if (next) navigate({ screen: "conflict", id: next.entityId });
       else navigate(item.entityType === "workout" ? { screen: "workout", id } : { screen: "progression" });

@@ -47,13 +47,24 @@ export class ConflictSettler {
     return false;
   }
 
-  /** The person's choice for a kept conflict. */
-  async choose(id: string, choice: ConflictChoice): Promise<void> {
+  /**
+   * The person's choice for a kept conflict. `seenServerVersion`: the relay's version the person
+   * was shown. A newer one replaces the kept conflict as it arrives (another device wrote again),
+   * so a choice made on the screen as it was would drop what the person never saw: refused
+   * (FAILED_PRECONDITION), to be made again on what is there now.
+   */
+  async choose(id: string, choice: ConflictChoice, seenServerVersion?: number): Promise<void> {
     const item = this.queue.get(id);
     const conflict = item?.conflict;
     const bytes = await this.conflictDocs.load(id);
     if (!item || item.status !== "conflict" || !conflict || !bytes) {
       throw new SyncError(Code.FAILED_PRECONDITION, `entity ${id} has no open conflict`);
+    }
+    if (seenServerVersion !== undefined && seenServerVersion !== conflict.serverVersion) {
+      throw new SyncError(
+        Code.FAILED_PRECONDITION,
+        `the other device's version changed while it was shown (version ${seenServerVersion}, now ${conflict.serverVersion}): look at both again`,
+      );
     }
     const server = { bytes, version: conflict.serverVersion, serverTime: conflict.serverTime ?? 0 };
     const { json, heads } = readDocument(bytes);
