@@ -458,6 +458,36 @@ describe("a choice made on a conflict whose other side changed while it was show
   });
 });
 
+describe("a workout deleted here while its conflict waited, then both merged", () => {
+  // Found by the property (seed 20261204, run 167): the merge carried this side's tombstone and
+  // hid the set only the other side had, with no record of it.
+  it("is delete against edit: the later delete wins and the set only the other side had is in a record on every device, restorable", async () => {
+    const setup = await relay();
+    const { a, b, c, id } = await threeDevices(setup);
+    await b.update<"workout">(id, addSet("ex", set("s3", 3, 120)));
+    await b.syncNow();
+    await a.update<"workout">(id, (w) => {
+      w.title = "Legs (phone)";
+    });
+    await a.syncNow();
+    const conflict = a.conflicts()[0]!.conflict!;
+    expect(setIds(conflict.serverData)).toEqual(["s1", "s2", "s3"]);
+    await a.delete(id); // the phone's screen showed s1 and s2
+    await a.resolveConflict(id, "merge", conflict.serverVersion);
+    await syncAll(a, b, c);
+    expect((await inPostgres(setup, id)).deleted).not.toBeNull();
+    for (const d of [a, b, c]) {
+      expect(d.resolutions()).toMatchObject([{ kind: "edit_lost_to_delete", entityId: id, lost: { sets: [{ set: { id: "s3" } }] }, restorable: true }]);
+    }
+    await c.restoreResolution(c.resolutions()[0]!.id);
+    await syncAll(c, a, b);
+    for (const doc of [await a.get(id), await b.get(id), await c.get(id), await inPostgres(setup, id)]) {
+      expect(doc?.deleted).toBeNull();
+      expect(setIds(doc)).toContain("s3");
+    }
+  });
+});
+
 describe("a possible duplicate deleted on what the review showed", () => {
   it("keeps a set that reached the deleted workout after the review opened, in a record on every device", async () => {
     const setup = await relay();

@@ -119,7 +119,13 @@ export function applyChoice(choice: ConflictChoice, sides: Sides, merged: Entity
       return { target, records: separateRepeatedSets(target), kind: choice === "mine" ? ResolutionKind.CHOSE_MINE : ResolutionKind.CHOSE_THEIRS };
     }
     case "merge": {
-      const records = mergeBoth(sides, target);
+      // A side deleted since the conflict was kept (the person deleted the workout here while it
+      // waited): merging both is then delete against edit, as a settlement without asking does
+      // it. The merged document carried the tombstone and hid, unrecorded, the sets only the other
+      // side had (found by the property, seed 20261204, run 167).
+      const tombstone = deleteAgainstEdit(sides, merged);
+      if (tombstone) target.deleted = structuredClone(tombstone.deleted);
+      const records = [...(tombstone?.records ?? []), ...mergeBoth(sides, target)];
       return { target, records: [...records, ...separateRepeatedSets(target)], kind: ResolutionKind.CHOSE_MERGE };
     }
     default:
