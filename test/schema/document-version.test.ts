@@ -7,31 +7,16 @@ import { readFileSync } from "node:fs";
 import * as A from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import { describe, expect, it } from "vitest";
-import { HybridLogicalClock } from "../../client/core/clock/hlc.js";
-import type { EntityRecord } from "../../client/core/entities/entity-record.js";
-import { EntityStore } from "../../client/core/entities/entity-store.js";
-import { IndexedDbStorage } from "../../client/core/storage/indexeddb-storage.js";
-import { DocumentStore } from "../../client/core/storage/document-store.js";
-import { RecordStore } from "../../client/core/storage/record-store.js";
 import { SCHEMA_VERSION, SchemaTooNew, schemaTag, taggedVersion, upgradeDocument, versionSince } from "../../schema/document-version.js";
 import { documentSchemas, validateDocument, type EntityType } from "../../schema/entities.js";
 import { plainJson } from "../../schema/plain-json.js";
 import { Code } from "../../schema/status.js";
 import { validateDocument as validateWithPreviousRelease } from "./fixtures/schema-v1-entities.js";
+import { openEntityStore } from "../support/entity-store.js";
 
 /** Bytes of a document as a release of schema version 1 stored it (fixtures/make-v1-documents.ts). */
 function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(`fixtures/${name}.automerge`, import.meta.url)));
-}
-
-let stores = 0;
-async function entityStore(): Promise<EntityStore> {
-  const storage = new IndexedDbStorage(`document-version-${String(++stores)}`);
-  let time = 1_800_000_000_000;
-  const now = () => (time += 1000);
-  const store = new EntityStore(new DocumentStore(storage, 8), new RecordStore<EntityRecord>(storage, "entity"), new HybridLogicalClock("new-phone", now), { id: "new-phone", name: "New phone" }, now);
-  await store.load();
-  return store;
 }
 
 const sync = { serverVersion: 3, serverTime: 1_800_000_000_000 };
@@ -82,7 +67,7 @@ describe("documents written by the previous schema", () => {
   }
 
   it("a device opens and edits one; the edit carries the upgrade and this version's tag, and the previous release still accepts the result", async () => {
-    const store = await entityStore();
+    const store = await openEntityStore("document-version");
     const bytes = fixture("v1-workout");
     const id = plainJson<{ id: string }>(A.load(bytes)).id;
     await store.adopt("workout", id, bytes, sync);
@@ -108,7 +93,7 @@ describe("documents written by the previous schema", () => {
   });
 
   it("a deleted one opens with its tombstone upgraded, and a restore writes a tombstone-free document the previous release accepts", async () => {
-    const store = await entityStore();
+    const store = await openEntityStore("document-version");
     const bytes = fixture("v1-workout-deleted");
     const id = plainJson<{ id: string }>(A.load(bytes)).id;
     await store.adopt("workout", id, bytes, sync);
@@ -124,7 +109,7 @@ describe("documents written by the previous schema", () => {
   });
 
   it("a document this build creates is tagged with its version and is one the previous release accepts", async () => {
-    const store = await entityStore();
+    const store = await openEntityStore("document-version");
     const { doc } = await store.create("exercise_definition", { name: "Row", muscleGroups: ["back"], equipment: "barbell", description: "" });
     const saved = await store.save(doc.id);
     expect(messagesOf(saved)).toEqual([schemaTag()]);
@@ -158,7 +143,7 @@ describe("a document of a newer schema", () => {
   }
 
   it("is kept when it arrives, and refused on read and on edit with a typed error; nothing is written over it", async () => {
-    const store = await entityStore();
+    const store = await openEntityStore("document-version");
     const { id, bytes } = fromTheFuture();
     await store.adopt("workout", id, bytes, sync);
     expect(store.record(id)).toMatchObject({ schemaVersion: SCHEMA_VERSION + 1, summary: { tooNew: true } });
@@ -181,7 +166,7 @@ describe("a document of a newer schema", () => {
   });
 
   it("a newer change arriving on a document this device reads is stored, and from then on the document is refused on read", async () => {
-    const store = await entityStore();
+    const store = await openEntityStore("document-version");
     const { doc } = await store.create("workout", { title: "Today", startedAt: 1, completedAt: null, notes: "", exercises: [] });
     const current = A.load<Record<string, unknown>>(await store.save(doc.id));
     const heads = A.getHeads(current);
@@ -197,7 +182,7 @@ describe("a document of a newer schema", () => {
   });
 
   it("a record kept before versions existed has its document looked at once, and a newer one is refused", async () => {
-    const store = await entityStore();
+    const store = await openEntityStore("document-version");
     const { id, bytes } = fromTheFuture();
     await store.adopt("workout", id, bytes, sync);
     const olderRecord = { ...store.requireRecord(id) };
@@ -208,7 +193,7 @@ describe("a document of a newer schema", () => {
   });
 
   it("is refused when a peer or an import brings it, and nothing is stored", async () => {
-    const store = await entityStore();
+    const store = await openEntityStore("document-version");
     const { id, bytes } = fromTheFuture();
     await expect(store.takeIn("workout", id, bytes, () => Promise.resolve())).rejects.toBeInstanceOf(SchemaTooNew);
     expect(store.record(id)).toBeUndefined();

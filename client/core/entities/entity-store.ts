@@ -276,7 +276,7 @@ export class EntityStore {
       const incoming = versionSince(merged, headsBefore);
       requireKnownVersion(incoming);
       const mergedStored = plainJson<EntityDocument>(merged);
-      const mergedJson = upgradeDocument(mergedStored);
+      const mergedJson = upgradeDocument(withEveryResolutionList(merged, mergedStored));
       this.clock.observe(mergedJson.hlc);
       const target = this.validate(record.type, decide({ base, local, merged: mergedJson }));
       return { doc: A.change(merged, changeOptions(), (draft) => applyJsonDiff(asObject(draft), asObject(mergedStored), asObject(target))), value: target };
@@ -429,12 +429,7 @@ export class EntityStore {
     const at = this.now();
     const tick = this.clock.tick();
     const added = drafts.map((draft, i): Resolution => ({ ...draft, id: `${tick}#${i}`, at, by: this.device, restoredAt: null }));
-    const all = [...(doc.resolutions ?? []), ...added];
-    while (all.length > MAX_RESOLUTIONS) {
-      const restored = all.findIndex((r) => r.restoredAt !== null);
-      all.splice(restored >= 0 ? restored : 0, 1);
-    }
-    doc.resolutions = all;
+    doc.resolutions = newestResolutions([...(doc.resolutions ?? []), ...added]);
   }
 
   /** Marks `doc` as this device's write, now, on `baseVersion`. */
@@ -582,4 +577,34 @@ function sameHeads(a: readonly string[], b: readonly string[]): boolean {
 
 function asObject(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
+}
+
+/** The newest MAX_RESOLUTIONS of `all` (oldest first), letting go of restored ones first. */
+function newestResolutions(all: Resolution[]): Resolution[] {
+  const kept = [...all];
+  while (kept.length > MAX_RESOLUTIONS) {
+    const restored = kept.findIndex((r) => r.restoredAt !== null);
+    kept.splice(restored >= 0 ? restored : 0, 1);
+  }
+  return kept;
+}
+
+/**
+ * The merged document with the records of every resolution list it holds. Two devices that each
+ * settled a document without records made the list each (a concurrent put of one key), and the
+ * merge shows one: the other's records were hidden, and the sets they named lost (found by the
+ * property, seed 20261204, run 28: two devices each settling an edit against the same delete).
+ * Each record once; a restored copy over one not restored.
+ */
+function withEveryResolutionList(merged: AnyDoc, json: EntityDocument): EntityDocument {
+  const lists = Object.values(A.getConflicts(merged, "resolutions") ?? {});
+  if (lists.length < 2) return json;
+  const byId = new Map<string, Resolution>();
+  for (const list of lists) {
+    for (const record of plainJson<Resolution[]>(list as object)) {
+      const known = byId.get(record.id);
+      if (!known || (known.restoredAt === null && record.restoredAt !== null)) byId.set(record.id, record);
+    }
+  }
+  return { ...json, resolutions: newestResolutions([...byId.values()].sort((a, b) => a.at - b.at)) };
 }
