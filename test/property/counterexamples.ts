@@ -15,6 +15,21 @@ function logSet(device: number, newExercise: boolean, slot = 0, stale = false): 
 
 export const COUNTEREXAMPLES: readonly { name: string; scenario: Scenario }[] = [
   {
+    // Found by a search under load (seed 20261204, run 28), not shrunk; fails most replays, not
+    // every one (a timing: 6 of 7 here). d0 and d1 each settle an edit (set-3, set-4) against d2's
+    // delete on the same version; each settlement makes the document's first resolution list, and
+    // the merge of the two shows one list: the record naming set-3 was hidden on every device.
+    name: "two devices settling edits against one delete each keep their record",
+    scenario: {"devices": 3, "skews": [776859, -7, 123469, -3599997, 1230675], "autoSync": true, "sharedStart": true, "steps": [{"kind": "write_recovery", "device": 3, "day": 1, "sleepHours": 7}, {"kind": "write_progression", "device": 1, "target": 2, "create": true, "weight": 32.5}, {"kind": "hold_live", "device": 4}, {"kind": "resolve", "device": 0, "target": 6, "choice": "mine"}, {"kind": "fault", "device": 0, "direction": "down", "fault": "duplicate"}, {"kind": "edit_set", "device": 1, "target": 0, "slot": 6, "reps": 2, "weight": 107.5}, {"kind": "fault", "device": 1, "direction": "down", "fault": "swap"}, {"kind": "heal", "device": 0}, {"kind": "log_set", "device": 0, "target": 5, "slot": 1, "newExercise": true, "stale": false, "reps": 6, "weight": 17.5}, {"kind": "partition", "device": 0}, {"kind": "log_set", "device": 1, "target": 2, "slot": 3, "newExercise": true, "stale": false, "reps": 8, "weight": 192.5}, {"kind": "delete_workout", "device": 2, "target": 4}, {"kind": "hold_live", "device": 2}, {"kind": "log_workout", "device": 1, "sets": 3}, {"kind": "write_recovery", "device": 0, "day": 1, "sleepHours": 9}, {"kind": "log_set", "device": 1, "target": 5, "slot": 1, "newExercise": true, "stale": false, "reps": 10, "weight": 115}], "healChoices": ["merge"], "healRestores": false},
+  },
+  {
+    // Found by a search under load (seed 20261204, run 167), not shrunk; replays every time. d0
+    // keeps a conflict, then deletes the workout, then chooses "merge both": the merge carried the
+    // tombstone and hid set-3 (only on d1's side) without a record.
+    name: "merge both after a delete made while the conflict waited names what the delete took",
+    scenario: {"devices": 2, "skews": [-919066, 1455001, -531372, -11, -132624], "autoSync": true, "sharedStart": true, "steps": [{"kind": "heal", "device": 0}, {"kind": "edit_set", "device": 1, "target": 2, "slot": 7, "reps": 4, "weight": 85}, {"kind": "log_set", "device": 1, "target": 0, "slot": 7, "newExercise": true, "stale": false, "reps": 8, "weight": 182.5}, {"kind": "log_set", "device": 0, "target": 2, "slot": 2, "newExercise": false, "stale": false, "reps": 6, "weight": 25}, {"kind": "edit_workout", "device": 3, "target": 7, "title": "Legs"}, {"kind": "write_volume", "device": 1, "group": 1, "sets": 18}, {"kind": "edit_workout", "device": 4, "target": 4, "title": "Full body"}, {"kind": "fault", "device": 4, "direction": "down", "fault": "drop"}, {"kind": "delete_workout", "device": 2, "target": 2}, {"kind": "write_recovery", "device": 1, "day": 1, "sleepHours": 5}, {"kind": "restore_notice", "device": 0, "target": 0}, {"kind": "fault", "device": 2, "direction": "down", "fault": "cut"}, {"kind": "sync", "device": 3}, {"kind": "edit_set", "device": 2, "target": 5, "slot": 6, "reps": 5, "weight": 85}, {"kind": "partition", "device": 1}, {"kind": "write_recovery", "device": 0, "day": 1, "sleepHours": 7}, {"kind": "restart_postgres", "mode": "immediate"}, {"kind": "edit_set", "device": 0, "target": 6, "slot": 3, "reps": 8, "weight": 97.5}, {"kind": "write_recovery", "device": 2, "day": 0, "sleepHours": 9}, {"kind": "sync", "device": 0}, {"kind": "kill_device", "device": 0, "when": "now"}, {"kind": "delete_workout", "device": 4, "target": 7}], "healChoices": ["merge", "merge", "theirs", "theirs"], "healRestores": true},
+  },
+  {
     // d0 logs twelve workouts while out of signal; its catch-up pushes them in four batches
     // (three items each at most). After a push longer than one batch the engine lets go of each
     // synced document (EntityStore.release, Automerge Repo's removeFromCache), which resets it to
