@@ -181,8 +181,10 @@ export class IronFlowClient {
     return report;
   }
 
-  /** Keeps this device's version, the other device's, or Automerge's merge of both. */
-  /** `seenServerVersion`: the relay's version the person was shown (settle.ts: refused when it moved on). */
+  /**
+   * Keeps this device's version, the other device's, or Automerge's merge of both.
+   * `seenServerVersion`: the relay's version the person was shown (settle.ts: refused when it moved on).
+   */
   async resolveConflict(id: string, choice: ConflictChoice, seenServerVersion?: number): Promise<void> {
     await this.device.lock.run(() => this.device.settler.choose(id, choice, seenServerVersion));
     this.afterLocalChange();

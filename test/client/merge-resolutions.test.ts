@@ -3,15 +3,14 @@
 // version made the list twice (a concurrent put of one key), and Automerge's merge shows one of
 // the two. The settlement that merges them must keep the records of both, or the sets one names
 // are lost without a trace (found by the property, seed 20261204, run 28).
-import { readFileSync } from "node:fs";
 import * as A from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import { describe, expect, it } from "vitest";
 import type { Resolution } from "../../schema/entities.js";
-import { openEntityStore } from "../support/entity-store.js";
+import { openEntityStore, v1Document } from "../support/entity-store.js";
 
 /** A deleted workout without records, as a release of schema version 1 stored it. */
-const deletedWorkout = new Uint8Array(readFileSync(new URL("../schema/fixtures/v1-workout-deleted.automerge", import.meta.url)));
+const deletedWorkout = v1Document("v1-workout-deleted");
 
 function record(id: string, setId: string, device: string): Resolution {
   return {

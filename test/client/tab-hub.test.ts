@@ -25,10 +25,20 @@ function channel(name: string): TabChannel {
 }
 
 /** Every message of `kind` sent on the store's channel, as another tab hears them. */
-function overhear<K extends TabMessage["kind"]>(name: string, kind: K): Extract<TabMessage, { kind: K }>[] {
+function overhear<K extends TabMessage["kind"]>(name: string, kind: K): { heard: Extract<TabMessage, { kind: K }>[]; count(n: number): Promise<void> } {
   const heard: Extract<TabMessage, { kind: K }>[] = [];
-  channel(name).on(kind, (m) => heard.push(m));
-  return heard;
+  let wake = (): unknown => undefined;
+  channel(name).on(kind, (m) => {
+    heard.push(m);
+    wake();
+  });
+  // Resolves once `n` have arrived (the channel delivers on the event loop).
+  const count = (n: number) =>
+    new Promise<void>((resolve) => {
+      wake = () => heard.length >= n && resolve();
+      wake();
+    });
+  return { heard, count };
 }
 
 function until(check: () => boolean, subscribe: (listener: () => void) => () => void): Promise<void> {
@@ -40,11 +50,6 @@ function until(check: () => boolean, subscribe: (listener: () => void) => () => 
       resolve();
     });
   });
-}
-
-/** Resolves once `heard` holds `count` messages (the channel delivers on the event loop). */
-async function heardAtLeast(heard: unknown[], count: number): Promise<void> {
-  while (heard.length < count) await new Promise((resolve) => setImmediate(resolve));
 }
 
 async function openStore(name: string): Promise<IronFlowClient> {
@@ -62,7 +67,7 @@ describe("the leader tab's hub", () => {
     cleanups.push(() => follower.close());
     // The new leader announces itself; the follower says hello to it, before its store is open.
     leaderChannel.post({ kind: "leading", leader: leaderChannel.tabId, since: Date.now() });
-    await heardAtLeast(hellos, 2);
+    await hellos.count(2);
 
     const client = await openStore(name);
     const hub = new LeaderHub(leaderChannel, new LocalDevice(client));
@@ -84,7 +89,7 @@ describe("the leader tab's hub", () => {
     await client.create("workout", workout("Leg day", [{ name: "Squat", sets: [[5, 100]] }]));
     // One channel's messages arrive in order: once this one is heard, all the hub sent is too.
     leaderChannel.post({ kind: "ping", from: "marker" });
-    await heardAtLeast(pings, 1);
-    expect(snapshots).toEqual([]);
+    await pings.count(1);
+    expect(snapshots.heard).toEqual([]);
   });
 });

@@ -3,7 +3,6 @@
 // accepted by the previous release's own validator, and a document of a newer schema is kept as
 // it is and refused on read with a typed error.
 import "fake-indexeddb/auto";
-import { readFileSync } from "node:fs";
 import * as A from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import { describe, expect, it } from "vitest";
@@ -12,12 +11,8 @@ import { documentSchemas, validateDocument, type EntityType } from "../../schema
 import { plainJson } from "../../schema/plain-json.js";
 import { Code } from "../../schema/status.js";
 import { validateDocument as validateWithPreviousRelease } from "./fixtures/schema-v1-entities.js";
-import { openEntityStore } from "../support/entity-store.js";
+import { openEntityStore, v1Document } from "../support/entity-store.js";
 
-/** Bytes of a document as a release of schema version 1 stored it (fixtures/make-v1-documents.ts). */
-function fixture(name: string): Uint8Array {
-  return new Uint8Array(readFileSync(new URL(`fixtures/${name}.automerge`, import.meta.url)));
-}
 
 const sync = { serverVersion: 3, serverTime: 1_800_000_000_000 };
 
@@ -54,7 +49,7 @@ describe("documents written by the previous schema", () => {
     ["v1-exercise-definition", "exercise_definition"],
   ] as const satisfies readonly (readonly [string, EntityType])[]) {
     it(`${name}: version 1, refused by this schema as stored, valid once upgraded`, () => {
-      const doc = A.load(fixture(name));
+      const doc = A.load(v1Document(name));
       expect(versionSince(doc)).toBe(1);
       const stored = plainJson<Record<string, unknown>>(doc);
       A.free(doc);
@@ -68,7 +63,7 @@ describe("documents written by the previous schema", () => {
 
   it("a device opens and edits one; the edit carries the upgrade and this version's tag, and the previous release still accepts the result", async () => {
     const store = await openEntityStore("document-version");
-    const bytes = fixture("v1-workout");
+    const bytes = v1Document("v1-workout");
     const id = plainJson<{ id: string }>(A.load(bytes)).id;
     await store.adopt("workout", id, bytes, sync);
     const read = await store.json(id);
@@ -94,7 +89,7 @@ describe("documents written by the previous schema", () => {
 
   it("a deleted one opens with its tombstone upgraded, and a restore writes a tombstone-free document the previous release accepts", async () => {
     const store = await openEntityStore("document-version");
-    const bytes = fixture("v1-workout-deleted");
+    const bytes = v1Document("v1-workout-deleted");
     const id = plainJson<{ id: string }>(A.load(bytes)).id;
     await store.adopt("workout", id, bytes, sync);
     expect((await store.json(id)).deleted).toMatchObject({ deviceId: "old-phone", baseVersion: 0 });

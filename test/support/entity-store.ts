@@ -1,6 +1,7 @@
 // An EntityStore as a device keeps it (documents and records in one IndexedDB storage, from
 // fake-indexeddb), on a clock of its own, for tests of what the store does with documents.
 import "fake-indexeddb/auto";
+import { readFileSync } from "node:fs";
 import { HybridLogicalClock } from "../../client/core/clock/hlc.js";
 import type { EntityRecord } from "../../client/core/entities/entity-record.js";
 import { EntityStore } from "../../client/core/entities/entity-store.js";
@@ -18,4 +19,9 @@ export async function openEntityStore(name: string): Promise<EntityStore> {
   const store = new EntityStore(new DocumentStore(storage, 8), new RecordStore<EntityRecord>(storage, "entity"), new HybridLogicalClock("new-phone", now), { id: "new-phone", name: "New phone" }, now);
   await store.load();
   return store;
+}
+
+/** Bytes of a document as a release of schema version 1 stored it (test/schema/fixtures/make-v1-documents.ts). */
+export function v1Document(name: "v1-workout" | "v1-workout-deleted" | "v1-exercise-definition"): Uint8Array {
+  return new Uint8Array(readFileSync(new URL(`../schema/fixtures/${name}.automerge`, import.meta.url)));
 }
