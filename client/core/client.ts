@@ -394,6 +394,7 @@ export class IronFlowClient {
     // Whatever was being written finishes before the storage is let go of; the last sync time is
     // written too, best effort (storage that refuses it loses only the time shown).
     await this.device.lock.run(() => this.device.state.flush().catch(() => undefined));
+    await this.device.recordsSettled();
     this.listeners.clear();
   }
 

@@ -79,6 +79,8 @@ export interface Device {
   timers: Timers;
   log: SyncLogger;
   requestTimeoutMs: number;
+  /** Resolves once the records the device moved into pages as it opened are there (device-storage.md). */
+  recordsSettled(): Promise<void>;
 }
 
 export async function openDevice(options: DeviceOptions, notify: () => void): Promise<Device> {
@@ -88,14 +90,16 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   const { deviceId, deviceName } = state.state;
   const now = relayCorrectedClock(() => timers.now(), () => state.clockOffsetMs);
 
+  const entityRecords = new RecordStore<EntityRecord>(options.storage, "entity", { pack: true });
+  const queueItems = new RecordStore<SyncQueueItem>(options.storage, "queue", { pack: true });
   const entities = new EntityStore(
     new DocumentStore(options.storage, options.documentCacheSize ?? 64),
-    new RecordStore<EntityRecord>(options.storage, "entity"),
+    entityRecords,
     new HybridLogicalClock(deviceId, now),
     { id: deviceId, name: deviceName },
     now,
   );
-  const queue = new SyncQueue(new RecordStore<SyncQueueItem>(options.storage, "queue"));
+  const queue = new SyncQueue(queueItems);
   const board = new NoticeBoard(
     new RecordStore<LibraryNotice>(options.storage, "notice"),
     new RecordStore<DuplicateFlag>(options.storage, "duplicate"),
@@ -171,7 +175,9 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   });
   const resolutions = new ResolutionLog(entities, board, changes, now);
   const transfer = new DataTransfer(entities, queue, lock, now);
-  return { state, credentials, api: options.auth.api, entities, queue, changes, engine, scheduler, lock, settler, tally, resolutions, duplicates, transfer, board, now, storage: options.storage, timers, log, requestTimeoutMs };
+  return { state, credentials, api: options.auth.api, entities, queue, changes, engine, scheduler, lock, settler, tally, resolutions, duplicates, transfer, board, now, storage: options.storage, timers, log, requestTimeoutMs, recordsSettled: async () => {
+      await Promise.all([entityRecords.settled(), queueItems.settled()]);
+    } };
 }
 
 /**
@@ -232,7 +238,8 @@ async function recoverUnreadableRecords(
 ): Promise<void> {
   for (const damaged of unreadable) {
     let recovered = false;
-    if (damaged.kind === "entity" || damaged.kind === "queue") {
+    // A page whose list of records is damaged too names none: nothing to recover it by.
+    if (damaged.id && (damaged.kind === "entity" || damaged.kind === "queue")) {
       // A queued entity's missing record was made again above (recoverInterruptedWrites).
       recovered = entities.record(damaged.id) !== undefined || (damaged.kind === "entity" && (await entities.rebuildRecord(damaged.id)));
       const record = entities.record(damaged.id);

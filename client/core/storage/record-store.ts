@@ -4,6 +4,7 @@
 // Specification: docs/device-storage.md
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 import { StorageUnreadable } from "./encrypted-storage.js";
+import { MEMBERS, PACK_AFTER, PAGE, PageLayout, decodeMembers, decodePage, encodeMembers, encodePage, planPack, type PackPlan } from "./record-pages.js";
 
 const PREFIX = "_ironflow";
 
@@ -13,37 +14,66 @@ const PREFIX = "_ironflow";
  */
 export const RECORD_KINDS = ["device", "entity", "queue", "notice", "duplicate", "seen", "conflict-doc", "session", "peer", "known-peer"] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
+/** Every second segment the device's keys use: the record kinds and the pages' (record-pages.ts). */
+export const KEY_KINDS = [...RECORD_KINDS, PAGE, MEMBERS] as const;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+export interface RecordStoreOptions {
+  /**
+   * Move loose records into pages when the store opens with many (record-pages.ts). Only for a
+   * kind one store instance owns on the device (entities, the queue): two stores packing one
+   * kind at once would each remove what the other wrote.
+   */
+  pack?: boolean;
+}
+
 export class RecordStore<T> {
+  /** Which page holds each record: read by `readable()`, or on the first call that needs it. */
+  private layout: PageLayout | undefined;
+  /** Writes wait for a pack that is moving records, so none is removed as it is written. */
+  private packing: Promise<void> | undefined;
+
   constructor(
     private readonly storage: StorageAdapterInterface,
     private readonly kind: RecordKind,
+    private readonly options: RecordStoreOptions = {},
   ) {}
 
   private key(id: string): StorageKey {
     return [PREFIX, this.kind, id];
   }
 
+  private pageKey(part: typeof PAGE | typeof MEMBERS, name: string): StorageKey {
+    return [PREFIX, part, this.kind, name];
+  }
+
   /** The record, or undefined; throws StorageUnreadable when it is stored and does not read. */
   async get(id: string): Promise<T | undefined> {
     const bytes = await this.storage.load(this.key(id));
-    if (!bytes) return undefined;
+    if (bytes) return (this.parse(id, bytes) as T | null) ?? undefined;
+    const page = (await this.pages()).pageOf.get(id);
+    if (page === undefined) return undefined;
+    const stored = await this.storage.load(this.pageKey(PAGE, page));
+    if (!stored) return undefined;
     try {
-      return JSON.parse(decoder.decode(bytes)) as T;
+      return decodePage(stored).find(([member]) => member === id)?.[1] as T | undefined;
     } catch (err) {
-      throw new StorageUnreadable(this.key(id), `not a record: ${(err as Error).message}`);
+      throw new StorageUnreadable(this.pageKey(PAGE, page), (err as Error).message);
     }
   }
 
   /** Resolves once the record is in storage. */
   async put(id: string, value: T): Promise<void> {
+    await this.packing;
     await this.storage.save(this.key(id), encoder.encode(JSON.stringify(value)));
   }
 
   async remove(id: string): Promise<void> {
-    await this.storage.remove(this.key(id));
+    await this.packing;
+    // A paged record is removed by a loose null over it, until the next pack takes it out.
+    if ((await this.pages()).pageOf.has(id)) await this.storage.save(this.key(id), encoder.encode("null"));
+    else await this.storage.remove(this.key(id));
   }
 
   /** Every record of this kind; throws StorageUnreadable when one does not read. */
@@ -55,36 +85,151 @@ export class RecordStore<T> {
 
   /**
    * Every record of this kind that reads, and the ids of those that do not (a value that does not
-   * open, or does not parse): left in storage as they are, for the caller to recover what they held.
+   * open, or does not parse, or sits in a page that does not): left in storage as they are, for
+   * the caller to recover what they held. A store made with `pack` moves its loose records into
+   * pages from here (its writes wait for that).
    */
   async readable(): Promise<{ values: T[]; unreadable: UnreadableRecord[] }> {
-    const range: StorageKey = [PREFIX, this.kind];
-    const unreadable: UnreadableRecord[] = [];
-    let chunks: Chunk[];
-    if (hasReadableRange(this.storage)) {
-      const read = await this.storage.loadReadableRange(range);
-      chunks = read.chunks;
-      for (const err of read.unreadable) unreadable.push({ kind: this.kind, id: err.key.at(-1) ?? "", reason: err.reason });
-    } else {
-      chunks = await this.storage.loadRange(range);
-    }
-    const values: T[] = [];
-    for (const chunk of chunks) {
-      if (!chunk.data) continue;
-      try {
-        values.push(JSON.parse(decoder.decode(chunk.data)) as T);
-      } catch (err) {
-        unreadable.push({ kind: this.kind, id: chunk.key.at(-1) ?? "", reason: `not a record: ${(err as Error).message}` });
-      }
-    }
+    const { values, unreadable } = await this.read();
     return { values, unreadable };
   }
+
+  private async read(): Promise<{ values: T[]; unreadable: UnreadableRecord[]; layout: PageLayout }> {
+    await this.packing;
+    const [loose, paged] = await Promise.all([readRange(this.storage, [PREFIX, this.kind]), readRange(this.storage, [PREFIX, PAGE, this.kind])]);
+    const layout = new PageLayout();
+    const fromPages = new Map<string, unknown>();
+    const damagedPages: { name: string; reason: string }[] = paged.unreadable.map((err) => ({ name: err.id, reason: err.reason }));
+    for (const chunk of paged.chunks) {
+      const name = chunk.key.at(-1) ?? "";
+      try {
+        for (const [id, value] of decodePage(chunk.data)) {
+          fromPages.set(id, value);
+          layout.add(name, id);
+        }
+        if (!layout.members.has(name)) layout.members.set(name, new Set());
+      } catch (err) {
+        damagedPages.push({ name, reason: `not a page: ${(err as Error).message}` });
+      }
+    }
+    const records = new Map(fromPages);
+    const looseJson = new Map<string, string | null>();
+    const unreadable: UnreadableRecord[] = loose.unreadable.map((err) => ({ kind: this.kind, id: err.id, reason: err.reason }));
+    for (const chunk of loose.chunks) {
+      const id = chunk.key.at(-1) ?? "";
+      const json = decoder.decode(chunk.data);
+      try {
+        const value = JSON.parse(json) as unknown;
+        looseJson.set(id, value === null ? null : json);
+        if (value === null) records.delete(id);
+        else records.set(id, value);
+      } catch (err) {
+        unreadable.push({ kind: this.kind, id, reason: `not a record: ${(err as Error).message}` });
+      }
+    }
+    // A damaged loose record hides the page's older copy: it is recovered as if there were none.
+    for (const damaged of unreadable) records.delete(damaged.id);
+    const found = (id: string) => records.has(id) || looseJson.has(id) || unreadable.some((u) => u.id === id);
+    // A damaged page that held nothing the store lacks now is removed by the next pack.
+    const retired: string[] = [];
+    for (const page of damagedPages) {
+      const members = await this.readMembers(page.name);
+      layout.members.set(page.name, null);
+      if (!members) {
+        unreadable.push({ kind: this.kind, id: "", page: page.name, reason: `page ${page.name} and its list of records do not open: ${page.reason}` });
+        continue;
+      }
+      const lost = members.filter((id) => !found(id));
+      for (const id of lost) unreadable.push({ kind: this.kind, id, page: page.name, reason: `its page ${page.name} does not open: ${page.reason}` });
+      if (lost.length === 0) retired.push(page.name);
+    }
+    this.layout = layout;
+    if (this.options.pack && (looseJson.size >= PACK_AFTER || retired.length > 0)) {
+      const plan = planPack(layout, looseJson, (id) => JSON.stringify(fromPages.get(id)));
+      for (const page of retired) {
+        layout.members.delete(page);
+        plan.drop.push(page);
+      }
+      this.packing = this.runPack(plan, new Set(unreadable.filter((u) => u.page === undefined).map((u) => u.id)));
+    }
+    return { values: [...records.values()] as T[], unreadable, layout };
+  }
+
+  /**
+   * Each page's list of records, then the page, then the loose records it now holds are
+   * removed: a process killed on the way leaves a record loose and paged alike, which read the
+   * same. A failure (a full disk) leaves the loose records where they are, for the next open.
+   */
+  private async runPack(plan: PackPlan, keepLoose: ReadonlySet<string>): Promise<void> {
+    try {
+      await Promise.all(
+        plan.write.map(async ({ page, entries }) => {
+          await this.storage.save(this.pageKey(MEMBERS, page), encodeMembers(entries.map(([id]) => id)));
+          await this.storage.save(this.pageKey(PAGE, page), encodePage(entries));
+        }),
+      );
+      await Promise.all(plan.drop.map((page) => this.storage.remove(this.pageKey(PAGE, page)).then(() => this.storage.remove(this.pageKey(MEMBERS, page)))));
+      // Every loose record read (a write waits for the pack), so one range removal when none is
+      // damaged: in IndexedDB one transaction, not one per record (a page of the app navigated
+      // away from stops a pack in the middle of 20,000 of those).
+      if (keepLoose.size === 0) await this.storage.removeRange([PREFIX, this.kind]);
+      else await Promise.all(plan.looseDone.map((id) => this.storage.remove(this.key(id))));
+    } catch {
+      // Nothing is lost: every record is still loose or in a page whole. The layout in memory
+      // may name a page that was not written; a removal then writes a loose null, which reads
+      // the same as removing.
+    } finally {
+      this.packing = undefined;
+    }
+  }
+
+  /** Resolves once a pack this store started is over (the device waits for it as it closes). */
+  async settled(): Promise<void> {
+    await this.packing;
+  }
+
+  private async pages(): Promise<PageLayout> {
+    return this.layout ?? (await this.read()).layout;
+  }
+
+  private async readMembers(page: string): Promise<string[] | undefined> {
+    try {
+      const bytes = await this.storage.load(this.pageKey(MEMBERS, page));
+      return bytes ? decodeMembers(bytes) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private parse(id: string, bytes: Uint8Array): unknown {
+    try {
+      return JSON.parse(decoder.decode(bytes));
+    } catch (err) {
+      throw new StorageUnreadable(this.key(id), `not a record: ${(err as Error).message}`);
+    }
+  }
+}
+
+interface StoredValue {
+  key: StorageKey;
+  data: Uint8Array;
+}
+
+/** A range read that sets apart the values that do not open (where the storage can). */
+async function readRange(storage: StorageAdapterInterface, prefix: StorageKey): Promise<{ chunks: StoredValue[]; unreadable: { id: string; reason: string }[] }> {
+  const stored = (chunks: Chunk[]) => chunks.filter((c): c is StoredValue => c.data !== undefined);
+  if (!hasReadableRange(storage)) return { chunks: stored(await storage.loadRange(prefix)), unreadable: [] };
+  const read = await storage.loadReadableRange(prefix);
+  return { chunks: stored(read.chunks), unreadable: read.unreadable.map((err) => ({ id: err.key.at(-1) ?? "", reason: err.reason })) };
 }
 
 /** A stored record that does not read: which one, and why. */
 export interface UnreadableRecord {
   kind: RecordKind;
+  /** "" when not known: a page, and its list of records, that do not open. */
   id: string;
+  /** The page it was in, when it was paged. */
+  page?: string;
   reason: string;
 }
 

@@ -3,7 +3,7 @@
 import "fake-indexeddb/auto";
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
 import { describe, expect, it } from "vitest";
-import { RECORD_KINDS } from "../../../client/core/storage/record-store.js";
+import { KEY_KINDS } from "../../../client/core/storage/record-store.js";
 import { IndexedDbStorage } from "../../../client/core/storage/indexeddb-storage.js";
 import { EncryptedStorage, StorageUnreadable, newStorageKey, type StorageCipher } from "../../../client/core/storage/encrypted-storage.js";
 import { FileStorage } from "../../../client/node/file-storage.js";
@@ -149,7 +149,7 @@ describe("IndexedDB layout", () => {
 });
 
 describe("the device's keys", () => {
-  it("no record kind is a string prefix of another, so a range of one never reads another's", () => {
-    for (const a of RECORD_KINDS) for (const b of RECORD_KINDS) if (a !== b) expect(b.startsWith(a), `${a} / ${b}`).toBe(false);
+  it("no record kind (nor the pages' segments) is a string prefix of another, so a range of one never reads another's", () => {
+    for (const a of KEY_KINDS) for (const b of KEY_KINDS) if (a !== b) expect(b.startsWith(a), `${a} / ${b}`).toBe(false);
   });
 });
