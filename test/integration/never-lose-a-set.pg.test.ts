@@ -614,6 +614,45 @@ describe("a damaged stored record (a value that no longer opens)", () => {
   });
 });
 
+describe("a damaged page of records (one stored value for up to 256 records)", () => {
+  it("a page of workout records and a page of queue items that no longer open lose no set: each record named in the page's list is made again, each item queued again", async () => {
+    const setup = await relay();
+    const dir = tempDir("phone");
+    cleanups.push(() => dir.remove());
+    const phone = await device(setup, "phone", { dataDir: dir.path });
+    const one = (title: string, setId: string): Payloads["workout"] => ({ ...workout(title, []), exercises: [{ id: "ex", name: "Squat", sets: [set(setId, 5, 100)] }] });
+    const synced: string[] = [];
+    for (let i = 0; i < 30; i++) synced.push(await phone.create("workout", one(`Synced ${i}`, `s${i}`)));
+    expect((await phone.syncNow()).errors).toBe(0);
+    // Saved, not synced: 70 new workouts and a set added to five synced ones (75 queue items).
+    const waiting: string[] = [];
+    for (let i = 0; i < 70; i++) waiting.push(await phone.create("workout", one(`Waiting ${i}`, `w${i}`)));
+    for (const id of synced.slice(0, 5)) await phone.update<"workout">(id, addSet("ex", set(`${id}-more`, 5, 110)));
+    await phone.close();
+    // Opened again, it moves its 100 loose records and 75 loose items into a page each.
+    await (await device(setup, "phone", { dataDir: dir.path })).close();
+    const raw = new FileStorage(join(dir.path, "store"));
+    expect((await raw.loadRange(["_ironflow", "page"])).map((c) => c.key.slice(1).join("/")).sort()).toEqual(["page/entity/0000", "page/queue/0000"]);
+    expect(await raw.loadRange(["_ironflow", "entity"])).toEqual([]);
+
+    await raw.save(["_ironflow", "page", "entity", "0000"], new Uint8Array(64).fill(7));
+    await raw.save(["_ironflow", "page", "queue", "0000"], new TextEncoder().encode("{ torn"));
+    const events: { kind: unknown; recovered: unknown }[] = [];
+    const log: SyncLogger = { event: (name, fields) => name === "storage_unreadable" && events.push({ kind: fields["kind"], recovered: fields["recovered"] }) };
+    const again = await device(setup, "phone", { dataDir: dir.path, log });
+    expect(events.filter((e) => e.kind === "entity" && e.recovered === true)).toHaveLength(100);
+    expect(events.filter((e) => e.kind === "queue" && e.recovered === true)).toHaveLength(75);
+    expect(events).toHaveLength(175);
+    expect(again.list("workout")).toHaveLength(100);
+    expect(again.list("workout").filter((w) => w.title.startsWith("Waiting"))).toHaveLength(70);
+    for (let round = 0; round < 3 && again.status().queueDepth > 0; round++) expect((await again.syncNow()).errors).toBe(0);
+    expect(again.status().queueDepth).toBe(0);
+    for (const [i, id] of waiting.entries()) expect(setIds(await inPostgres(setup, id))).toEqual([`w${i}`]);
+    for (const [i, id] of synced.entries()) expect(setIds(await inPostgres(setup, id))).toEqual(i < 5 ? [`s${i}`, `${id}-more`] : [`s${i}`]);
+    expect(again.conflicts()).toEqual([]);
+  }, 120_000);
+});
+
 function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
