@@ -74,8 +74,8 @@ describe.each(storages)("records in pages: %s", (_name, make) => {
     const { open } = await make();
     const count = 2 * PAGE_RECORDS + 10;
     const written = Array.from({ length: count }, (_, i) => item(i));
-    const first = new RecordStore<Item>(open(), "entity", { pack: true });
-    await first.readable();
+    // Written by a store that does not pack (as a device killed before its pack leaves them).
+    const first = new RecordStore<Item>(open(), "entity");
     for (const value of written) await first.put(value.id, value);
 
     expect(byId((await opened(open())).values)).toEqual(written);
@@ -89,8 +89,7 @@ describe.each(storages)("records in pages: %s", (_name, make) => {
 
   it("an edit after the pack is a loose record over the page's copy, a removal a loose null; the next pack takes both in", async () => {
     const { open } = await make();
-    const seed = new RecordStore<Item>(open(), "entity", { pack: true });
-    await seed.readable();
+    const seed = new RecordStore<Item>(open(), "entity");
     for (let i = 0; i < PAGE_RECORDS + 1; i++) await seed.put(item(i).id, item(i));
     const { store } = await opened(open());
     await store.put(item(3).id, item(3, 1));
@@ -110,26 +109,61 @@ describe.each(storages)("records in pages: %s", (_name, make) => {
     expect(await reopened.store.get(item(4).id)).toBeUndefined();
     expect(await reopened.store.get(item(3).id)).toEqual(item(3, 1));
 
+    // As writes come, the store packs once its loose records are a quarter of the paged ones
+    // (and PACK_AFTER at least); the emptied page took the new records.
     for (let i = 0; i < PACK_AFTER; i++) await reopened.store.put(item(5000 + i).id, item(5000 + i));
-    const packed = await opened(open());
-    expect(byId(packed.values)).toEqual(byId([...expected, ...Array.from({ length: PACK_AFTER }, (_, i) => item(5000 + i))]));
-    expect(await keys(open(), "entity")).toEqual([]);
-    // The emptied page took the new records.
+    await reopened.store.settled();
+    expect((await keys(open(), "entity")).length).toBeLessThan(PACK_AFTER);
+    expect(byId((await opened(open())).values)).toEqual(byId([...expected, ...Array.from({ length: PACK_AFTER }, (_, i) => item(5000 + i))]));
     expect(await keys(open(), "page", "entity")).toEqual(["page/entity/0000", "page/entity/0001"]);
+  });
 
-    // A page all of whose records are removed goes, with its list.
-    const onLastPage = [item(9999), ...Array.from({ length: PACK_AFTER }, (_, i) => item(5000 + i))];
-    for (const value of onLastPage) await packed.store.remove(value.id);
-    expect(byId((await opened(open())).values)).toEqual(expected.filter((v) => v.id !== item(9999).id));
+  it("a page all of whose records are removed goes, with its list", async () => {
+    const { open } = await make();
+    const seed = new RecordStore<Item>(open(), "entity");
+    for (let i = 0; i < PAGE_RECORDS + 44; i++) await seed.put(item(i).id, item(i));
+    await opened(open());
+    // Removed by a store that does not pack (a loose null over each paged record): the last
+    // page's 44 and 20 of the first's.
+    const remover = new RecordStore<Item>(open(), "entity");
+    const removed = [...Array.from({ length: 44 }, (_, i) => item(PAGE_RECORDS + i).id), ...Array.from({ length: 20 }, (_, i) => item(i * 3).id)];
+    for (const id of removed) await remover.remove(id);
+    const kept = Array.from({ length: PAGE_RECORDS + 44 }, (_, i) => item(i)).filter((v) => !removed.includes(v.id));
+    expect(byId((await opened(open())).values)).toEqual(kept);
     expect(await keys(open(), "page", "entity")).toEqual(["page/entity/0000"]);
     expect(await keys(open(), "members", "entity")).toEqual(["members/entity/0000"]);
     expect(await keys(open(), "entity")).toEqual([]);
+    expect(byId((await opened(open())).values)).toEqual(kept);
+  });
+
+  it("writes and removals made all at once, while the store packs as they come, all read back", async () => {
+    const { open } = await make();
+    const seed = new RecordStore<Item>(open(), "entity");
+    for (let i = 0; i < 2 * PAGE_RECORDS; i++) await seed.put(item(i).id, item(i));
+    const { store } = await opened(open());
+    const expected = new Map(Array.from({ length: 2 * PAGE_RECORDS }, (_, i) => [item(i).id, item(i)]));
+    // 600 calls at once, each on its own record: edits of paged ones, new ones, removals.
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < 600; i++) {
+      const id = item(i * 2).id;
+      if (i % 5 === 4) {
+        calls.push(store.remove(id));
+        expected.delete(id);
+      } else {
+        calls.push(store.put(id, item(i * 2, 1)));
+        expected.set(id, item(i * 2, 1));
+      }
+    }
+    await Promise.all(calls);
+    await store.settled();
+    expect((await keys(open(), "entity")).length).toBeLessThan(600);
+    expect(byId(await new RecordStore<Item>(open(), "entity").all())).toEqual(byId([...expected.values()]));
+    expect(byId((await opened(open())).values)).toEqual(byId([...expected.values()]));
   });
 
   it("a page that does not open names its records for recovery; with its list of records damaged too, the page alone", async () => {
     const { open, raw } = await make();
-    const seed = new RecordStore<Item>(open(), "entity", { pack: true });
-    await seed.readable();
+    const seed = new RecordStore<Item>(open(), "entity");
     for (let i = 0; i < PAGE_RECORDS + 20; i++) await seed.put(item(i).id, item(i));
     const { store } = await opened(open());
     await store.put(item(7).id, item(7, 1)); // loose over the damaged page: found, not damaged
@@ -170,10 +204,12 @@ describe("a process killed while it packs", () => {
     // A folder with pages, then loose records over them: edits of paged records, removals of
     // paged ones, and new ones, as a device leaves them between two opens.
     const prepared = folder();
-    const seed = new RecordStore<Item>(new FileStorage(prepared), "entity", { pack: true });
-    await seed.readable();
+    const seed = new RecordStore<Item>(new FileStorage(prepared), "entity");
     for (let i = 0; i < PAGE_RECORDS + 40; i++) await seed.put(item(i).id, item(i));
-    const { store } = await opened(new FileStorage(prepared));
+    await opened(new FileStorage(prepared));
+    // Loose writes that no pack has taken in yet (a store that packs would at a quarter of them).
+    const store = new RecordStore<Item>(new FileStorage(prepared), "entity");
+    await store.readable();
     const expected = new Map(Array.from({ length: PAGE_RECORDS + 40 }, (_, i) => [item(i).id, item(i)]));
     for (let i = 0; i < 40; i++) {
       await store.put(item(i * 7).id, item(i * 7, 2));

@@ -4,7 +4,7 @@
 // Specification: docs/device-storage.md
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 import { StorageUnreadable } from "./encrypted-storage.js";
-import { MEMBERS, PACK_AFTER, PAGE, PageLayout, decodeMembers, decodePage, encodeMembers, encodePage, planPack, type PackPlan } from "./record-pages.js";
+import { MEMBERS, PACK_AFTER, PAGE, PageLayout, decodeMembers, decodePage, encodeMembers, encodePage, planPack, } from "./record-pages.js";
 
 const PREFIX = "_ironflow";
 
@@ -31,7 +31,13 @@ export interface RecordStoreOptions {
 export class RecordStore<T> {
   /** Which page holds each record: read by `readable()`, or on the first call that needs it. */
   private layout: PageLayout | undefined;
-  /** Writes wait for a pack that is moving records, so none is removed as it is written. */
+  /** The loose records in storage, as written (null: a removal over a page's copy). */
+  private loose = new Map<string, string | null>();
+  /** Loose values that did not read when the store opened: a pack never removes them. */
+  private damagedLoose = new Set<string>();
+  /** Writes and removals on their way: a pack waits for them before it reads `loose`. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** New writes wait for a pack that is moving records, so none is removed as it is written. */
   private packing: Promise<void> | undefined;
 
   constructor(
@@ -65,15 +71,38 @@ export class RecordStore<T> {
 
   /** Resolves once the record is in storage. */
   async put(id: string, value: T): Promise<void> {
-    await this.packing;
-    await this.storage.save(this.key(id), encoder.encode(JSON.stringify(value)));
+    // No await between the last look at `packing` and the write's start (it must be in flight
+    // for a pack that starts after it).
+    while (this.packing) await this.packing;
+    const json = JSON.stringify(value);
+    await this.track(id, json, this.storage.save(this.key(id), encoder.encode(json)));
   }
 
   async remove(id: string): Promise<void> {
-    await this.packing;
-    // A paged record is removed by a loose null over it, until the next pack takes it out.
-    if ((await this.pages()).pageOf.has(id)) await this.storage.save(this.key(id), encoder.encode("null"));
-    else await this.storage.remove(this.key(id));
+    if (!this.layout) await this.read();
+    while (this.packing) await this.packing;
+    // A paged record is removed by a loose null over it, until the next pack takes it out. A
+    // store whose layout a failed pack left unknown writes the null too: it reads as removed.
+    if (this.layout?.pageOf.has(id) ?? true) await this.track(id, null, this.storage.save(this.key(id), encoder.encode("null")));
+    else await this.track(id, undefined, this.storage.remove(this.key(id)));
+  }
+
+  /**
+   * Notes what a write left loose once it is stored, and moves loose records into pages when
+   * they have grown to a quarter of the paged ones (and PACK_AFTER at least): a device retrying
+   * 10,000 waiting items while offline rewrites each of them.
+   */
+  private track(id: string, json: string | null | undefined, write: Promise<void>): Promise<void> {
+    const done = write.then(() => {
+      if (json === undefined) this.loose.delete(id);
+      else this.loose.set(id, json);
+      this.damagedLoose.delete(id);
+      if (this.options.pack && this.layout && !this.packing && this.loose.size >= Math.max(PACK_AFTER, this.layout.pageOf.size / 4)) this.packing = this.runPack([]);
+    });
+    this.inFlight.add(done);
+    const forget = () => void this.inFlight.delete(done);
+    done.then(forget, forget);
+    return done;
   }
 
   /** Every record of this kind; throws StorageUnreadable when one does not read. */
@@ -95,16 +124,16 @@ export class RecordStore<T> {
   }
 
   private async read(): Promise<{ values: T[]; unreadable: UnreadableRecord[]; layout: PageLayout }> {
-    await this.packing;
+    while (this.packing) await this.packing;
     const [loose, paged] = await Promise.all([readRange(this.storage, [PREFIX, this.kind]), readRange(this.storage, [PREFIX, PAGE, this.kind])]);
     const layout = new PageLayout();
-    const fromPages = new Map<string, unknown>();
+    const records = new Map<string, unknown>();
     const damagedPages: { name: string; reason: string }[] = paged.unreadable.map((err) => ({ name: err.id, reason: err.reason }));
     for (const chunk of paged.chunks) {
       const name = chunk.key.at(-1) ?? "";
       try {
         for (const [id, value] of decodePage(chunk.data)) {
-          fromPages.set(id, value);
+          records.set(id, value);
           layout.add(name, id);
         }
         if (!layout.members.has(name)) layout.members.set(name, new Set());
@@ -112,7 +141,6 @@ export class RecordStore<T> {
         damagedPages.push({ name, reason: `not a page: ${(err as Error).message}` });
       }
     }
-    const records = new Map(fromPages);
     const looseJson = new Map<string, string | null>();
     const unreadable: UnreadableRecord[] = loose.unreadable.map((err) => ({ kind: this.kind, id: err.id, reason: err.reason }));
     for (const chunk of loose.chunks) {
@@ -144,24 +172,35 @@ export class RecordStore<T> {
       if (lost.length === 0) retired.push(page.name);
     }
     this.layout = layout;
-    if (this.options.pack && (looseJson.size >= PACK_AFTER || retired.length > 0)) {
-      const plan = planPack(layout, looseJson, (id) => JSON.stringify(fromPages.get(id)));
-      for (const page of retired) {
-        layout.members.delete(page);
-        plan.drop.push(page);
-      }
-      this.packing = this.runPack(plan, new Set(unreadable.filter((u) => u.page === undefined).map((u) => u.id)));
-    }
+    this.loose = looseJson;
+    this.damagedLoose = new Set(unreadable.filter((u) => u.page === undefined).map((u) => u.id));
+    // A write that landed while this read was on its way may have started a pack already.
+    if (this.options.pack && !this.isPacking() && (looseJson.size >= PACK_AFTER || retired.length > 0)) this.packing = this.runPack(retired);
     return { values: [...records.values()] as T[], unreadable, layout };
   }
 
   /**
-   * Each page's list of records, then the page, then the loose records it now holds are
-   * removed: a process killed on the way leaves a record loose and paged alike, which read the
-   * same. A failure (a full disk) leaves the loose records where they are, for the next open.
+   * Moves every loose record into a page (`planPack`) and drops the `retired` damaged pages:
+   * each page's list of records, then the page, then the loose records it now holds are
+   * removed. A process killed on the way leaves a record loose and paged alike, which read the
+   * same. A failure (a full disk) leaves the loose records where they are, for the next pack.
    */
-  private async runPack(plan: PackPlan, keepLoose: ReadonlySet<string>): Promise<void> {
+  private async runPack(retired: string[]): Promise<void> {
     try {
+      await Promise.allSettled([...this.inFlight]);
+      const layout = this.layout;
+      if (!layout) return;
+      const loose = new Map(this.loose);
+      const paged = await this.pagedJson(layout, loose);
+      const plan = planPack(layout, loose, (id) => {
+        const json = paged.get(id);
+        if (json === undefined) throw new Error(`record ${id} is in no page read`);
+        return json;
+      });
+      for (const page of retired) {
+        layout.members.delete(page);
+        plan.drop.push(page);
+      }
       await Promise.all(
         plan.write.map(async ({ page, entries }) => {
           await this.storage.save(this.pageKey(MEMBERS, page), encodeMembers(entries.map(([id]) => id)));
@@ -172,20 +211,43 @@ export class RecordStore<T> {
       // Every loose record read (a write waits for the pack), so one range removal when none is
       // damaged: in IndexedDB one transaction, not one per record (a page of the app navigated
       // away from stops a pack in the middle of 20,000 of those).
-      if (keepLoose.size === 0) await this.storage.removeRange([PREFIX, this.kind]);
+      if (this.damagedLoose.size === 0) await this.storage.removeRange([PREFIX, this.kind]);
       else await Promise.all(plan.looseDone.map((id) => this.storage.remove(this.key(id))));
+      for (const [id, json] of loose) if (this.loose.get(id) === json) this.loose.delete(id);
     } catch {
       // Nothing is lost: every record is still loose or in a page whole. The layout in memory
-      // may name a page that was not written; a removal then writes a loose null, which reads
-      // the same as removing.
+      // may name a page that was not written: it is read again from storage when next needed.
+      this.layout = undefined;
     } finally {
       this.packing = undefined;
     }
   }
 
+  /** The JSON of each record in the pages a pack of `loose` writes again. */
+  private async pagedJson(layout: PageLayout, loose: ReadonlyMap<string, string | null>): Promise<Map<string, string>> {
+    const pages = new Set<string>();
+    for (const id of loose.keys()) {
+      const page = layout.pageOf.get(id);
+      if (page !== undefined) pages.add(page);
+    }
+    const last = layout.lastName();
+    if (last !== undefined && layout.members.get(last)) pages.add(last);
+    const json = new Map<string, string>();
+    for (const page of pages) {
+      const bytes = await this.storage.load(this.pageKey(PAGE, page));
+      if (!bytes) throw new Error(`page ${page} is gone`);
+      for (const [id, value] of decodePage(bytes)) json.set(id, JSON.stringify(value));
+    }
+    return json;
+  }
+
+  private isPacking(): boolean {
+    return this.packing !== undefined;
+  }
+
   /** Resolves once a pack this store started is over (the device waits for it as it closes). */
   async settled(): Promise<void> {
-    await this.packing;
+    while (this.packing) await this.packing;
   }
 
   private async pages(): Promise<PageLayout> {
