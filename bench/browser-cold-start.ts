@@ -48,6 +48,13 @@ const DAY = 86_400_000;
 const RAW_DATABASE = "ironflow-bench-raw";
 /** A document of the app's origin that does not start the app: the anchor reads from it. */
 const PLAIN_PAGE = "icon.svg";
+/**
+ * Opens after the import that are not measured: the first moves the 20,000 records the import
+ * wrote one by one into pages, while the app's first sync (offline: failed) rewrites every queue
+ * item; the second moves those into pages (docs/device-storage.md, records in pages). A phone
+ * opened every day is past both.
+ */
+const WARM_UP_OPENS = 2;
 
 
 function median(values: number[]): number {
@@ -183,7 +190,8 @@ async function main(): Promise<void> {
     );
 
     const measured: { rawReadMs: number; listMs: number }[] = [];
-    for (let r = 0; r <= rounds; r++) {
+    const warmUpOpensMs: number[] = [];
+    for (let r = 0; r < rounds + WARM_UP_OPENS; r++) {
       await page.goto(origin + PLAIN_PAGE);
       const rawReadMs = await page.evaluate(
         async ({ name, count }) => {
@@ -205,11 +213,12 @@ async function main(): Promise<void> {
         },
         { name: RAW_DATABASE, count },
       );
-      const profiling = profileDir && r === rounds ? await profilePage(browser.context, page) : null;
+      const profiling = profileDir && r === rounds + WARM_UP_OPENS - 1 ? await profilePage(browser.context, page) : null;
       const result = { rawReadMs, listMs: await openApp("listAt") };
       if (profiling) console.log(`CPU profile of this round's open: ${await profiling.stop(profileDir!)}`);
-      if (r > 0) measured.push(result);
-      console.log(`round ${r}${r === 0 ? " (warm-up)" : ""}: raw read ${rawReadMs.toFixed(0)} ms; list of ${count} ${result.listMs.toFixed(0)} ms after the navigation`);
+      if (r >= WARM_UP_OPENS) measured.push(result);
+      else warmUpOpensMs.push(round1(result.listMs));
+      console.log(`round ${r}${r < WARM_UP_OPENS ? " (warm-up)" : ""}: raw read ${rawReadMs.toFixed(0)} ms; list of ${count} ${result.listMs.toFixed(0)} ms after the navigation`);
     }
     if (browser.pageErrors.length) throw new Error(`the page threw: ${browser.pageErrors.map(String).join("; ")}`);
 
@@ -225,6 +234,7 @@ async function main(): Promise<void> {
       emptyListMs: emptyMs,
       emptyRounds: empty,
       listMs,
+      warmUpOpensMs,
       ratio: Math.round(median(measured.map((m) => m.listMs / m.rawReadMs)) * 100) / 100,
       ratioPastEmpty: Math.round(median(measured.map((m) => (m.listMs - emptyMs) / m.rawReadMs)) * 100) / 100,
       targetRatio: TARGET_RATIO,
