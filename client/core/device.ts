@@ -53,6 +53,8 @@ export interface DeviceOptions {
   syncIntervalMs?: number;
   /** Automerge documents kept in memory when idle (default 64). */
   documentCacheSize?: number;
+  /** Records per page and loose records before a pack (docs/device-storage.md); tests make both small. */
+  recordPages?: { pageRecords?: number; packAfter?: number };
 }
 
 export interface Device {
@@ -90,8 +92,8 @@ export async function openDevice(options: DeviceOptions, notify: () => void): Pr
   const { deviceId, deviceName } = state.state;
   const now = relayCorrectedClock(() => timers.now(), () => state.clockOffsetMs);
 
-  const entityRecords = new RecordStore<EntityRecord>(options.storage, "entity", { pack: true });
-  const queueItems = new RecordStore<SyncQueueItem>(options.storage, "queue", { pack: true });
+  const entityRecords = new RecordStore<EntityRecord>(options.storage, "entity", { pack: true, ...options.recordPages });
+  const queueItems = new RecordStore<SyncQueueItem>(options.storage, "queue", { pack: true, ...options.recordPages });
   const entities = new EntityStore(
     new DocumentStore(options.storage, options.documentCacheSize ?? 64),
     entityRecords,

@@ -26,6 +26,9 @@ const CLIENT = {
       requestTimeoutMs: a.requestTimeoutMs,
       maxBatchItems: a.maxBatchItems,
       syncOnChange: a.syncOnChange,
+      // Pages of 3 records, packed from 2 loose ones: the device's records move between loose
+      // values and pages all the time, and the kills right after "saved" land in packs.
+      recordPages: { pageRecords: 3, packAfter: 2 },
     }),
   deviceId: (c: IronFlowClient) => c.deviceId,
   userId: (c: IronFlowClient) => c.account().userId,

@@ -84,7 +84,7 @@ export interface PackPlan {
  * its page. Updates `layout` to what the pages will hold. `paged` gives the JSON of a record
  * as its page held it, for the untouched records of a page that is written again.
  */
-export function planPack(layout: PageLayout, loose: Map<string, string | null>, paged: (id: string) => string): PackPlan {
+export function planPack(layout: PageLayout, loose: Map<string, string | null>, paged: (id: string) => string, pageRecords = PAGE_RECORDS): PackPlan {
   const touched = new Set<string>();
   let last = layout.lastName();
   // A damaged page is never written to: what else it held is not known.
@@ -100,7 +100,7 @@ export function planPack(layout: PageLayout, loose: Map<string, string | null>, 
       continue;
     }
     if (json === null) continue;
-    if (last === undefined || (layout.members.get(last)?.size ?? PAGE_RECORDS) >= PAGE_RECORDS) last = layout.nextName();
+    if (last === undefined || (layout.members.get(last)?.size ?? pageRecords) >= pageRecords) last = layout.nextName();
     layout.add(last, id);
     touched.add(last);
   }

@@ -26,6 +26,9 @@ export interface RecordStoreOptions {
    * kind at once would each remove what the other wrote.
    */
   pack?: boolean;
+  /** Records per page (PAGE_RECORDS) and loose records before a pack (PACK_AFTER): tests make both small. */
+  pageRecords?: number;
+  packAfter?: number;
 }
 
 export class RecordStore<T> {
@@ -97,7 +100,7 @@ export class RecordStore<T> {
       if (json === undefined) this.loose.delete(id);
       else this.loose.set(id, json);
       this.damagedLoose.delete(id);
-      if (this.options.pack && this.layout && !this.packing && this.loose.size >= Math.max(PACK_AFTER, this.layout.pageOf.size / 4)) this.packing = this.runPack([]);
+      if (this.options.pack && this.layout && !this.packing && this.loose.size >= Math.max(this.packAfter, this.layout.pageOf.size / 4)) this.packing = this.runPack([]);
     });
     this.inFlight.add(done);
     const forget = () => void this.inFlight.delete(done);
@@ -175,7 +178,7 @@ export class RecordStore<T> {
     this.loose = looseJson;
     this.damagedLoose = new Set(unreadable.filter((u) => u.page === undefined).map((u) => u.id));
     // A write that landed while this read was on its way may have started a pack already.
-    if (this.options.pack && !this.isPacking() && (looseJson.size >= PACK_AFTER || retired.length > 0)) this.packing = this.runPack(retired);
+    if (this.options.pack && !this.isPacking() && (looseJson.size >= this.packAfter || retired.length > 0)) this.packing = this.runPack(retired);
     return { values: [...records.values()] as T[], unreadable, layout };
   }
 
@@ -192,11 +195,16 @@ export class RecordStore<T> {
       if (!layout) return;
       const loose = new Map(this.loose);
       const paged = await this.pagedJson(layout, loose);
-      const plan = planPack(layout, loose, (id) => {
-        const json = paged.get(id);
-        if (json === undefined) throw new Error(`record ${id} is in no page read`);
-        return json;
-      });
+      const plan = planPack(
+        layout,
+        loose,
+        (id) => {
+          const json = paged.get(id);
+          if (json === undefined) throw new Error(`record ${id} is in no page read`);
+          return json;
+        },
+        this.options.pageRecords,
+      );
       for (const page of retired) {
         layout.members.delete(page);
         plan.drop.push(page);
@@ -239,6 +247,10 @@ export class RecordStore<T> {
       for (const [id, value] of decodePage(bytes)) json.set(id, JSON.stringify(value));
     }
     return json;
+  }
+
+  private get packAfter(): number {
+    return this.options.packAfter ?? PACK_AFTER;
   }
 
   private isPacking(): boolean {
