@@ -3,8 +3,9 @@
 // (in Chromium each WebCrypto call and IndexedDB value, not the bytes, was most of the open:
 // bench/README.md, browser cold start). Records are still written one by one, each under its own
 // key, as before (an edit seals one small value, not a page); a store that finds many of those
-// loose records when it opens moves them into pages (`planPack`). A loose record overrides the
-// page's copy; a loose `null` says the paged record was removed.
+// loose records when it opens, or gathers a quarter as many as it has paged, moves them into
+// pages (`planPack`). A loose record overrides the page's copy; a loose `null` says the paged
+// record was removed.
 //
 // Keys: [prefix, "page", kind, name] holds the page, [prefix, "members", kind, name] the ids it
 // holds, written before it: a page that does not open still names the records it held, so each
@@ -14,7 +15,7 @@ export const PAGE = "page";
 export const MEMBERS = "members";
 /** Records per page: a page of workouts is about a quarter of a megabyte. */
 export const PAGE_RECORDS = 256;
-/** Loose records a store opens with before it moves them into pages. */
+/** Loose records a store opens with (or gathers, at the least) before it moves them into pages. */
 export const PACK_AFTER = 64;
 
 const encoder = new TextEncoder();
