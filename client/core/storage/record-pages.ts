@@ -75,8 +75,6 @@ export interface PackPlan {
   write: { page: string; entries: [string, string][] }[];
   /** Pages left with no record: their values are removed. */
   drop: string[];
-  /** Loose keys whose records (or removals) the written pages now hold. */
-  looseDone: string[];
 }
 
 /**
@@ -105,7 +103,7 @@ export function planPack(layout: PageLayout, loose: Map<string, string | null>, 
     layout.add(last, id);
     touched.add(last);
   }
-  const plan: PackPlan = { write: [], drop: [], looseDone: [...loose.keys()] };
+  const plan: PackPlan = { write: [], drop: [] };
   for (const page of [...touched].sort()) {
     const members = layout.members.get(page);
     if (!members || members.size === 0) {

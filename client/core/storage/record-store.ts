@@ -160,7 +160,8 @@ export class RecordStore<T> {
     }
     // A damaged loose record hides the page's older copy: it is recovered as if there were none.
     for (const damaged of unreadable) records.delete(damaged.id);
-    const found = (id: string) => records.has(id) || looseJson.has(id) || unreadable.some((u) => u.id === id);
+    const unreadableIds = new Set(unreadable.map((u) => u.id));
+    const found = (id: string) => records.has(id) || looseJson.has(id) || unreadableIds.has(id);
     // A damaged page that held nothing the store lacks now is removed by the next pack.
     const retired: string[] = [];
     for (const page of damagedPages) {
@@ -220,7 +221,7 @@ export class RecordStore<T> {
       // damaged: in IndexedDB one transaction, not one per record (a page of the app navigated
       // away from stops a pack in the middle of 20,000 of those).
       if (this.damagedLoose.size === 0) await this.storage.removeRange([PREFIX, this.kind]);
-      else await Promise.all(plan.looseDone.map((id) => this.storage.remove(this.key(id))));
+      else await Promise.all([...loose.keys()].map((id) => this.storage.remove(this.key(id))));
       for (const [id, json] of loose) if (this.loose.get(id) === json) this.loose.delete(id);
     } catch {
       // Nothing is lost: every record is still loose or in a page whole. The layout in memory
