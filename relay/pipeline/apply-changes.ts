@@ -3,6 +3,7 @@
 // stored.
 // Specification: docs/relay.md
 import * as A from "@automerge/automerge";
+import { hasHistory } from "../../schema/automerge-history.js";
 import { SCHEMA_VERSION, schemaVersionOf } from "../../schema/document-version.js";
 import { validateDocument } from "../../schema/entities.js";
 import { jsonProblem } from "../../schema/json.js";
@@ -90,7 +91,7 @@ export function applyChanges(
     A.free(doc);
     return { kind: "invalid", code, message };
   };
-  if (A.getMissingDeps(doc, []).length > 0 || !A.hasHeads(doc, pushedHashes)) {
+  if (A.getMissingDeps(doc, []).length > 0 || !hasHistory(doc, pushedHashes)) {
     return refuse(Code.INVALID_ARGUMENT, "changes depend on history the relay does not have: push the changes since the last synced heads");
   }
   // The changes new to the relay (a create: the whole history, which a create carries anyway).
@@ -165,7 +166,7 @@ function loadWithRow(row: StoredDocument, changes: Uint8Array): { doc: RelayDoc;
   } catch {
     return undefined;
   }
-  if (!A.hasHeads(doc, headsBefore)) {
+  if (!hasHistory(doc, headsBefore)) {
     A.free(doc);
     return undefined;
   }

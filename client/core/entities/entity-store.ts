@@ -17,6 +17,7 @@ import {
   type Payloads,
   type Resolution,
 } from "../../../schema/entities.js";
+import { hasHistory } from "../../../schema/automerge-history.js";
 import { SCHEMA_VERSION, SchemaTooNew, changeOptions, requireKnownVersion, upgradeDocument, versionSince } from "../../../schema/document-version.js";
 import { deepEqual } from "../../../schema/json.js";
 import { Code, SyncError } from "../../../schema/status.js";
@@ -151,7 +152,7 @@ export class EntityStore {
   async jsonAt(id: string, heads: string[]): Promise<EntityDocument | undefined> {
     if (heads.length === 0) return undefined;
     await this.requireReadable(id);
-    return this.read(id, (doc) => (A.hasHeads(doc, heads) ? documentJson(A.view(doc, heads)) : undefined));
+    return this.read(id, (doc) => (hasHistory(doc, heads) ? documentJson(A.view(doc, heads)) : undefined));
   }
 
   /**
@@ -179,7 +180,7 @@ export class EntityStore {
 
   /** Whether the document holds every change in `heads`. */
   async has(id: string, heads: string[]): Promise<boolean> {
-    return this.read(id, (doc) => A.hasHeads(doc, heads));
+    return this.read(id, (doc) => hasHistory(doc, heads));
   }
 
   /** Whether storage holds a document for `id` (a record may be missing after a crash). */
@@ -234,7 +235,7 @@ export class EntityStore {
     const record = this.requireRecord(id);
     const doc = await this.update(id, async (current) => {
       const heads = A.getHeads(current);
-      const basedOn = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && A.hasHeads(current, options.basedOn) ? options.basedOn : undefined;
+      const basedOn = options.basedOn && options.basedOn.length > 0 && !sameHeads(options.basedOn, heads) && hasHistory(current, options.basedOn) ? options.basedOn : undefined;
       // The edit is written as the difference from the stored JSON, so an upgrade goes in with it.
       // Read in place, not copied: only `edited` copies it, once, for `mutate` to change.
       const stored = materialised(current);
@@ -268,7 +269,7 @@ export class EntityStore {
     const record = this.requireRecord(id);
     const doc = await this.update(id, (current) => {
       const local = documentJson(current);
-      const base = record.syncedHeads.length > 0 && A.hasHeads(current, record.syncedHeads) ? documentJson(A.view(current, record.syncedHeads)) : undefined;
+      const base = record.syncedHeads.length > 0 && hasHistory(current, record.syncedHeads) ? documentJson(A.view(current, record.syncedHeads)) : undefined;
       const headsBefore = A.getHeads(current);
       const merged = A.loadIncremental(current, server);
       // The relay's side written by a newer schema: nothing is settled or stored (this device's
@@ -509,7 +510,7 @@ function written(doc: AnyDoc, headsBefore: string[], syncedHeads: string[]): Wri
     headsBefore,
     heads: A.getHeads(doc),
     bytes: () => A.saveSince(doc, headsBefore),
-    sinceSynced: () => (syncedHeads.length === 0 ? A.save(doc) : A.hasHeads(doc, syncedHeads) ? A.saveSince(doc, syncedHeads) : undefined),
+    sinceSynced: () => (syncedHeads.length === 0 ? A.save(doc) : hasHistory(doc, syncedHeads) ? A.saveSince(doc, syncedHeads) : undefined),
   };
 }
 

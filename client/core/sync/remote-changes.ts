@@ -2,6 +2,7 @@
 // known one is settled by history (fast-forward, already merged, or concurrent: the strategy).
 // Specification: docs/conflicts.md
 import * as A from "@automerge/automerge";
+import { hasHistory } from "../../../schema/automerge-history.js";
 import { SchemaTooNew } from "../../../schema/document-version.js";
 import { isEntityType } from "../../../schema/entities.js";
 import { codeName } from "../../../schema/status.js";
@@ -75,7 +76,7 @@ export class RemoteChanges {
     const localHeads = await this.o.entities.heads(id);
     const server = A.load(bytes);
     const serverHeads = A.getHeads(server);
-    const serverHasLocal = A.hasHeads(server, localHeads);
+    const serverHasLocal = hasHistory(server, localHeads);
     A.free(server);
     const localHasServer = await this.o.entities.has(id, serverHeads);
     const sync = { serverVersion: version, syncedHeads: serverHeads, serverTime };
