@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     }
     const setupMs = performance.now() - setupStart;
 
-    const profile = cpuProfDir ? (mkdirSync(cpuProfDir, { recursive: true }), await profileWindow(cpuProfDir, "ingest")) : undefined;
+    const profile = cpuProfDir ? await profileWindow(cpuProfDir, "ingest") : undefined;
     const creates = await withTimeout(
       pushPhase(devices, inBatches(prepared.creates.map((data, w) => item(prepared.ids[w]!, Operation.CREATE, data, 0))), 1),
       PHASE_TIMEOUT_MS,

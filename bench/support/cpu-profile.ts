@@ -1,6 +1,6 @@
 // A CPU profile of one window of this process (node:inspector), written as a .cpuprofile that
 // Chrome DevTools opens: unlike `node --cpu-prof`, it leaves start-up and the other phases out.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "node:inspector/promises";
 
@@ -19,6 +19,7 @@ export async function profileWindow(dir: string, name: string): Promise<ProfileW
     async stop() {
       const { profile } = await session.post("Profiler.stop");
       session.disconnect();
+      mkdirSync(dir, { recursive: true });
       const path = join(dir, `${name}.cpuprofile`);
       writeFileSync(path, JSON.stringify(profile));
       return path;
