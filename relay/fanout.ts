@@ -30,6 +30,10 @@ export interface Subscriber {
  * - A relay hands one publish to all of its own subscribers it reaches at once (in one pass), so
  *   when one of them has it, every other one on that relay that it reaches has it too.
  * - Delivery may be synchronous or later; publish neither waits for it nor fails because of it.
+ * - sent() resolves once what was published so far has left this relay (on a backbone: its
+ *   pokes handed over), was found lost, or took too long; it never rejects. A batch is answered
+ *   only then: a device holding an answer never leaves a change whose poke had not gone out
+ *   (a relay killed right after answering would lose it, and nothing would push it again).
  * - ready() resolves once every subscription made so far receives what is published from then
  *   on, wherever (a session says Welcome only after it). An implementation whose backbone is
  *   down resolves it anyway: what such a subscriber misses, a later cursor check brings.
@@ -38,6 +42,7 @@ export interface Fanout {
   subscribe(userId: string, subscriber: Subscriber): () => void;
   publish(userId: string, fromDeviceId: string, snapshots: EntitySnapshot[]): void;
   publishToAll(snapshots: EntitySnapshot[]): void;
+  sent(): Promise<void>;
   ready(): Promise<void>;
 }
 
@@ -63,6 +68,11 @@ export class InProcessFanout implements Fanout {
   }
 
   ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Delivery is done by publish itself. */
+  sent(): Promise<void> {
     return Promise.resolve();
   }
 

@@ -79,13 +79,19 @@ export class SyncService {
     }
     // The person's queue first, then the process-wide gate: a batch waiting for its turn at the
     // gate never holds up another person's.
-    return this.serialised(principal.userId, () => this.gate.run(() => this.syncItems(principal, request))).catch((err: unknown) => {
+    const results = await this.serialised(principal.userId, () => this.gate.run(() => this.syncItems(principal, request))).catch((err: unknown) => {
       // Any Automerge call throws once the module trapped (a cached document's save or free, a
       // stored one's load): the batch is answered UNAVAILABLE, so the device keeps its changes.
       if (err instanceof SyncError) throw err;
       const failure = this.moduleFailure();
       throw failure === undefined ? err : automergeUnavailable(failure);
     });
+    // Answered only once the batch's pokes have left: a device that holds the answer never pushes
+    // these changes again, so a poke still waiting here when the relay dies would be lost for good
+    // (the other relays' devices would wait for a cursor check). Outside the person's queue: their
+    // next batch goes on meanwhile.
+    await this.fanout.sent();
+    return results;
   }
 
   private readonly moduleFailure = (): string | undefined => automergeFailure(this.automerge);

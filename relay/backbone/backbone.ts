@@ -21,6 +21,8 @@ export interface BackboneHandlers {
  * - send(topic, text) hands text to every relay watching the topic ("all": every relay), in
  *   the order this backbone sent them per topic; it never throws and never waits; while the
  *   link is down the text may be lost.
+ * - sent() resolves once every text send was given so far has left this relay (or was found
+ *   lost); it never rejects.
  * - watch(user) / unwatch(user): from when ready() next resolves, this relay receives that
  *   user's messages / stops needing them (a backbone may deliver more than was watched).
  * - ready() resolves once every watch so far is in force, or at once while the link is down (a
@@ -32,6 +34,7 @@ export interface BackboneHandlers {
 export interface Backbone {
   readonly maxMessageBytes: number;
   send(topic: Topic, text: string): void;
+  sent(): Promise<void>;
   watch(userId: string): void;
   unwatch(userId: string): void;
   ready(): Promise<void>;

@@ -28,6 +28,8 @@ export interface CrossRelayOptions {
   cursorCheckMs?: number;
   /** A pushed change up to this many bytes rides the poke (several per poke up to this sum); larger ones are read from Postgres. Default 4096. */
   inlineBytes?: number;
+  /** Longest wait of sent() for the pokes to leave (a stalled link must not hold answers). Default 2000 ms. */
+  sentWaitMs?: number;
 }
 
 /** Entity id, version, cursor: a change the receiver reads from Postgres. */
@@ -128,6 +130,22 @@ export class CrossRelayFanout implements Fanout {
     if (snapshots.length === 0) return;
     this.local.publishToAll(snapshots);
     this.enqueue("all", null, "", snapshots);
+  }
+
+  /**
+   * Resolves once the pokes of everything published so far have left (the backbone handed them
+   * over, or found them lost), or after sentWaitMs. SyncService answers a batch only then.
+   */
+  async sent(): Promise<void> {
+    // What this turn published goes now, so the wait covers it.
+    this.flush();
+    if (!this.backbone) return;
+    let timer: TimerHandle;
+    await Promise.race([
+      this.backbone.sent(),
+      new Promise<void>((resolve) => (timer = this.options.clock.setTimeout(resolve, this.options.sentWaitMs ?? 2000))),
+    ]);
+    this.options.clock.clearTimeout(timer);
   }
 
   async ready(): Promise<void> {

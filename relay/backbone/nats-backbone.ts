@@ -63,6 +63,11 @@ class NatsBackbone implements Backbone {
     }
   }
 
+  /** The client writes what publish buffered at the end of the turn, before an answer sent later. */
+  sent(): Promise<void> {
+    return Promise.resolve();
+  }
+
   watch(userId: string): void {
     if (this.closed || this.users.has(userId)) return;
     this.users.set(userId, this.subscribe(this.subject({ user: userId })));

@@ -61,6 +61,11 @@ class PgNotifyBackbone implements Backbone {
     });
   }
 
+  /** Each NOTIFY runs in a transaction of its own: once its query returned, the other relays get it. */
+  sent(): Promise<void> {
+    return this.sending;
+  }
+
   watch(): void {}
   unwatch(): void {}
 

@@ -15,7 +15,8 @@
 // relay, current ones stay where they are.
 // cutOnNextReply() arms a cut for the moment the relay next sends bytes (the bytes are dropped):
 // what the relay did is done, the device never hears of it. onNextRequest() runs a callback as
-// soon as the next bytes from a device have been handed to the relay's socket.
+// soon as the next bytes from a device have been handed to the relay's socket; onReply() runs
+// one once bytes from the relay that it accepts have been handed to the device's socket.
 // lastWordsAfter() makes the upstream's next chunk that ends with given bytes its last: more bytes
 // follow in the same write and the upstream's side closes (a server that says why it goes away
 // right after its previous message, as Postgres does when it shuts down).
@@ -60,6 +61,7 @@ export class TcpProxy {
   private cutArmed: { before: () => void } | undefined;
   private lastWords: { after: Buffer; words: Buffer } | undefined;
   private requestArmed: (() => void) | undefined;
+  private replyArmed: ((chunk: Buffer) => boolean) | undefined;
   private readonly listeners = new Set<() => void>();
   readonly stats: ProxyStats = { accepted: 0, open: 0, forwarded: { up: 0, down: 0 }, dropped: { up: 0, down: 0 }, cuts: 0 };
 
@@ -133,6 +135,14 @@ export class TcpProxy {
   /** Runs `fn` once the next bytes from a device have been written to the relay's socket. */
   onNextRequest(fn: () => void): void {
     this.requestArmed = fn;
+  }
+
+  /**
+   * Runs `fn` with each chunk from the relay once it has been written to the device's socket,
+   * until `fn` returns true (e.g. the first chunk big enough to be a sync answer, not a pong).
+   */
+  onReply(fn: (chunk: Buffer) => boolean): void {
+    this.replyArmed = fn;
   }
 
   /** Called after anything in stats changed (a connection accepted or closed, a cut, a drop). */
@@ -254,6 +264,7 @@ export class TcpProxy {
       this.requestArmed = undefined;
       armed();
     }
+    if (direction === "down" && this.replyArmed?.(chunk)) this.replyArmed = undefined;
     this.changed();
   }
 

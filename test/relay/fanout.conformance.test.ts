@@ -35,6 +35,10 @@ class LoopbackRelayFanout implements Fanout {
     return Promise.resolve();
   }
 
+  sent(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** setImmediate keeps the order of sends, as one connection to a broker does. */
   private send(deliver: (relay: LoopbackRelayFanout) => void): void {
     for (const relay of this.bus) setImmediate(() => deliver(relay));
