@@ -15,6 +15,11 @@ export interface PgNotifyOptions {
   log: Logger;
   /** Wait before connecting again after the link broke. Default 1000 ms. */
   reconnectMs?: number;
+  /**
+   * Longest wait for the connection that sends, and for each NOTIFY, before the message is given
+   * up as lost and the next one goes on a new connection. Default 5000 ms.
+   */
+  sendTimeoutMs?: number;
 }
 
 /** Postgres refuses NOTIFY payloads of 8000 bytes or more. */
@@ -29,7 +34,7 @@ export async function openPgNotifyBackbone(options: PgNotifyOptions, handlers: B
 class PgNotifyBackbone implements Backbone {
   readonly maxMessageBytes = MAX_PAYLOAD;
   private listener: Client | undefined;
-  private notifier: Client | undefined;
+  private notifier: Promise<Client> | undefined;
   private channel = "";
   private sending: Promise<void> = Promise.resolve();
   private retry: TimerHandle = undefined;
@@ -50,15 +55,31 @@ class PgNotifyBackbone implements Backbone {
     this.sending = this.sending.then(async () => {
       if (this.closed) return;
       try {
-        this.notifier ??= await this.openNotifier();
-        await this.notifier.query("SELECT pg_notify($1, $2)", [this.channel, text]);
+        // A path that drops packets answers neither the connect nor the NOTIFY, and no error comes
+        // for minutes: without a bound, every later poke would wait behind this one.
+        const notifier = await this.within((this.notifier ??= this.openNotifier()));
+        await this.within(notifier.query("SELECT pg_notify($1, $2)", [this.channel, text]));
       } catch (err) {
         this.options.log.error("fanout_send_failed", { backbone: "postgres", error: String(err) });
         const broken = this.notifier;
         this.notifier = undefined;
-        void broken?.end().catch(() => undefined);
+        void broken?.then((client) => client.end()).catch(() => undefined);
       }
     });
+  }
+
+  /** `work`, or a rejection once sendTimeoutMs passed on the relay's clock. */
+  private async within<T>(work: Promise<T>): Promise<T> {
+    const ms = this.options.sendTimeoutMs ?? 5000;
+    let timer: TimerHandle;
+    const expired = new Promise<never>((_, reject) => {
+      timer = this.options.clock.setTimeout(() => reject(new Error(`no answer from Postgres in ${String(ms)} ms`)), ms);
+    });
+    try {
+      return await Promise.race([work, expired]);
+    } finally {
+      this.options.clock.clearTimeout(timer);
+    }
   }
 
   /** Each NOTIFY runs in a transaction of its own: once its query returned, the other relays get it. */
@@ -81,7 +102,7 @@ class PgNotifyBackbone implements Backbone {
     this.closed = true;
     if (this.retry !== undefined) this.options.clock.clearTimeout(this.retry);
     await this.sending;
-    await Promise.all([this.listener?.end().catch(() => undefined), this.notifier?.end().catch(() => undefined)]);
+    await Promise.all([this.listener?.end().catch(() => undefined), this.notifier?.then((client) => client.end()).catch(() => undefined)]);
   }
 
   private async openNotifier(): Promise<Client> {
