@@ -8,18 +8,12 @@
 // Postgres for its fan-out, and the phone's answer).
 import { afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
-import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
-import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
-import { silentLogger, type Logger } from "../../relay/logger.js";
-import { openPgStore } from "../../relay/store/pg-store.js";
 import type { IronFlowClient } from "../../client/core/index.js";
-import { startTestRelay } from "../support/accounts.js";
-import { databaseUrl, freshPgStore, schemaUrl } from "../support/databases.js";
 import { waitFor } from "../support/devices.js";
-import { FakeClock } from "../support/fake-clock.js";
 import { RelayEvents } from "../support/relay-events.js";
 import { Cleanups, guard, logWorkouts, openTestDevice, relayRows } from "../faults/fixtures.js";
 import { TcpProxy } from "../faults/tcp-proxy.js";
+import { twoRelaysOnNotify } from "./two-relays-on-notify.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -30,32 +24,9 @@ function has(client: IronFlowClient, id: string): boolean {
 
 describe("a push stored by a relay whose poke was lost", { timeout: 60_000 }, () => {
   it("reaches the other relay's devices live when the pushing device pushes it again", async () => {
-    const db = await freshPgStore();
-    cleanups.add(db.close);
     // Relay A's fan-out reaches Postgres through a proxy the test can cut; relay B's directly.
-    const postgres = new URL(databaseUrl);
-    const linkOfA = await TcpProxy.open({ host: postgres.hostname, port: Number(postgres.port || 5432) });
-    cleanups.add(() => linkOfA.close());
-    const proxied = new URL(databaseUrl);
-    proxied.port = String(linkOfA.port);
-    // The fake clock never comes due: no cursor check and no reconnect run in this test.
-    const clock = new FakeClock();
     const eventsOfA = new RelayEvents();
-    const fanout = async (url: string, log: Logger): Promise<CrossRelayFanout> => {
-      const opened = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url, clock, log }, handlers), {
-        store: db.store,
-        clock,
-        log,
-        cursorCheckMs: 3_600_000,
-      });
-      cleanups.add(() => opened.close());
-      return opened;
-    };
-    const relayA = await startTestRelay({ store: db.store, fanout: await fanout(schemaUrl(db.schema, proxied.toString()), eventsOfA) });
-    cleanups.add(() => relayA.close());
-    const storeOfB = await openPgStore(databaseUrl, { searchPath: db.schema });
-    const relayB = await startTestRelay({ store: storeOfB, fanout: await fanout(schemaUrl(db.schema), silentLogger) });
-    cleanups.add(() => relayB.close());
+    const { db, linkOfA, relayA, relayB } = await twoRelaysOnNotify(cleanups, { logOfA: eventsOfA });
     const toA = await TcpProxy.open({ port: relayA.port });
     cleanups.add(() => toA.close());
 

@@ -8,23 +8,16 @@
 // devices on real sockets, relay A's link to Postgres for its fan-out through a proxy that
 // blackholes; the relays' timers run on a fake clock the test moves.
 import { afterEach, describe, expect, it } from "vitest";
-import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
-import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
-import { silentLogger } from "../../relay/logger.js";
-import { openPgStore } from "../../relay/store/pg-store.js";
-import { startTestRelay } from "../support/accounts.js";
-import { databaseUrl, freshPgStore, schemaUrl } from "../support/databases.js";
 import { waitFor } from "../support/devices.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { Cleanups, guard, logWorkouts, openTestDevice } from "../faults/fixtures.js";
-import { TcpProxy } from "../faults/tcp-proxy.js";
+import { CURSOR_CHECK_MS, twoRelaysOnNotify } from "./two-relays-on-notify.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
 const SENT_WAIT_MS = 3_000;
 const SEND_TIMEOUT_MS = 7_000;
-const CURSOR_CHECK_MS = 3_600_000;
 
 /** Resolves once a timer of `ms` is set on `clock` (the relay reached the wait the test moves past). */
 function timerSet(clock: FakeClock, ms: number): Promise<void> {
@@ -39,27 +32,7 @@ function timerSet(clock: FakeClock, ms: number): Promise<void> {
 
 describe("a relay whose connection for pokes goes dark", { timeout: 60_000 }, () => {
   it("gives up the stuck poke, sends the next on a new connection, and loses nothing", async () => {
-    const db = await freshPgStore();
-    cleanups.add(db.close);
-    const postgres = new URL(databaseUrl);
-    const linkOfA = await TcpProxy.open({ host: postgres.hostname, port: Number(postgres.port || 5432) });
-    cleanups.add(() => linkOfA.close());
-    const proxied = new URL(databaseUrl);
-    proxied.port = String(linkOfA.port);
-    const clock = new FakeClock();
-    const fanout = async (url: string): Promise<CrossRelayFanout> => {
-      const opened = await openCrossRelayFanout(
-        (handlers) => openPgNotifyBackbone({ connectionString: url, clock, log: silentLogger, sendTimeoutMs: SEND_TIMEOUT_MS }, handlers),
-        { store: db.store, clock, log: silentLogger, cursorCheckMs: CURSOR_CHECK_MS, sentWaitMs: SENT_WAIT_MS },
-      );
-      cleanups.add(() => opened.close());
-      return opened;
-    };
-    const relayA = await startTestRelay({ store: db.store, fanout: await fanout(schemaUrl(db.schema, proxied.toString())) });
-    cleanups.add(() => relayA.close());
-    const storeOfB = await openPgStore(databaseUrl, { searchPath: db.schema });
-    const relayB = await startTestRelay({ store: storeOfB, fanout: await fanout(schemaUrl(db.schema)) });
-    cleanups.add(() => relayB.close());
+    const { clock, linkOfA, relayA, relayB } = await twoRelaysOnNotify(cleanups, { fanout: { sentWaitMs: SENT_WAIT_MS }, backbone: { sendTimeoutMs: SEND_TIMEOUT_MS } });
 
     const phone = await openTestDevice(cleanups, "phone", relayA.syncUrl);
     const tablet = await openTestDevice(cleanups, "tablet", relayB.syncUrl);

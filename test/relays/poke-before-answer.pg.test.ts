@@ -10,47 +10,18 @@
 // devices on real sockets; relay A's death is its link to Postgres for its pokes going dark the
 // moment its answer reaches the phone.
 import { afterEach, describe, expect, it } from "vitest";
-import { openCrossRelayFanout, type CrossRelayFanout } from "../../relay/backbone/cross-relay-fanout.js";
-import { openPgNotifyBackbone } from "../../relay/backbone/pg-notify-backbone.js";
-import { silentLogger } from "../../relay/logger.js";
-import { openPgStore } from "../../relay/store/pg-store.js";
-import { startTestRelay } from "../support/accounts.js";
-import { databaseUrl, freshPgStore, schemaUrl } from "../support/databases.js";
 import { waitFor } from "../support/devices.js";
-import { FakeClock } from "../support/fake-clock.js";
 import { Cleanups, guard, logWorkouts, openTestDevice } from "../faults/fixtures.js";
 import { TcpProxy } from "../faults/tcp-proxy.js";
+import { twoRelaysOnNotify } from "./two-relays-on-notify.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
 
 describe("a batch answered by a relay that dies right after", { timeout: 60_000 }, () => {
   it("was poked to the other relay's devices in full before its answer left", async () => {
-    const db = await freshPgStore();
-    cleanups.add(db.close);
     // Relay A's fan-out reaches Postgres through a proxy the test can black out; relay B's directly.
-    const postgres = new URL(databaseUrl);
-    const linkOfA = await TcpProxy.open({ host: postgres.hostname, port: Number(postgres.port || 5432) });
-    cleanups.add(() => linkOfA.close());
-    const proxied = new URL(databaseUrl);
-    proxied.port = String(linkOfA.port);
-    // The fake clock never comes due: no cursor check and no reconnect run in this test.
-    const clock = new FakeClock();
-    const fanout = async (url: string): Promise<CrossRelayFanout> => {
-      const opened = await openCrossRelayFanout((handlers) => openPgNotifyBackbone({ connectionString: url, clock, log: silentLogger }, handlers), {
-        store: db.store,
-        clock,
-        log: silentLogger,
-        cursorCheckMs: 3_600_000,
-      });
-      cleanups.add(() => opened.close());
-      return opened;
-    };
-    const relayA = await startTestRelay({ store: db.store, fanout: await fanout(schemaUrl(db.schema, proxied.toString())) });
-    cleanups.add(() => relayA.close());
-    const storeOfB = await openPgStore(databaseUrl, { searchPath: db.schema });
-    const relayB = await startTestRelay({ store: storeOfB, fanout: await fanout(schemaUrl(db.schema)) });
-    cleanups.add(() => relayB.close());
+    const { linkOfA, relayA, relayB } = await twoRelaysOnNotify(cleanups);
     const toA = await TcpProxy.open({ port: relayA.port });
     cleanups.add(() => toA.close());
 
