@@ -3,6 +3,7 @@
 // chunks pile up. Whatever the form, the stored bytes load to the device's document, a relay with
 // an empty cache carries on from them, and a losing concurrent push adds nothing. A workout a
 // device made and edited before its first sync arrives, and stays, as one compacted chunk.
+import { createHash } from "node:crypto";
 import * as A from "@automerge/automerge";
 import { afterEach, describe, expect, it } from "vitest";
 import { countChunks } from "../../relay/pipeline/automerge-chunks.js";
@@ -11,6 +12,7 @@ import type { RelayStore } from "../../relay/store/store.js";
 import { MAX_STORED_CHUNKS } from "../../relay/stored-form.js";
 import type { EntityDocument } from "../../schema/entities.js";
 import { Operation, SyncStatus, type SyncResult } from "../../schema/protocol/frames.js";
+import { Code } from "../../schema/status.js";
 import { openNodeClient } from "../../client/node/open-node-client.js";
 import { startTestRelay, testAccount } from "../support/accounts.js";
 import { freshPgStore } from "../support/databases.js";
@@ -147,5 +149,59 @@ describe("the relay stores pushed bytes and appended changes, and compacts them"
     expect(countChunks(row.doc)).toBe(1);
     const stored = loaded(row.doc) as EntityDocument<"workout">;
     expect(stored.payload.exercises[0]!.sets.map((s) => s.id).slice(1)).toEqual(["offline-set-1", "offline-set-2", "offline-set-3", "offline-set-4"]);
+  });
+});
+
+/**
+ * `doc`'s whole history as one document chunk whose header names a head one byte off the real one,
+ * its checksum made good again: a chunk that parses and passes every check but the heads'.
+ */
+function forgedHeads(doc: Workout): Uint8Array {
+  const bytes = A.save(doc);
+  const head = Buffer.from(A.getHeads(doc)[0]!, "hex");
+  const at = Buffer.from(bytes).indexOf(head);
+  if (at < 0) throw new Error("the head is not in the document chunk");
+  const forged = bytes.slice();
+  forged[at + 5]! ^= 0x55;
+  forged.set(createHash("sha256").update(forged.subarray(8)).digest().subarray(0, 4), 4);
+  return forged;
+}
+
+describe("a pushed document chunk whose heads are not its changes is refused", () => {
+  // Automerge checks the heads a document chunk names only in the first chunk of a load (a
+  // create); an update's chunk is hashed as it is applied and its header ignored. Stored as
+  // pushed, a forged chunk is bytes that fail wherever they come first in a load, and the relay
+  // loads its rows without that check (relay/pipeline/apply-changes.ts, loadRow).
+  it("as a create, as an update of a document the relay holds, and of one it reads from its row; the row stays as it was", async () => {
+    const db = await freshPgStore();
+    cleanups.push(db.close);
+    const relay = await relayOn(db.store);
+    const socket = await connect(relay, "phone");
+    const id = idFor("stored-form-forged");
+    const doc: Workout = entityDoc("workout", id, workout("Pull day", [{ name: "Deadlift", sets: [[5, 160]] }]));
+
+    const create = await push(socket, "phone", id, forgedHeads(doc), 0);
+    expect(create).toMatchObject({ status: SyncStatus.ERROR, code: Code.INVALID_ARGUMENT });
+    expect(create.errorMessage).toContain("mismatching heads");
+    expect(await push(socket, "phone", id, A.save(doc), 0)).toMatchObject({ status: SyncStatus.SUCCESS, serverVersion: 1 });
+    const stored = (await db.store.get(socket.userId, id))!.doc;
+
+    const edited = addSet(doc, 7).doc;
+    const cached = await push(socket, "phone", id, forgedHeads(edited), 1);
+    expect(cached, "the relay holding the document").toMatchObject({ status: SyncStatus.ERROR, code: Code.INVALID_ARGUMENT });
+    expect(cached.errorMessage).toContain("names heads that are not the changes it holds");
+
+    const second = await relayOn(db.store);
+    const tablet = await connect(second, "tablet");
+    const fromRow = await push(tablet, "tablet", id, forgedHeads(edited), 1);
+    expect(fromRow, "a relay reading the row").toMatchObject({ status: SyncStatus.ERROR, code: Code.INVALID_ARGUMENT });
+    expect(fromRow.errorMessage).toContain("names heads that are not the changes it holds");
+
+    const row = (await db.store.get(socket.userId, id))!;
+    expect(row.version).toBe(1);
+    expect(Buffer.from(row.doc).equals(Buffer.from(stored))).toBe(true);
+    // The same edit, pushed as it should be, goes through on the relay that read the row.
+    expect(await push(tablet, "tablet", id, A.save(edited), 1)).toMatchObject({ status: SyncStatus.SUCCESS, serverVersion: 2 });
+    expect(loaded((await db.store.get(socket.userId, id))!.doc)).toEqual(A.toJS(edited));
   });
 });
