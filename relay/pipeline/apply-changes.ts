@@ -100,7 +100,8 @@ export function applyChanges(
   // Automerge checks the heads a document chunk names only when it is the first chunk of a load;
   // loadIncremental, or a chunk after the row's, hashes its changes and ignores its header. A
   // chunk whose heads are not its changes would be stored as pushed: bytes Automerge refuses
-  // wherever they come first in a load, and loadRow (unchecked) would believe.
+  // wherever they come first, and heads read from the row's headers (historyHeads) that name a
+  // change nobody made.
   if (!hasHistory(doc, pushedHeads)) {
     return refuse(Code.INVALID_ARGUMENT, "changes are not Automerge data: a document chunk names heads that are not the changes it holds");
   }
@@ -147,7 +148,7 @@ function isLoaded(current: CachedDocument | StoredDocument): current is CachedDo
 
 /** The document, loaded from the row's bytes when it is not loaded yet. */
 function loadedDocument(current: CachedDocument | StoredDocument): CachedDocument {
-  return isLoaded(current) ? current : { ...withoutBytes(current), doc: loadRow(current.bytes) };
+  return isLoaded(current) ? current : { ...withoutBytes(current), doc: A.load<Record<string, unknown>>(current.bytes) };
 }
 
 function withoutBytes(current: CachedDocument | StoredDocument): Omit<CachedDocument, "doc"> {
@@ -172,7 +173,7 @@ function loadWithRow(row: StoredDocument, changes: Uint8Array): { doc: RelayDoc;
   bytes.set(changes, row.bytes.length);
   let doc: RelayDoc;
   try {
-    doc = loadRow(bytes);
+    doc = A.load<Record<string, unknown>>(bytes);
   } catch {
     return undefined;
   }
@@ -181,16 +182,4 @@ function loadWithRow(row: StoredDocument, changes: Uint8Array): { doc: RelayDoc;
     return undefined;
   }
   return { doc, headsBefore };
-}
-
-/**
- * A stored row (with pushed changes after it), loaded without Automerge's check of the heads its
- * first chunk names. The check rebuilds every change to hash it, a quarter to a third of loading
- * a workout; the row's first chunk is a create's bytes, loaded checked when pushed, or the
- * relay's own A.save. Only the first chunk's heads are ever taken from its header: the changes of
- * later chunks are hashed as they are applied, checked or not, and applyChanges compares the
- * heads a pushed document chunk names with them. Each chunk's checksum is still verified.
- */
-function loadRow(bytes: Uint8Array): RelayDoc {
-  return A.load<Record<string, unknown>>(bytes, { unchecked: true });
 }

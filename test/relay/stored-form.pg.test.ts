@@ -170,8 +170,8 @@ function forgedHeads(doc: Workout): Uint8Array {
 describe("a pushed document chunk whose heads are not its changes is refused", () => {
   // Automerge checks the heads a document chunk names only in the first chunk of a load (a
   // create); an update's chunk is hashed as it is applied and its header ignored. Stored as
-  // pushed, a forged chunk is bytes that fail wherever they come first in a load, and the relay
-  // loads its rows without that check (relay/pipeline/apply-changes.ts, loadRow).
+  // pushed, a forged chunk is bytes that fail wherever they come first in a load, whose heads the
+  // relay reads back from the row's chunk headers.
   it("as a create, as an update of a document the relay holds, and of one it reads from its row; the row stays as it was", async () => {
     const db = await freshPgStore();
     cleanups.push(db.close);

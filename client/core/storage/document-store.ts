@@ -184,10 +184,8 @@ export class DocumentStore {
     }
     if (parts.length === 0) return undefined;
     // A.load takes concatenated chunks (duplicated changes included) and is several times cheaper
-    // than replaying them onto an empty document. Unchecked: Automerge would rebuild every change
-    // to check the heads a snapshot names (a quarter to a third of the load), and every snapshot
-    // here is this store's own A.save; each chunk's checksum is still verified.
-    const doc = A.load<Record<string, unknown>>(concat(parts), { unchecked: true });
+    // than replaying them onto an empty document.
+    const doc = A.load<Record<string, unknown>>(concat(parts));
     const entry: Entry = { doc, savedHeads: A.getHeads(doc), chunks, pins: 0 };
     this.entries.set(id, entry);
     return entry;
