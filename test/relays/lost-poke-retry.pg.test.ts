@@ -11,9 +11,8 @@ import { Code } from "../../schema/status.js";
 import type { IronFlowClient } from "../../client/core/index.js";
 import { waitFor } from "../support/devices.js";
 import { RelayEvents } from "../support/relay-events.js";
-import { Cleanups, guard, logWorkouts, openTestDevice, relayRows } from "../faults/fixtures.js";
-import { TcpProxy } from "../faults/tcp-proxy.js";
-import { twoRelaysOnNotify } from "./two-relays-on-notify.js";
+import { Cleanups, guard, logWorkouts, relayRows } from "../faults/fixtures.js";
+import { phoneOnATabletOnB, twoRelaysOnNotify } from "./two-relays-on-notify.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -27,13 +26,7 @@ describe("a push stored by a relay whose poke was lost", { timeout: 60_000 }, ()
     // Relay A's fan-out reaches Postgres through a proxy the test can cut; relay B's directly.
     const eventsOfA = new RelayEvents();
     const { db, linkOfA, relayA, relayB } = await twoRelaysOnNotify(cleanups, { logOfA: eventsOfA });
-    const toA = await TcpProxy.open({ port: relayA.port });
-    cleanups.add(() => toA.close());
-
-    const phone = await openTestDevice(cleanups, "phone", toA.syncUrl);
-    const tablet = await openTestDevice(cleanups, "tablet", relayB.syncUrl);
-    await phone.syncNow();
-    await tablet.syncNow(); // connected to B, and subscribed to its fan-out
+    const { toA, phone, tablet } = await phoneOnATabletOnB(cleanups, { relayA, relayB });
 
     // Live across relays: this also opens relay A's connection for sending pokes.
     const [first] = await logWorkouts(phone, "Monday", 1);

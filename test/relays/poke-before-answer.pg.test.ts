@@ -11,9 +11,8 @@
 // moment its answer reaches the phone.
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../support/devices.js";
-import { Cleanups, guard, logWorkouts, openTestDevice } from "../faults/fixtures.js";
-import { TcpProxy } from "../faults/tcp-proxy.js";
-import { twoRelaysOnNotify } from "./two-relays-on-notify.js";
+import { Cleanups, guard, logWorkouts } from "../faults/fixtures.js";
+import { phoneOnATabletOnB, twoRelaysOnNotify } from "./two-relays-on-notify.js";
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -22,13 +21,7 @@ describe("a batch answered by a relay that dies right after", { timeout: 60_000 
   it("was poked to the other relay's devices in full before its answer left", async () => {
     // Relay A's fan-out reaches Postgres through a proxy the test can black out; relay B's directly.
     const { linkOfA, relayA, relayB } = await twoRelaysOnNotify(cleanups);
-    const toA = await TcpProxy.open({ port: relayA.port });
-    cleanups.add(() => toA.close());
-
-    const phone = await openTestDevice(cleanups, "phone", toA.syncUrl);
-    const tablet = await openTestDevice(cleanups, "tablet", relayB.syncUrl);
-    await phone.syncNow();
-    await tablet.syncNow(); // connected to B, and subscribed to its fan-out
+    const { toA, phone, tablet } = await phoneOnATabletOnB(cleanups, { relayA, relayB });
     // A poke stuck on the dark link (or a new connection for it) would hold up the fan-outs' close.
     cleanups.add(() => {
       linkOfA.pass();

@@ -11,7 +11,8 @@ import { openPgStore } from "../../relay/store/pg-store.js";
 import { startTestRelay } from "../support/accounts.js";
 import { databaseUrl, freshPgStore, schemaUrl, type PgStoreFixture } from "../support/databases.js";
 import { FakeClock } from "../support/fake-clock.js";
-import type { Cleanups } from "../faults/fixtures.js";
+import { openTestDevice, type Cleanups } from "../faults/fixtures.js";
+import type { IronFlowClient } from "../../client/core/index.js";
 import { TcpProxy } from "../faults/tcp-proxy.js";
 
 export const CURSOR_CHECK_MS = 3_600_000;
@@ -58,4 +59,22 @@ export async function twoRelaysOnNotify(cleanups: Cleanups, options: TwoRelaysOp
   const relayB = await startTestRelay({ store: storeOfB, fanout: await fanout(schemaUrl(db.schema), silentLogger) });
   cleanups.add(() => relayB.close());
   return { db, clock, linkOfA, relayA, relayB };
+}
+
+export interface PhoneAndTablet {
+  /** The phone's connection to relay A, through a proxy the test can cut. */
+  toA: TcpProxy;
+  phone: IronFlowClient;
+  tablet: IronFlowClient;
+}
+
+/** A phone on relay A (through a proxy) and a tablet on relay B, each synced once (subscribed to its relay's fan-out). */
+export async function phoneOnATabletOnB(cleanups: Cleanups, { relayA, relayB }: Pick<TwoRelays, "relayA" | "relayB">): Promise<PhoneAndTablet> {
+  const toA = await TcpProxy.open({ port: relayA.port });
+  cleanups.add(() => toA.close());
+  const phone = await openTestDevice(cleanups, "phone", toA.syncUrl);
+  const tablet = await openTestDevice(cleanups, "tablet", relayB.syncUrl);
+  await phone.syncNow();
+  await tablet.syncNow();
+  return { toA, phone, tablet };
 }
