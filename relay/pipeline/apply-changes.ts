@@ -62,9 +62,9 @@ export function applyChanges(
   const cost = chunksCost(chunks.chunks, budget);
   if (!cost.ok) return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: cost.message };
   const pushedHashes = chunks.chunks.flatMap((c) => (c.hash === undefined ? [] : [c.hash]));
-  // What the pushed bytes claim to hold: a document chunk names its heads in its header.
-  const pushedHeads = historyHeads(chunks.chunks);
-  if (!pushedHeads) return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: "changes are not Automerge data: a document chunk's header does not parse" };
+  // The heads pushed document chunks name in their headers (a change chunk's hash is its bytes').
+  const namedHeads = historyHeads(chunks.chunks.filter((c) => c.hash === undefined));
+  if (!namedHeads) return { kind: "rejected", code: Code.INVALID_ARGUMENT, message: "changes are not Automerge data: a document chunk's header does not parse" };
 
   // A stored row the push builds on is loaded together with the pushed changes, in one A.load
   // (a document the cache let go: every update of it would otherwise load the row, then apply
@@ -102,7 +102,7 @@ export function applyChanges(
   // chunk whose heads are not its changes would be stored as pushed: bytes Automerge refuses
   // wherever they come first, and heads read from the row's headers (historyHeads) that name a
   // change nobody made.
-  if (!hasHistory(doc, pushedHeads)) {
+  if (!hasHistory(doc, namedHeads)) {
     return refuse(Code.INVALID_ARGUMENT, "changes are not Automerge data: a document chunk names heads that are not the changes it holds");
   }
   // The changes new to the relay (a create: the whole history, which a create carries anyway).
