@@ -45,4 +45,33 @@ describe("plainJson", () => {
     expect(A.toJS(doc)).toEqual(A.toJS(start()));
     expect(Object.getOwnPropertySymbols(json)).toEqual([]);
   });
+
+  it("makes of what is not plain JSON what structuredClone makes of it", () => {
+    // A map from another device may hold any key and any Automerge type; the relay checks with
+    // jsonProblem before it copies, the device copies what it received.
+    const doc = A.from<Record<string, unknown>>({ plain: { a: [1, "x", null, true] } });
+    const odd = A.change(doc, (d) => {
+      d["count"] = new A.Counter(3);
+      d["scalar"] = new A.ImmutableString("kept whole");
+      d["when"] = new Date(0);
+      d["bytes"] = new Uint8Array([1, 2]);
+    });
+    const json = plainJson<Record<string, unknown>>(odd);
+    expect(json).toEqual(structuredClone(odd));
+    expect(json["count"]).toEqual({ value: 3 });
+    expect(json["when"]).toEqual(new Date(0));
+    // Automerge's proxy refuses the key; a parsed value (or a change made below the proxy) holds it.
+    const parsed = JSON.parse('{"a": {"__proto__": {"polluted": true}}}') as object;
+    const copied = plainJson<{ a: object }>(parsed);
+    expect(Object.getPrototypeOf(copied.a)).toBe(Object.prototype);
+    expect(Object.keys(copied.a)).toEqual(["__proto__"]);
+    expect(copied).toEqual(structuredClone(parsed));
+  });
+
+  it("copies nesting deeper than a stored document may be", () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 40; i++) deep = { next: deep };
+    const doc = A.from<Record<string, unknown>>(deep);
+    expect(plainJson(doc)).toEqual(A.toJS(doc));
+  });
 });

@@ -209,7 +209,7 @@ export class EntityStore {
     const checked = validateDocument(type, initial);
     if (!checked.ok) throw new SyncError(Code.INVALID_ARGUMENT, checked.message);
     // A.from with the change message that names this schema version (A.from takes none).
-    const doc = A.change(A.init<Record<string, unknown>>(), changeOptions(), (draft) => Object.assign(draft, structuredClone(checked.value)));
+    const doc = A.change(A.init<Record<string, unknown>>(), changeOptions(), (draft) => Object.assign(draft, plainJson(checked.value)));
     // One A.save serves as the queue's unsynced changes (all of them) and the stored snapshot.
     const saved = A.save(doc);
     try {
@@ -515,7 +515,7 @@ function written(doc: AnyDoc, headsBefore: string[], syncedHeads: string[]): Wri
 }
 
 function edited(now: EntityDocument, mutate: (doc: EntityDocument) => void): { doc: EntityDocument; records: ResolutionDraft[] } {
-  const doc = structuredClone(now);
+  const doc = plainJson<EntityDocument>(now);
   mutate(doc);
   return { doc, records: [] };
 }
