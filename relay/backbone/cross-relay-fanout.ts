@@ -307,16 +307,23 @@ export class CrossRelayFanout implements Fanout {
         batch = [];
         size = 0;
       };
-      for (const poke of pokes) {
-        const length = JSON.stringify(poke).length + 1;
+      const add = (poke: Poke, length: number) => {
         if (size + length + 64 > backbone.maxMessageBytes) send();
-        if (length + 64 > backbone.maxMessageBytes) {
-          // Too big to ride even alone (a huge catalog document inline): send references.
-          if (poke.s !== undefined) this.options.log.error("fanout_poke_too_big", { bytes: length });
-          continue;
-        }
         batch.push(poke);
         size += length;
+      };
+      for (const poke of pokes) {
+        const length = JSON.stringify(poke).length + 1;
+        if (length + 64 <= backbone.maxMessageBytes) {
+          add(poke, length);
+        } else if (poke.s !== undefined) {
+          // Too big to ride even alone (inlineBytes set above what one message holds): the
+          // receivers read the changes from Postgres, as for any change too big to ride.
+          this.options.log.info("fanout_poke_sent_as_references", { bytes: length });
+          for (const refs of asReferences(poke.s, poke)) add(refs, JSON.stringify(refs).length + 1);
+        } else {
+          this.options.log.error("fanout_poke_too_big", { bytes: length });
+        }
       }
       send();
     }
@@ -373,6 +380,14 @@ export class CrossRelayFanout implements Fanout {
     });
     return next;
   }
+}
+
+/** An inline poke as pokes of references to what it carried, in the same order. */
+function asReferences(inline: string, poke: Poke): Poke[] {
+  const refs = decodeSnapshots(inline).map((snapshot): Ref => [snapshot.entityId, snapshot.version, snapshot.cursor.toString()]);
+  const pokes: Poke[] = [];
+  for (let i = 0; i < refs.length; i += REFS_PER_POKE) pokes.push({ u: poke.u, d: poke.d, r: refs.slice(i, i + REFS_PER_POKE) });
+  return pokes;
 }
 
 function decodeSnapshots(base64: string): EntitySnapshot[] {

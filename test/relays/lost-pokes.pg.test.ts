@@ -165,3 +165,22 @@ describe("cross-relay fan-out of a batch mixing small and big changes", { timeou
     expect(readBig?.data).toEqual(new Uint8Array([0]));
   });
 });
+
+describe("cross-relay fan-out of a batch too big for one NOTIFY with everything inline", { timeout: 30_000 }, () => {
+  it("sends the batch as references instead of dropping it", async () => {
+    // inlineBytes above NOTIFY's 8,000 bytes: the three changes ride one poke of about 12 KB.
+    const { db, a, b } = await notifyRelays(1_000_000);
+    const tablet = new Inbox("tablet");
+    cleanups.push(b.subscribe(USER, tablet));
+    await b.ready();
+
+    const big = { ...(await store(db, "big", 0)), changes: new Uint8Array(9000).fill(7) };
+    a.publish(USER, "phone", [await store(db, "small-1", 0), big, await store(db, "small-2", 0)]);
+    a.publish(USER, "phone", [await store(db, "marker", 0)]);
+    await tablet.has("marker", 1);
+    // All three read from Postgres (the rows' whole documents), in the order published.
+    expect(tablet.received.map((s) => s.entityId)).toEqual(["small-1", "big", "small-2", "marker"]);
+    expect(tablet.received[1]?.data).toEqual(new Uint8Array([0]));
+    expect(tablet.received[1]?.changes).toHaveLength(0);
+  });
+});
