@@ -122,6 +122,20 @@ async function notifyRelays(inlineBytes: number): Promise<{ db: RelayStore; a: C
   return { db: fixture.store, a: await open(), b: await open() };
 }
 
+/**
+ * The tablet subscribed on relay B, and one batch published through relay A: a change of
+ * `bigBytes` between two of 3 bytes.
+ */
+async function mixedBatchToTablet(inlineBytes: number, bigBytes: number): Promise<{ db: RelayStore; a: CrossRelayFanout; tablet: Inbox }> {
+  const { db, a, b } = await notifyRelays(inlineBytes);
+  const tablet = new Inbox("tablet");
+  cleanups.push(b.subscribe(USER, tablet));
+  await b.ready();
+  const big = { ...(await store(db, "big", 0)), changes: new Uint8Array(bigBytes).fill(7) };
+  a.publish(USER, "phone", [await store(db, "small-1", 0), big, await store(db, "small-2", 0)]);
+  return { db, a, tablet };
+}
+
 describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 30_000 }, () => {
   it("sends references over LISTEN/NOTIFY, and the receiving relay reads the change from Postgres", async () => {
     // inlineBytes 0: nothing rides along; every poke is (entity, version, cursor).
@@ -148,13 +162,7 @@ describe("cross-relay fan-out of changes too big to ride the poke", { timeout: 3
 describe("cross-relay fan-out of a batch mixing small and big changes", { timeout: 30_000 }, () => {
   it("lets each small change ride the poke and reads only the big one from Postgres, in the order published", async () => {
     // 64 bytes: a 3-byte change rides along, a 200-byte one does not, nor do the three together.
-    const { db, a, b } = await notifyRelays(64);
-    const tablet = new Inbox("tablet");
-    cleanups.push(b.subscribe(USER, tablet));
-    await b.ready();
-
-    const big = { ...(await store(db, "big", 0)), changes: new Uint8Array(200).fill(7) };
-    a.publish(USER, "phone", [await store(db, "small-1", 0), big, await store(db, "small-2", 0)]);
+    const { tablet } = await mixedBatchToTablet(64, 200);
     await tablet.has("small-2", 1);
     expect(tablet.received.map((s) => s.entityId)).toEqual(["small-1", "big", "small-2"]);
     const [small1, readBig, small2] = tablet.received;
@@ -169,13 +177,7 @@ describe("cross-relay fan-out of a batch mixing small and big changes", { timeou
 describe("cross-relay fan-out of a batch too big for one NOTIFY with everything inline", { timeout: 30_000 }, () => {
   it("sends the batch as references instead of dropping it", async () => {
     // inlineBytes above NOTIFY's 8,000 bytes: the three changes ride one poke of about 12 KB.
-    const { db, a, b } = await notifyRelays(1_000_000);
-    const tablet = new Inbox("tablet");
-    cleanups.push(b.subscribe(USER, tablet));
-    await b.ready();
-
-    const big = { ...(await store(db, "big", 0)), changes: new Uint8Array(9000).fill(7) };
-    a.publish(USER, "phone", [await store(db, "small-1", 0), big, await store(db, "small-2", 0)]);
+    const { db, a, tablet } = await mixedBatchToTablet(1_000_000, 9000);
     a.publish(USER, "phone", [await store(db, "marker", 0)]);
     await tablet.has("marker", 1);
     // All three read from Postgres (the rows' whole documents), in the order published.
