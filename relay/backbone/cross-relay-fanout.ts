@@ -266,9 +266,7 @@ export class CrossRelayFanout implements Fanout {
       inlineSize = 0;
     };
     const sendRefs = () => {
-      for (let i = 0; i < refs.length; i += REFS_PER_POKE) {
-        this.pending.push({ topic, poke: { u: userId, d: fromDeviceId, r: refs.slice(i, i + REFS_PER_POKE) } });
-      }
+      for (const poke of referencePokes(userId, fromDeviceId, refs)) this.pending.push({ topic, poke });
       refs = [];
     };
     for (const snapshot of snapshots) {
@@ -280,7 +278,7 @@ export class CrossRelayFanout implements Fanout {
         inlineSize += size;
       } else {
         sendInline();
-        refs.push([snapshot.entityId, snapshot.version, snapshot.cursor.toString()]);
+        refs.push(refOf(snapshot));
       }
     }
     sendInline();
@@ -320,7 +318,7 @@ export class CrossRelayFanout implements Fanout {
           // Too big to ride even alone (inlineBytes set above what one message holds): the
           // receivers read the changes from Postgres, as for any change too big to ride.
           this.options.log.info("fanout_poke_sent_as_references", { bytes: length });
-          for (const refs of asReferences(poke.s, poke)) add(refs, JSON.stringify(refs).length + 1);
+          for (const refs of referencePokes(poke.u, poke.d, decodeSnapshots(poke.s).map(refOf))) add(refs, JSON.stringify(refs).length + 1);
         } else {
           this.options.log.error("fanout_poke_too_big", { bytes: length });
         }
@@ -382,11 +380,14 @@ export class CrossRelayFanout implements Fanout {
   }
 }
 
-/** An inline poke as pokes of references to what it carried, in the same order. */
-function asReferences(inline: string, poke: Poke): Poke[] {
-  const refs = decodeSnapshots(inline).map((snapshot): Ref => [snapshot.entityId, snapshot.version, snapshot.cursor.toString()]);
+function refOf(snapshot: EntitySnapshot): Ref {
+  return [snapshot.entityId, snapshot.version, snapshot.cursor.toString()];
+}
+
+/** Pokes of references, REFS_PER_POKE a poke, in the order given. */
+function referencePokes(userId: string | null, fromDeviceId: string, refs: Ref[]): Poke[] {
   const pokes: Poke[] = [];
-  for (let i = 0; i < refs.length; i += REFS_PER_POKE) pokes.push({ u: poke.u, d: poke.d, r: refs.slice(i, i + REFS_PER_POKE) });
+  for (let i = 0; i < refs.length; i += REFS_PER_POKE) pokes.push({ u: userId, d: fromDeviceId, r: refs.slice(i, i + REFS_PER_POKE) });
   return pokes;
 }
 
