@@ -10,6 +10,8 @@
 // batch after the previous one's answer. The figures are acknowledged items per second from the
 // first push until the last device's last answer, per phase, and this process's CPU per item
 // (the relay plus the clients' encode and decode; clients do no Automerge work while timed).
+// Beside both, Automerge's own work per item (anchors/automerge-floor.ts): one A.load of what the
+// relay loads to validate each push, the same bytes, and the items per second that allows.
 // It measures; it never passes or fails on time. Writes bench/results/ingest.json.
 // Knobs: BENCH_INGEST_DEVICES (100), BENCH_INGEST_WORKOUTS (50), BENCH_INGEST_BATCH (25),
 // BENCH_INGEST_EDITS (1), BENCH_ANCHOR_MS (3000), BENCH_INGEST_CPU_PROF=<dir> (a CPU profile of
@@ -27,6 +29,7 @@ import { Code } from "../schema/status.js";
 import { startRelay } from "../relay/server.js";
 import { openStore } from "../relay/store/index.js";
 import { RawRelaySocket } from "../test/support/raw-relay-socket.js";
+import { measureAutomergeLoadFloor, type AutomergeLoadFloor } from "./anchors/automerge-floor.js";
 import { pgLockRate, type LockRate } from "./anchors/pg-lock-rate.js";
 import { BENCH_FRAMES_PER_SECOND } from "./relay-pair.js";
 import { fmtRate, fmtRatio, latencyStats, table, type LatencyStats } from "./report.js";
@@ -201,11 +204,27 @@ async function main(): Promise<void> {
     if (closeFailures.length > 0) console.error(`closing: ${closeFailures.join("; ")}`);
 
     const anchorAfter = await pgLockRate({ clients: ANCHOR_CLIENTS, durationMs: ANCHOR_MS, schema: schema.name, doc: prepared.creates[0]! });
-    report({ load: { start: load.start, end: loadavg()[0]! }, postgres, prepared, setupMs, anchorBefore, anchorAfter, creates, updates, profilePath });
+    const floor = automergeFloor(prepared);
+    report({ load: { start: load.start, end: loadavg()[0]! }, postgres, prepared, setupMs, anchorBefore, anchorAfter, creates, updates, floor, profilePath });
   } finally {
     const failures = await cleanup.run();
     if (failures.length > 0) console.error(`cleanup: ${failures.join("; ")}`);
   }
+}
+
+/**
+ * Automerge's own work per item, after ours (its WebAssembly as warm as it was for the relay): a
+ * create loads the pushed bytes; an update of a document the relay's cache let go (5,000 of them
+ * here) loads the stored row with the pushed changes after it.
+ */
+function automergeFloor(prepared: Prepared): { creates: AutomergeLoadFloor; updates: AutomergeLoadFloor | null } {
+  const rounds = 4;
+  const repeat = <T>(list: T[]) => Array.from({ length: rounds }, () => list).flat();
+  const firstEdits = prepared.edits[0];
+  return {
+    creates: measureAutomergeLoadFloor(repeat(prepared.creates)),
+    updates: firstEdits ? measureAutomergeLoadFloor(repeat(prepared.creates.map((bytes, w) => Buffer.concat([bytes, firstEdits[w]!])))) : null,
+  };
 }
 
 interface Report {
@@ -217,6 +236,7 @@ interface Report {
   anchorAfter: LockRate;
   creates: Phase;
   updates: Phase[];
+  floor: { creates: AutomergeLoadFloor; updates: AutomergeLoadFloor | null };
   profilePath: string | undefined;
 }
 
@@ -231,6 +251,7 @@ function report(r: Report): void {
     ["relay ingest: creates", fmtRate(r.creates.itemsPerSecond), r.creates.cpuMsPerItem.toFixed(2), fmtRatio(r.creates.itemsPerSecond / anchor)],
     ["relay ingest: updates (one added set)", fmtRate(updateRate), r.updates[0]?.cpuMsPerItem.toFixed(2) ?? "", fmtRatio(updateRate / anchor)],
     ["relay ingest: all items", fmtRate(all), "", fmtRatio(all / anchor)],
+    ...floorRows(r.floor, anchor),
   ];
   console.log(`relay ingest: ${DEVICES} devices, ${WORKOUTS} workouts each in batches of ${BATCH}, ${EDITS} edit round(s); ${cpus().length} CPUs, load ${r.load.start.toFixed(1)} -> ${r.load.end.toFixed(1)}`);
   console.log(table(["measure", "items/s", "CPU ms/item (this process)", "ratio to anchor"], rows));
@@ -256,11 +277,30 @@ function report(r: Report): void {
       allRatioToAnchor: all / anchor,
       target: ">= 1x the anchor",
     },
+    automergeFloor: {
+      cores: cpus().length,
+      creates: r.floor.creates,
+      updates: r.floor.updates,
+      createRatioToAnchor: r.floor.creates.loadsPerSecondPerCore / anchor,
+      updateRatioToAnchor: r.floor.updates ? r.floor.updates.loadsPerSecondPerCore / anchor : null,
+    },
   };
   const out = join(dirname(fileURLToPath(import.meta.url)), "results", "ingest.json");
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
   console.log(`written: bench/results/ingest.json`);
+}
+
+/** Automerge's own work as items per second on one core, and on every core of the machine, beside the anchor. */
+function floorRows(floor: Report["floor"], anchor: number): string[][] {
+  const cores = cpus().length;
+  const row = (what: string, f: AutomergeLoadFloor) => [
+    `Automerge's own work: A.load of ${what} (${f.bytes} B), ${cores === 1 ? "one core" : `one core / ${cores} cores`}`,
+    cores === 1 ? fmtRate(f.loadsPerSecondPerCore) : `${fmtRate(f.loadsPerSecondPerCore)} / ${fmtRate(f.loadsPerSecondPerCore * cores)}`,
+    f.cpuMsPerLoad.toFixed(2),
+    cores === 1 ? fmtRatio(f.loadsPerSecondPerCore / anchor) : `${fmtRatio(f.loadsPerSecondPerCore / anchor)} / ${fmtRatio((f.loadsPerSecondPerCore * cores) / anchor)}`,
+  ];
+  return [row("each pushed create", floor.creates), ...(floor.updates ? [row("a row with its update after it", floor.updates)] : [])];
 }
 
 main().then(

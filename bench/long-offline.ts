@@ -7,7 +7,9 @@
 // dropped at the end), started on a reserved port only once the offline phase is done.
 // The anchor, in the same run once ours is done and closed: Automerge Repo's own sync server
 // catching up the same changes over the same workouts from a device Repo reopened on its storage
-// (anchors/automerge-repo-catch-up.ts); the ratio is our catch-up over its.
+// (anchors/automerge-repo-catch-up.ts); the ratio is our catch-up over its. Beside the relay's
+// CPU, Automerge's own work in it (anchors/automerge-floor.ts): one A.load of each document the
+// relay stored, which a relay validating every push cannot skip.
 // Measures only, never passes or fails on time. `npx tsx bench/long-offline.ts`; prints a table
 // and writes bench/results/long-offline.json.
 //
@@ -33,8 +35,10 @@ import type { CatchUp, DeviceArgs, DeviceMessage, LocalPhase, ParentMessage, Rea
 import { Cleanup, withTimeout } from "./support/bounded.js";
 import { profileWindow } from "./support/cpu-profile.js";
 import { cpuClock } from "./support/cpu.js";
+import { threadCpuClock, type ThreadCpu } from "./support/thread-cpu.js";
 import { createBenchSchema, databaseUrl, serverFacts, withAdmin } from "./support/postgres.js";
 import { fmtRatio, table } from "./report.js";
+import { measureAutomergeLoadFloor, type AutomergeLoadFloor } from "./anchors/automerge-floor.js";
 import { runAutomergeRepoCatchUp, type AnchorCatchUp } from "./anchors/automerge-repo-catch-up.js";
 import { EXERCISES, SETS_PER_EXERCISE } from "./workload.js";
 import { envInt } from "./support/env.js";
@@ -147,11 +151,15 @@ async function main(): Promise<void> {
     const relayProfile = cpuProfDir ? await profileWindow(cpuProfDir, "relay-catch-up") : undefined;
     // The relay runs in this process: its CPU over the catch-up (the device's is its own process's).
     const relayCpu = cpuClock();
+    const relayThreads = threadCpuClock();
     device.send({ kind: "go" });
     const caught: CatchUp = await withTimeout(device.next("caught_up"), 10 * 60_000, "the catch-up");
     const relayCpuMs = Math.round(relayCpu());
+    const relayThreadsMs = relayThreads() ?? null;
     if (relayProfile) process.stdout.write(`  profiles in ${cpuProfDir} (relay: ${await relayProfile.stop()})\n`);
     const check = await relayCheck(schema.name, entities, edits);
+    // Before the anchor, in this process (the relay's), on what the relay stored of each push.
+    const automergeFloor = measureAutomergeLoadFloor(await storedDocuments(schema.name));
     const loadAfterOurs = loadavg()[0]!;
 
     // Ours is closed (device process, relay, schema) before the anchor runs.
@@ -177,6 +185,8 @@ async function main(): Promise<void> {
       catchUp: caught,
       relay: check,
       relayCpuMs,
+      relayThreadsMs,
+      automergeFloor: { ...automergeFloor, cpuMsForAll: Math.round(automergeFloor.cpuMsPerLoad * automergeFloor.loads) },
       loadAfterOurs,
       anchor: anchor ?? null,
       ratios: anchor
@@ -196,6 +206,11 @@ async function main(): Promise<void> {
     const failures = [...(await cleanup.run()), ...(await anchorCleanup.run())];
     for (const failure of failures) process.stderr.write(`cleanup: ${failure}\n`);
   }
+}
+
+/** The document bytes the relay stored for the person: what each create pushed (one version each after a catch-up of creates). */
+async function storedDocuments(schema: string): Promise<Uint8Array[]> {
+  return withAdmin(async (admin) => (await admin.query<{ doc: Buffer }>(`SELECT doc FROM ${schema}.entities WHERE user_id <> '_catalog'`)).rows.map((row) => row.doc));
 }
 
 /** What Postgres holds afterwards: one row per workout, each with every set the device added. */
@@ -226,6 +241,8 @@ function print(r: {
   relay: Awaited<ReturnType<typeof relayCheck>>;
   anchor: AnchorCatchUp | null;
   relayCpuMs: number;
+  relayThreadsMs: ThreadCpu | null;
+  automergeFloor: AutomergeLoadFloor;
   entities: number;
   deviceRestartedBeforeCatchUp: boolean;
   load: { start: number; end: number };
@@ -248,7 +265,16 @@ function print(r: {
     ["catch-up: device rss peak", `${c.memory.rssMb.peak} MB`, `start ${c.memory.rssMb.start} MB; ${c.memory.samples} samples; target <= ${TARGET_MB} MB: ${verdict(c.memory.rssMb.peak <= TARGET_MB)}`],
     ["catch-up: device heap peak", `${c.memory.heapUsedMb.peak} MB`, `external peak ${c.memory.externalMb.peak} MB`],
     ["catch-up: device process max rss", `${c.lifetimeMaxRssMb} MB`, r.deviceRestartedBeforeCatchUp ? "getrusage, this process's life" : "getrusage, offline phase included"],
-    ["catch-up: device cpu; relay cpu", `${c.cpuMs} ms; ${r.relayCpuMs} ms`, "the relay runs in the bench's process"],
+    [
+      "catch-up: device cpu; relay cpu",
+      `${c.cpuMs} ms; ${r.relayCpuMs} ms`,
+      `the relay runs in the bench's process${r.relayThreadsMs ? `: main thread ${r.relayThreadsMs.mainMs} ms, other threads (garbage collection, compilation) ${r.relayThreadsMs.otherThreadsMs} ms` : ""}`,
+    ],
+    [
+      "Automerge's own work: A.load of each pushed workout",
+      `${Math.round(r.automergeFloor.cpuMsPerLoad * r.automergeFloor.loads)} ms`,
+      `${r.automergeFloor.loads} loads of ${r.automergeFloor.bytes} B, ${r.automergeFloor.cpuMsPerLoad.toFixed(2)} ms CPU each; relay cpu / it ${fmtRatio(r.relayCpuMs / (r.automergeFloor.cpuMsPerLoad * r.automergeFloor.loads))}`,
+    ],
     ...(r.anchor
       ? [
           [

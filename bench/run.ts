@@ -3,7 +3,9 @@
 // and the floor (a bare WebSocket round trip on loopback plus one raw optimistic-lock commit
 // through pg). Prints a table, writes bench/results/latest.json (committed). Measures only:
 // nothing here passes or fails on time. Exits by itself; a watchdog ends a run that overstays
-// its budget and still prints what was measured.
+// its budget and still prints what was measured. The floor section also measures Automerge's own
+// work per edit (anchors/automerge-floor.ts): the part of the CPU per edit no relay and devices
+// keeping Automerge documents can do without.
 //
 // Knobs (environment): BENCH_N (100), BENCH_K (200), BENCH_EDIT_BUDGET_S (30), BENCH_WARMUP (5),
 // BENCH_FLOOR_SAMPLES (500), BENCH_ONLY (comma list of floor,postgres,pglite,automerge-repo;
@@ -14,6 +16,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runAutomergeRepoServer } from "./anchors/automerge-repo-server.js";
+import { measureAutomergeEditFloor, type AutomergeEditFloor } from "./anchors/automerge-floor.js";
 import { measureFloor, type FloorResult } from "./anchors/floor.js";
 import { runIronFlowRelay } from "./ironflow-relay.js";
 import { BENCH_FRAMES_PER_SECOND } from "./relay-pair.js";
@@ -29,6 +32,8 @@ type Section = (typeof SECTIONS)[number];
 
 
 const WAIT_MS = 60_000;
+/** Issue 17's target for the CPU of one edit, devices plus relay. */
+const CPU_PER_EDIT_TARGET_MS = 2;
 // Edit loops are time-boxed (see ScenarioOptions.editBudgetMs) so a busy machine still finishes.
 const options: ScenarioOptions = {
   n: envInt("BENCH_N", 100),
@@ -58,6 +63,7 @@ const enabled = (section: Section) => (only.length === 0 ? section !== "pglite" 
 interface Measured {
   machine?: Record<string, string | number>;
   floor?: FloorResult;
+  automergeFloor?: AutomergeEditFloor;
   ours: { result: ScenarioResult; options: ScenarioOptions }[];
   anchor?: { result: ScenarioResult; options: ScenarioOptions };
 }
@@ -132,6 +138,10 @@ async function main(): Promise<void> {
     const result = await section("ours on pglite", (c) => runIronFlowRelay("pglite", schema.name, pgliteOptions, c));
     measured.ours.push({ result, options: pgliteOptions });
   }
+  // After ours, so Automerge's WebAssembly is as warm (compiled, optimised) as it was for our edits.
+  if (enabled("floor")) {
+    measured.automergeFloor = await section("floor: Automerge's own work per edit", () => Promise.resolve(measureAutomergeEditFloor(options.k)));
+  }
   if (enabled("automerge-repo")) {
     const result = await section("anchor: automerge-repo sync server", (c) => runAutomergeRepoServer(options, c));
     measured.anchor = { result, options };
@@ -140,7 +150,7 @@ async function main(): Promise<void> {
 }
 
 function report(partial: boolean): void {
-  const { floor, anchor } = measured;
+  const { floor, automergeFloor, anchor } = measured;
   const a = anchor?.result;
   console.log(partial ? "\n(partial: the run did not finish)\n" : "");
   if (floor) {
@@ -155,6 +165,13 @@ function report(partial: boolean): void {
       ),
     );
     console.log("");
+  }
+  if (automergeFloor) {
+    const s = automergeFloor.steps;
+    console.log(
+      `Automerge's own work per edit (CPU, ${automergeFloor.edits} edits of one workout): ${fmtMs(automergeFloor.cpuMsPerEdit)}` +
+        ` = A's change ${fmtMs(s.change)} + its saveSince ${fmtMs(s.saveSince)} + the relay's loadIncremental ${fmtMs(s.relayApply)} + B's ${fmtMs(s.otherDeviceApply)}\n`,
+    );
   }
   const rows = [...measured.ours, ...(anchor ? [anchor] : [])];
   if (rows.length > 0) {
@@ -197,6 +214,12 @@ function report(partial: boolean): void {
       );
     }
   }
+  if (automergeFloor && measured.ours.length > 0) {
+    console.log(`targets (issue 17): CPU per edit <= ${fmtMs(CPU_PER_EDIT_TARGET_MS)}; Automerge's own work alone is ${fmtMs(automergeFloor.cpuMsPerEdit)} here`);
+    for (const { result: r } of measured.ours) {
+      console.log(`  ${r.name}: ${fmtMs(r.cpuMsPerEdit)} = ${fmtRatio(ratio(r.cpuMsPerEdit, automergeFloor.cpuMsPerEdit))} Automerge's own work`);
+    }
+  }
   const end = Math.round(loadavg()[0]! * 100) / 100;
   console.log(`\nload average (1 min) at the end: ${end} on ${measured.machine?.["nproc"] ?? "?"} cpus; ${elapsed()} in all`);
 
@@ -209,11 +232,13 @@ function report(partial: boolean): void {
     loadAverage1mAtEnd: end,
     durationS: (performance.now() - started) / 1000,
     floor,
+    automergeFloor: automergeFloor ?? null,
     results: rows.map(({ result: r, options: o }) => ({
       ...r,
       config: { n: o.n, k: o.k, warmup: o.warmup, exercises: EXERCISES, setsPerExercise: SETS_PER_EXERCISE },
       ratios: {
         p50OverFloor: ratio(r.latency.p50, floor?.floorP50),
+        cpuPerEditOverAutomergeFloor: ratio(r.cpuMsPerEdit, automergeFloor?.cpuMsPerEdit),
         p50OverAnchor: r === a ? null : ratio(r.latency.p50, a?.latency.p50),
         p99OverAnchor: r === a ? null : ratio(r.latency.p99, a?.latency.p99),
         itemsPerSecondOverAnchor: r === a ? null : ratio(r.throughput.itemsPerSecond, a?.throughput.itemsPerSecond),
