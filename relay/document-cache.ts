@@ -58,9 +58,12 @@ export class DocumentCache {
     return { count: this.heldCount, bytes: this.heldBytes };
   }
 
-  /** One batch's hold on the documents it works on, for `userId`; end it when the batch ends. */
-  lease(userId: string): CacheLease {
-    return new CacheLease(this, userId, (count, bytes) => {
+  /**
+   * One batch's hold on the documents it works on, for `userId`; end it when the batch ends.
+   * `keepLoaded` false: only what the batch took out of the cache goes back into it (see CacheLease).
+   */
+  lease(userId: string, keepLoaded = true): CacheLease {
+    return new CacheLease(this, userId, keepLoaded, (count, bytes) => {
       this.heldCount += count;
       this.heldBytes += bytes;
       if (count > 0 || bytes > 0) this.fit();
@@ -136,22 +139,33 @@ export class DocumentCache {
  * taken out or about to be loaded until the batch ends. Documents put back go into the cache
  * when it ends, all together: put back one by one, each would be weighed against the batch's
  * documents still held (which cannot be evicted) and evict the batch's own earlier ones first.
+ *
+ * A lease that does not keep what it loads (a device catching up: one batch of many documents,
+ * each touched once) puts back only the documents it took out of the cache, and frees the ones
+ * it created or loaded from the store. Cached, they were a live heap every garbage collection
+ * walks, for edits that a catch-up's documents mostly never get (bench/README.md, catch-up).
  */
 export class CacheLease {
   /** Weight in bytes of each held entity's document. */
   private readonly weights = new Map<string, number>();
   private readonly returned: [string, CachedDocument][] = [];
+  /** Entities whose document this lease took out of the cache. */
+  private readonly taken = new Set<string>();
 
   constructor(
     private readonly cache: DocumentCache,
     private readonly userId: string,
+    private readonly keepLoaded: boolean,
     private readonly count: (documents: number, bytes: number) => void,
   ) {}
 
   /** Takes the entity's document out of the cache (DocumentCache.take), held by this lease. */
   take(entityId: string): CachedDocument | undefined {
     const entry = this.cache.take(this.userId, entityId);
-    if (entry) this.hold(entityId, entry.savedBytes);
+    if (entry) {
+      this.hold(entityId, entry.savedBytes);
+      this.taken.add(entityId);
+    }
     return entry;
   }
 
@@ -180,7 +194,10 @@ export class CacheLease {
     }
     this.weights.clear();
     this.count(-documents, -bytes);
-    for (const [entityId, entry] of this.returned.splice(0)) this.cache.put(this.userId, entityId, entry);
+    for (const [entityId, entry] of this.returned.splice(0)) {
+      if (this.keepLoaded || this.taken.has(entityId)) this.cache.put(this.userId, entityId, entry);
+      else A.free(entry.doc);
+    }
   }
 }
 

@@ -34,6 +34,14 @@ import { MAX_STORED_CHUNKS, storedForm, type StoredForm } from "./stored-form.js
 
 const MAX_CURSOR = 2n ** 63n - 1n;
 
+/**
+ * A batch of more items than this is a device catching up (or an import), each document touched
+ * once: it puts back into the cache only the documents it took from it, and frees the ones it
+ * created or loaded (CacheLease). Live editing pushes a few items at a time, and keeps its
+ * documents cached for the next edit.
+ */
+export const CACHING_BATCH_ITEMS = 20;
+
 interface Staged {
   index: number;
   item: CheckedItem;
@@ -144,7 +152,7 @@ export class SyncService {
   }
 
   private async syncItems(principal: Principal, request: SyncRequest): Promise<SyncResult[]> {
-    const lease = this.cache.lease(principal.userId);
+    const lease = this.cache.lease(principal.userId, request.items.length <= CACHING_BATCH_ITEMS);
     try {
       return await this.syncLeased(principal, request, lease);
     } finally {

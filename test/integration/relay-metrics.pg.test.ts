@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { Code } from "../../schema/status.js";
 import { Operation, SyncStatus } from "../../schema/protocol/frames.js";
 import type { Relay } from "../../relay/server.js";
+import { CACHING_BATCH_ITEMS } from "../../relay/sync-service.js";
 import { openPgStore } from "../../relay/store/index.js";
 import { startTestRelay } from "../support/accounts.js";
 import { privatePostgres, type PrivatePostgres } from "../support/private-postgres.js";
@@ -185,6 +186,40 @@ describe("the relay's metrics and health", () => {
       'ironflow_store_seconds_count{operation="latest_cursors",result="ok"}': 1,
       'ironflow_store_seconds_count{operation="write_batch",result="ok"}': 1,
     });
+  });
+
+  it(`a batch of more than ${CACHING_BATCH_ITEMS} items (a device catching up) keeps cached only the documents it took from the cache`, async () => {
+    const { relay } = await relayOnPrivatePostgres();
+    const phone = await connect(relay, "phone");
+    const allStored = (body: Awaited<ReturnType<typeof sync>>) => body.case === "sync" && body.value.results.every((r) => r.status === SyncStatus.SUCCESS);
+    const cached = async () => (await scrape(relay)).get("ironflow_document_cache_documents");
+    // A live edit's few items: what they create stays cached for the next edit.
+    const squat = create("catch-up squat");
+    const bench = create("catch-up bench");
+    expect(allStored(await sync(phone, [squat.item, bench.item]))).toBe(true);
+    expect(await cached()).toBe(2);
+    // A catch-up: an edit of the cached squat among creates. The squat's new version goes back
+    // into the cache; the created documents are freed once stored.
+    const doc = A.change(A.clone(squat.doc), (d) => {
+      d.payload.notes = "after the week away";
+    });
+    const edit = { entityType: "workout", entityId: squat.id, operation: Operation.UPDATE, data: A.saveSince(doc, A.getHeads(squat.doc)), version: 1, timestamp: 2n };
+    const creates = Array.from({ length: CACHING_BATCH_ITEMS }, (_, i) => create(`catch-up ${i}`).item);
+    expect(allStored(await sync(phone, [edit, ...creates]))).toBe(true);
+    const samples = await scrape(relay);
+    expect(samples.get("ironflow_document_cache_documents")).toBe(2);
+    expect(samples.get("ironflow_document_cache_held_documents")).toBe(0);
+    expect(family(samples, "ironflow_document_cache_lookups_total")).toEqual({
+      'ironflow_document_cache_lookups_total{result="hit"}': 1,
+      'ironflow_document_cache_lookups_total{result="miss"}': 2 + CACHING_BATCH_ITEMS,
+    });
+    // The squat's next edit finds the version the catch-up stored, cached.
+    const next = A.change(A.clone(doc), (d) => {
+      d.payload.notes = "back at it";
+    });
+    const again = { entityType: "workout", entityId: squat.id, operation: Operation.UPDATE, data: A.saveSince(next, A.getHeads(doc)), version: 2, timestamp: 3n };
+    expect(allStored(await sync(phone, [again]))).toBe(true);
+    expect((await scrape(relay)).get('ironflow_document_cache_lookups_total{result="hit"}')).toBe(2);
   });
 
   it("devices' sync health, reported with their pulls, is summed over connected devices and leaves with them", async () => {

@@ -1,6 +1,6 @@
 // The document cache's policy, on real Automerge documents: bounded by count (least recently used
 // out) and by saved bytes (biggest out first), every evicted document freed; what batches hold
-// (leases) counts against both bounds.
+// (leases) counts against both bounds; a catch-up's lease keeps only what it took out.
 import * as A from "@automerge/automerge";
 import { describe, expect, it } from "vitest";
 import { DocumentCache, type CachedDocument, type RelayDoc } from "../../relay/document-cache.js";
@@ -125,6 +125,34 @@ describe("DocumentCache", () => {
     lease.end();
     expect(cache.held).toEqual({ count: 0, bytes: 0 });
     expect(cache.bytes).toBe(100);
+    cache.clear();
+  });
+
+  it("a lease that does not keep what it loads puts back only what it took out of the cache, and frees the rest", () => {
+    const cache = new DocumentCache(100, 1_000_000);
+    const edited = entry(10);
+    cache.put("u", "edited", edited);
+    const lease = cache.lease("u", false);
+    // A cached document the batch edits: taken out, and its new version put back.
+    lease.take("edited");
+    const editedNext = entry(10);
+    lease.put("edited", editedNext);
+    // A document the batch created, and one it loaded from the store.
+    lease.hold("created", 10);
+    const created = entry(10);
+    lease.put("created", created);
+    lease.hold("loaded", 10);
+    const loaded = entry(10);
+    lease.put("loaded", loaded);
+    lease.end();
+    expect(cache.held).toEqual({ count: 0, bytes: 0 });
+    expect(cache.size).toBe(1);
+    expect(cache.take("u", "edited")).toBe(editedNext);
+    expect(isFreed(created)).toBe(true);
+    expect(isFreed(loaded)).toBe(true);
+    expect(cache.take("u", "created")).toBeUndefined();
+    A.free(editedNext.doc);
+    A.free(edited.doc);
     cache.clear();
   });
 });
