@@ -295,10 +295,10 @@ function report(r: Report): void {
 function floorRows(floor: Report["floor"], anchor: number): string[][] {
   const cores = cpus().length;
   const row = (what: string, f: AutomergeLoadFloor) => [
-    `Automerge's own work: A.load of ${what} (${f.bytes} B), ${cores === 1 ? "one core" : `one core / ${cores} cores`}`,
-    cores === 1 ? fmtRate(f.loadsPerSecondPerCore) : `${fmtRate(f.loadsPerSecondPerCore)} / ${fmtRate(f.loadsPerSecondPerCore * cores)}`,
+    `Automerge's own work: A.load of ${what} (${f.bytes} B), one core / ${cores}`,
+    `${fmtRate(f.loadsPerSecondPerCore)} / ${fmtRate(f.loadsPerSecondPerCore * cores)}`,
     f.cpuMsPerLoad.toFixed(2),
-    cores === 1 ? fmtRatio(f.loadsPerSecondPerCore / anchor) : `${fmtRatio(f.loadsPerSecondPerCore / anchor)} / ${fmtRatio((f.loadsPerSecondPerCore * cores) / anchor)}`,
+    `${fmtRatio(f.loadsPerSecondPerCore / anchor)} / ${fmtRatio((f.loadsPerSecondPerCore * cores) / anchor)}`,
   ];
   return [row("each pushed create", floor.creates), ...(floor.updates ? [row("a row with its update after it", floor.updates)] : [])];
 }

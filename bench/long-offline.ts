@@ -35,7 +35,7 @@ import type { CatchUp, DeviceArgs, DeviceMessage, LocalPhase, ParentMessage, Rea
 import { Cleanup, withTimeout } from "./support/bounded.js";
 import { profileWindow } from "./support/cpu-profile.js";
 import { cpuClock } from "./support/cpu.js";
-import { threadCpuClock, type ThreadCpu } from "./support/thread-cpu.js";
+import { threadCpuClock, type ThreadCpu } from "./support/proc-cpu.js";
 import { createBenchSchema, databaseUrl, serverFacts, withAdmin } from "./support/postgres.js";
 import { fmtRatio, table } from "./report.js";
 import { measureAutomergeLoadFloor, type AutomergeLoadFloor } from "./anchors/automerge-floor.js";
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
       relay: check,
       relayCpuMs,
       relayThreadsMs,
-      automergeFloor: { ...automergeFloor, cpuMsForAll: Math.round(automergeFloor.cpuMsPerLoad * automergeFloor.loads) },
+      automergeFloor,
       loadAfterOurs,
       anchor: anchor ?? null,
       ratios: anchor
@@ -272,8 +272,8 @@ function print(r: {
     ],
     [
       "Automerge's own work: A.load of each pushed workout",
-      `${Math.round(r.automergeFloor.cpuMsPerLoad * r.automergeFloor.loads)} ms`,
-      `${r.automergeFloor.loads} loads of ${r.automergeFloor.bytes} B, ${r.automergeFloor.cpuMsPerLoad.toFixed(2)} ms CPU each; relay cpu / it ${fmtRatio(r.relayCpuMs / (r.automergeFloor.cpuMsPerLoad * r.automergeFloor.loads))}`,
+      `${Math.round(r.automergeFloor.cpuMs)} ms`,
+      `${r.automergeFloor.loads} loads of ${r.automergeFloor.bytes} B, ${r.automergeFloor.cpuMsPerLoad.toFixed(2)} ms CPU each; relay cpu / it ${fmtRatio(r.relayCpuMs / r.automergeFloor.cpuMs)}`,
     ],
     ...(r.anchor
       ? [

@@ -149,7 +149,7 @@ export class CacheLease {
   /** Weight in bytes of each held entity's document. */
   private readonly weights = new Map<string, number>();
   private readonly returned: [string, CachedDocument][] = [];
-  /** Entities whose document this lease took out of the cache. */
+  /** Entities whose document this lease took out of the cache (kept track of when it matters: not keepLoaded). */
   private readonly taken = new Set<string>();
 
   constructor(
@@ -164,7 +164,7 @@ export class CacheLease {
     const entry = this.cache.take(this.userId, entityId);
     if (entry) {
       this.hold(entityId, entry.savedBytes);
-      this.taken.add(entityId);
+      if (!this.keepLoaded) this.taken.add(entityId);
     }
     return entry;
   }

@@ -2,17 +2,15 @@
 // (from /proc, so the bench can say how much work the relays did apart from how long they waited
 // for a core), and stopped with SIGTERM (SIGKILL if it overruns).
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { statCpuMs } from "./proc-cpu.js";
 import type { BenchFanout } from "./relay-main.js";
 
 const ENTRY = join(dirname(fileURLToPath(import.meta.url)), "relay-main.ts");
 /** The repository root, where `--import tsx` resolves. */
 const ROOT = join(dirname(ENTRY), "..", "..");
-/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ; 100 on Linux everywhere). */
-const TICKS_PER_SECOND = 100;
 
 export interface BenchRelayProcess {
   readonly pid: number;
@@ -78,7 +76,7 @@ export async function startBenchRelay(options: BenchRelayOptions): Promise<Bench
   return {
     pid,
     syncUrl,
-    cpuMs: () => processCpuMs(pid),
+    cpuMs: () => statCpuMs(`/proc/${pid}/stat`) ?? 0,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
@@ -98,14 +96,3 @@ function readyUrl(line: string): string | undefined {
   }
 }
 
-/** utime + stime of a process (fields 14 and 15 of /proc/<pid>/stat, after the command name). */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is field 3 (state): utime is field 14, stime field 15.
-    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
-  } catch {
-    return 0;
-  }
-}
